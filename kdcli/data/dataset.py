@@ -1,0 +1,92 @@
+"""The in-memory dataset every experiment starts from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from kdcli.errors import KDError
+
+
+@dataclass
+class Dataset:
+    """Features, integer labels 0..K-1 and, for synthetic designs, the Bayes probabilities p0.
+
+    ``X`` keeps categorical columns as pandas ``category`` dtype and missing values as NaN so that
+    LightGBM/XGBoost can use them natively; students that need numbers encode them (``encoding``).
+    """
+
+    name: str
+    X: pd.DataFrame
+    y: np.ndarray
+    class_names: list[str]
+    p0: np.ndarray | None = None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.y)
+
+
+def encode_labels(
+    labels: pd.Series | np.ndarray, column: str = "target"
+) -> tuple[np.ndarray, list[str]]:
+    """Map labels of any type to 0..K-1 (sorted order of the observed values), keeping their names.
+
+    Classes with no instance (e.g. an unused category level) are dropped: they cannot be learned
+    or scored, and keeping them would break stratified folds.
+    """
+    s = pd.Series(labels)
+    if s.isna().any():
+        n = int(s.isna().sum())
+        raise KDError(
+            f"the target column '{column}' has {n} missing label(s); drop those rows or choose "
+            "another column with --target"
+        )
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.cat.remove_unused_categories()
+        codes = s.cat.codes.to_numpy().astype(np.int64)
+        names = [str(c) for c in s.cat.categories]
+    else:
+        values = s.to_numpy()
+        try:
+            uniques, codes = np.unique(values, return_inverse=True)
+        except TypeError:  # mixed types: compare as strings
+            uniques, codes = np.unique(values.astype(str), return_inverse=True)
+        names = [_label_name(u) for u in uniques]
+        codes = codes.astype(np.int64)
+    if len(names) < 2:
+        raise KDError(
+            f"the target column '{column}' has only one class ({names[0]!r}); distillation needs "
+            "at least two classes: choose another column with --target"
+        )
+    return codes, names
+
+
+def _label_name(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def prepare_features(X: pd.DataFrame) -> pd.DataFrame:
+    """Give features the dtypes the learners understand: numbers stay float, text becomes category."""
+    out = {}
+    for col in X.columns:
+        s = X[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            out[str(col)] = s.cat.remove_unused_categories()
+        elif pd.api.types.is_bool_dtype(s):
+            out[str(col)] = s.astype("float64")
+        elif pd.api.types.is_numeric_dtype(s):
+            out[str(col)] = pd.to_numeric(s, errors="coerce").astype("float64")
+        else:
+            out[str(col)] = s.astype("category")
+    frame = pd.DataFrame(out, index=pd.RangeIndex(len(X)))
+    return frame

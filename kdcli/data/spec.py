@@ -1,0 +1,57 @@
+"""Parse a dataset SPEC (``source:name?key=value&...``) and dispatch to its source."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from kdcli.data.dataset import Dataset
+from kdcli.errors import KDError
+
+SOURCES = ("sklearn", "synthetic", "file")
+
+
+def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
+    """Split a SPEC into (source, name, params). Only ``synthetic`` takes ``?params``."""
+    if ":" not in spec:
+        raise KDError(
+            f"dataset '{spec}' has no source; write SOURCE:NAME with SOURCE one of "
+            f"{', '.join(SOURCES)} (e.g. sklearn:breast_cancer, file:data.csv)"
+        )
+    source, rest = spec.split(":", 1)
+    source = source.strip().lower()
+    if source not in SOURCES:
+        raise KDError(
+            f"unknown dataset source '{source}' in '{spec}'; use one of {', '.join(SOURCES)}"
+        )
+    params: dict[str, str] = {}
+    name = rest
+    if source == "synthetic" and "?" in rest:
+        name, query = rest.split("?", 1)
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=False)
+        if query and not pairs:
+            raise KDError(
+                f"cannot read parameters '{query}' in '{spec}'; write ?key=value&key=value"
+            )
+        params = dict(pairs)
+    if not name:
+        raise KDError(f"dataset '{spec}' names no dataset after '{source}:'")
+    return source, name, params
+
+
+def load_dataset(spec: str, target: str | None = None) -> Dataset:
+    """Load the dataset a SPEC names. ``target`` applies to ``file:`` sources."""
+    source, name, params = parse_spec(spec)
+    if source == "sklearn":
+        from kdcli.data.bundled import load_sklearn
+
+        ds = load_sklearn(name)
+    elif source == "synthetic":
+        from kdcli.data.synthetic import load_synthetic
+
+        ds = load_synthetic(name, params)
+    else:
+        from kdcli.data.files import load_file
+
+        ds = load_file(name, target)
+    ds.meta.setdefault("spec", spec)
+    return ds

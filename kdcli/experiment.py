@@ -1,0 +1,230 @@
+"""One `kd fit` run: split, teachers once, every student × size × mode, held-out scores."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from kdcli.correction import C_GRID, select_c
+from kdcli.crossfit import TeacherPredictions, stratified_folds, teacher_predictions
+from kdcli.data.dataset import Dataset
+from kdcli.encoding import encode_for
+from kdcli.errors import KDError
+from kdcli.metrics import classification_metrics, excess_risk
+from kdcli.students import fit_student, make_student
+from kdcli.targets import MODES, make_targets, one_hot, regression_columns, to_proba
+from kdcli.teachers import teacher_factory
+
+SINGLE_THREADED = ("tree", "linear")  # students whose c-selection fits run side by side
+TEACHER_ROW = ("teacher", "", "teacher")  # (student, size, mode) of the teacher's own scores
+
+
+@dataclass
+class FitSettings:
+    teacher: str = "lightgbm"
+    teacher_params: dict = field(default_factory=dict)
+    students: list[str] = field(default_factory=lambda: ["tree"])
+    sizes: dict[str, list] = field(default_factory=dict)
+    modes: list[str] = field(default_factory=lambda: list(MODES))
+    folds: int = 5
+    test_size: float = 0.25
+    seed: int = 0
+    repeats: int = 1
+    scale: str = "prob"
+    eps: float = 1e-3
+    c_grid: tuple[float, ...] = C_GRID
+    select_metric: str = "log_loss"
+    threads: int = 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Split:
+    repeat: int
+    seed: int
+    train: np.ndarray
+    test: np.ndarray
+
+
+def make_splits(ds: Dataset, settings: FitSettings) -> list[Split]:
+    """Seeded stratified train/test splits, checked before anything is fit."""
+    counts = np.bincount(ds.y, minlength=ds.n_classes)
+    smallest = int(counts.min())
+    if smallest < 2:
+        name = ds.class_names[int(counts.argmin())]
+        raise KDError(
+            f"class '{name}' of {ds.name} has {smallest} row; a held-out split needs >= 2 rows per "
+            "class: drop that class from the file"
+        )
+    splits = []
+    for r in range(settings.repeats):
+        seed = settings.seed + r
+        try:
+            train, test = train_test_split(
+                np.arange(ds.n_rows), test_size=settings.test_size, stratify=ds.y, random_state=seed
+            )
+        except ValueError as err:
+            raise KDError(
+                f"cannot split {ds.name} with --test-size {settings.test_size}: {err}"
+            ) from None
+        train_counts = np.bincount(ds.y[train], minlength=ds.n_classes)
+        if train_counts.min() < settings.folds:
+            k = int(train_counts.argmin())
+            raise KDError(
+                f"class '{ds.class_names[k]}' has {int(train_counts[k])} training rows, fewer than "
+                f"--folds {settings.folds}; use --folds {max(2, int(train_counts[k]))} or fewer"
+                if train_counts[k] >= 2
+                else f"class '{ds.class_names[k]}' has {int(train_counts[k])} training row(s); "
+                "cross-fitting needs >= 2: drop that class or lower --test-size"
+            )
+        splits.append(Split(repeat=r, seed=seed, train=np.sort(train), test=np.sort(test)))
+    return splits
+
+
+def count_steps(settings: FitSettings) -> int:
+    """Progress units: teacher fits plus student fits (c selection counts as one)."""
+    per_repeat = 1 + settings.folds
+    for family in settings.students:
+        per_repeat += len(settings.sizes[family]) * len(settings.modes)
+    return per_repeat * settings.repeats
+
+
+def run_split(
+    ds: Dataset,
+    split: Split,
+    settings: FitSettings,
+    advance: Callable[[str], None] = lambda _msg: None,
+) -> tuple[list[dict], dict]:
+    """All fits of one repeat. Returns long-format records and timings (seconds)."""
+    X_train, X_test = ds.X.iloc[split.train], ds.X.iloc[split.test]
+    y_train, y_test = ds.y[split.train], ds.y[split.test]
+    K = ds.n_classes
+    folds = stratified_folds(y_train, settings.folds, split.seed)
+    make_teacher = teacher_factory(
+        settings.teacher, settings.teacher_params, settings.threads, split.seed
+    )
+    timings = {"teacher": 0.0, "students": 0.0}
+    t0 = time.perf_counter()
+    teacher = teacher_predictions(
+        make_teacher,
+        X_train,
+        y_train,
+        X_test,
+        K,
+        folds,
+        on_fit=lambda: advance(f"teacher {settings.teacher}"),
+    )
+    timings["teacher"] = time.perf_counter() - t0
+
+    p0_test = ds.p0[split.test] if ds.p0 is not None else None
+    records: list[dict] = []
+
+    def record(student: str, size, mode: str, P: np.ndarray, extra: dict | None = None) -> None:
+        values = classification_metrics(y_test, P)
+        if p0_test is not None:
+            values.update(excess_risk(P, p0_test))
+        values.update(extra or {})
+        for metric, value in values.items():
+            records.append(
+                {
+                    "repeat": split.repeat,
+                    "seed": split.seed,
+                    "student": student,
+                    "size": str(size),
+                    "mode": mode,
+                    "metric": metric,
+                    "value": float(value),
+                }
+            )
+
+    record(*TEACHER_ROW, teacher.test)
+    t0 = time.perf_counter()
+    for family in settings.students:
+        F_train, F_test = encode_for(family, X_train, X_test)
+        for size in settings.sizes[family]:
+            for mode, P, extra in student_runs(
+                family,
+                size,
+                F_train,
+                F_test,
+                y_train,
+                teacher,
+                folds,
+                split.seed,
+                settings,
+                K,
+                advance,
+            ):
+                record(family, size, mode, P, extra)
+    timings["students"] = time.perf_counter() - t0
+    return records, timings
+
+
+def student_runs(
+    family,
+    size,
+    F_train,
+    F_test,
+    y_train,
+    teacher: TeacherPredictions,
+    folds,
+    seed,
+    settings: FitSettings,
+    K: int,
+    advance,
+):
+    """Yield (mode, held-out probabilities, extra values) for every requested mode."""
+    y1h = one_hot(y_train, K)
+    scale, eps = settings.scale, settings.eps
+
+    def fit_predict(train_idx, T, predict_rows):
+        model = make_student(family, size, settings.threads, seed)
+        fit_student(model, _rows(F_train, train_idx), T)
+        return model.predict(predict_rows)
+
+    for mode in settings.modes:
+        extra = {}
+        c = None
+        if mode == "corrected":
+            c, _scores = select_c(
+                lambda tr, T, held: fit_predict(tr, T, _rows(F_train, held)),
+                y_train,
+                y1h,
+                teacher.out_of_fold,
+                folds,
+                settings.c_grid,
+                scale,
+                eps,
+                settings.select_metric,
+                n_jobs=settings.threads if family in SINGLE_THREADED else 1,
+            )
+            extra["c"] = c
+        T = regression_columns(
+            make_targets(mode, y1h, teacher.in_sample, teacher.out_of_fold, c, scale, eps), scale
+        )
+        raw = fit_predict(np.arange(len(y_train)), T, F_test)
+        advance(f"{family} {size} {mode}")
+        yield mode, to_proba(raw, K, scale, eps), extra
+
+
+def _rows(X, idx):
+    return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
+
+
+def run_fit(ds: Dataset, settings: FitSettings, advance: Callable[[str], None] = lambda _m: None):
+    """Every repeat; returns (records with dataset and teacher columns, timings per repeat)."""
+    splits = make_splits(ds, settings)
+    records, timings = [], []
+    for split in splits:
+        recs, times = run_split(ds, split, settings, advance)
+        for rec in recs:
+            rec.update(dataset=ds.name, teacher=settings.teacher)
+        records.extend(recs)
+        timings.append({"repeat": split.repeat, "seed": split.seed, **times})
+    return records, timings

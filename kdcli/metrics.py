@@ -1,0 +1,71 @@
+"""Held-out scores (scikit-learn's metrics) and, where p0 is known, the true excess risk."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import accuracy_score, brier_score_loss, log_loss, roc_auc_score
+
+METRICS = ("error", "log_loss", "brier", "auc")
+EXCESS_METRICS = ("p0_mse", "p0_kl", "excess_error")
+LOWER_IS_BETTER = {
+    "error": True,
+    "log_loss": True,
+    "brier": True,
+    "auc": False,
+    "p0_mse": True,
+    "p0_kl": True,
+    "excess_error": True,
+}
+
+
+def macro_auc(y: np.ndarray, P: np.ndarray) -> float:
+    """AUC; for K classes the macro one-vs-rest average over the classes present in y.
+
+    Equals ``roc_auc_score(..., multi_class='ovr', average='macro')`` when every class is present,
+    and stays defined when a rare class is absent from the held-out rows.
+    """
+    if P.shape[1] == 2:
+        return float(roc_auc_score(y, P[:, 1])) if len(np.unique(y)) == 2 else float("nan")
+    scores = [
+        roc_auc_score(y == k, P[:, k]) for k in range(P.shape[1]) if 0 < np.sum(y == k) < len(y)
+    ]
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def classification_metrics(y: np.ndarray, P: np.ndarray) -> dict[str, float]:
+    """error = 1 − accuracy; Brier is scikit-learn's (binary: positive column; K classes: sum)."""
+    labels = np.arange(P.shape[1])
+    brier = (
+        brier_score_loss(y, P[:, 1]) if P.shape[1] == 2 else brier_score_loss(y, P, labels=labels)
+    )
+    return {
+        "error": 1.0 - accuracy_score(y, P.argmax(axis=1)),
+        "log_loss": float(log_loss(y, P, labels=labels)),
+        "brier": float(brier),
+        "auc": macro_auc(y, P),
+    }
+
+
+def excess_risk(P: np.ndarray, p0: np.ndarray) -> dict[str, float]:
+    """Distance to the Bayes probabilities on the held-out x's, free of label noise.
+
+    p0_mse: mean Σ_k (p_k − p0_k)²; p0_kl: mean KL(p0 ‖ p), the excess log loss;
+    excess_error: expected error of the argmax rule under p0 minus the Bayes error (≥ 0).
+    """
+    n = len(P)
+    pred = P.argmax(axis=1)
+    expected_error = 1.0 - p0[np.arange(n), pred]
+    bayes_error = 1.0 - p0.max(axis=1)
+    safe_p0 = np.where(p0 > 0, p0, 1.0)
+    kl = np.sum(np.where(p0 > 0, p0 * (np.log(safe_p0) - np.log(P)), 0.0), axis=1)
+    return {
+        "p0_mse": float(np.mean(np.sum((P - p0) ** 2, axis=1))),
+        "p0_kl": float(np.mean(kl)),
+        "excess_error": float(np.mean(expected_error - bayes_error)),
+    }
+
+
+def score(metric: str, y: np.ndarray, P: np.ndarray) -> float:
+    """One metric as a loss to minimise (AUC enters as 1 − AUC)."""
+    value = classification_metrics(y, P)[metric]
+    return value if LOWER_IS_BETTER[metric] else 1.0 - value

@@ -1,0 +1,84 @@
+"""Summaries over repeats (mean ± standard error) and the tables a person reads."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from rich.table import Table
+from rich.text import Text
+
+from kdcli.metrics import LOWER_IS_BETTER
+from kdcli.targets import MODES
+
+KEYS = ["dataset", "teacher", "student", "size", "mode", "metric"]
+
+
+def summarise(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean, standard error (NaN with one repeat) and count over repeats."""
+    grouped = results.groupby(KEYS, sort=False)["value"]
+    out = grouped.agg(mean="mean", std="std", n="count").reset_index()
+    out["se"] = out["std"] / out["n"].map(math.sqrt)
+    return out.drop(columns="std")
+
+
+def _size_order(size: str) -> tuple[int, float]:
+    return (1, math.inf) if size == "full" else (0, float(size))
+
+
+def _cell(mean: float, se: float, digits: int) -> str:
+    if math.isnan(mean):
+        return "–"
+    text = f"{mean:.{digits}f}"
+    if not math.isnan(se):
+        text += f" ± {se:.{digits}f}"
+    return text
+
+
+def student_table(summary: pd.DataFrame, student: str, metric: str, digits: int = 4) -> Table:
+    """Rows: size; columns: modes; the best mode of each row in bold green with a ★."""
+    rows = summary[(summary.student == student) & (summary.metric == metric)]
+    modes = [m for m in MODES if m in set(rows["mode"])]
+    teacher = summary[(summary.student == "teacher") & (summary.metric == metric)]
+    caption = None
+    if len(teacher):
+        t = teacher.iloc[0]
+        caption = f"teacher {t.teacher}: {_cell(t['mean'], t['se'], digits)}"
+    direction = "lower" if LOWER_IS_BETTER.get(metric, True) else "higher"
+    table = Table(
+        title=f"{student} student · held-out {metric} ({direction} is better)",
+        caption=caption,
+        title_justify="left",
+    )
+    table.add_column("size", justify="right", style="bold")
+    for mode in modes:
+        table.add_column(mode, justify="right")
+    sizes = sorted(set(rows["size"]), key=_size_order)
+    better = min if LOWER_IS_BETTER.get(metric, True) else max
+    for size in sizes:
+        by_mode = rows[rows["size"] == size].set_index("mode")
+        means = {m: by_mode.loc[m, "mean"] for m in modes if m in by_mode.index}
+        valid = {m: v for m, v in means.items() if not math.isnan(v)}
+        best = better(valid, key=valid.get) if valid else None
+        cells = []
+        for mode in modes:
+            if mode not in by_mode.index:
+                cells.append(Text("–"))
+                continue
+            text = _cell(by_mode.loc[mode, "mean"], by_mode.loc[mode, "se"], digits)
+            if best is not None and means[mode] == means[best]:
+                cells.append(Text(f"★ {text}", style="bold green"))
+            else:
+                cells.append(Text(text))
+        table.add_row(size, *cells)
+    return table
+
+
+def tables(summary: pd.DataFrame, metrics: list[str]) -> list[Table]:
+    students = [s for s in dict.fromkeys(summary["student"]) if s != "teacher"]
+    return [
+        student_table(summary, s, m)
+        for m in metrics
+        for s in students
+        if (summary.metric == m).any()
+    ]

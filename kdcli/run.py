@@ -1,0 +1,162 @@
+"""From the options of `kd fit` to a checked plan, and from the plan to results."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pandas as pd
+
+from kdcli.correction import C_GRID
+from kdcli.data import Dataset, load_dataset
+from kdcli.errors import KDError
+from kdcli.experiment import FitSettings, count_steps, make_splits, run_fit
+from kdcli.metrics import EXCESS_METRICS, METRICS
+from kdcli.report import summarise
+from kdcli.students import DEFAULT_SIZES, FAMILIES, check_sizes, parse_sizes
+from kdcli.targets import MODES, SCALES
+from kdcli.teachers import TEACHERS, parse_param, teacher_params
+
+COLUMNS = ["dataset", "repeat", "seed", "teacher", "student", "size", "mode", "metric", "value"]
+
+
+def _choices(option: str, text: str, allowed: tuple[str, ...]) -> list[str]:
+    values = [v.strip().lower() for v in text.split(",") if v.strip()]
+    if not values:
+        raise KDError(f"{option} is empty; use one or more of {', '.join(allowed)}")
+    for v in values:
+        if v not in allowed:
+            raise KDError(
+                f"unknown {option.lstrip('-')} '{v}'; use one or more of {', '.join(allowed)}"
+            )
+    return list(dict.fromkeys(values))
+
+
+@dataclass
+class FitPlan:
+    spec: str
+    dataset: Dataset
+    settings: FitSettings
+    table_metrics: list[str]
+    load_seconds: float
+
+    @property
+    def total_steps(self) -> int:
+        return count_steps(self.settings)
+
+
+@dataclass
+class FitRequest:
+    """The options of `kd fit` as typed; :meth:`plan` checks them all before anything runs."""
+
+    dataset: str
+    target: str | None = None
+    teacher: str = "lightgbm"
+    teacher_param: list[str] = field(default_factory=list)
+    student: str = "tree"
+    sizes: str | None = None
+    modes: str = ",".join(MODES)
+    folds: int = 5
+    test_size: float = 0.25
+    seed: int = 0
+    repeats: int = 1
+    scale: str = "prob"
+    eps: float = 1e-3
+    select_metric: str = "log_loss"
+    c_grid: str | None = None
+    metric: str = ""
+    threads: int = 1
+
+    def settings(self) -> FitSettings:
+        teacher = self.teacher.strip().lower()
+        if teacher not in TEACHERS:
+            raise KDError(f"unknown teacher '{self.teacher}'; use one of {', '.join(TEACHERS)}")
+        overrides = dict(parse_param(p) for p in self.teacher_param)
+        teacher_params(teacher, overrides)  # refuses unknown names now, not mid-run
+        students = _choices("--student", self.student, FAMILIES)
+        modes = _choices("--modes", self.modes, MODES)
+        scale = _choices("--scale", self.scale, SCALES)[0]
+        select_metric = _choices("--select-metric", self.select_metric, METRICS)[0]
+        if self.sizes is not None:
+            sizes_given = parse_sizes(self.sizes)
+            sizes = {f: sizes_given for f in students}
+        else:
+            sizes = {f: list(DEFAULT_SIZES[f]) for f in students}
+        for family in students:
+            check_sizes(family, sizes[family])
+        if self.folds < 2:
+            raise KDError(f"--folds must be at least 2, got {self.folds}")
+        if not 0.0 < self.test_size < 1.0:
+            raise KDError(f"--test-size must be between 0 and 1 (a fraction), got {self.test_size}")
+        if self.repeats < 1:
+            raise KDError(f"--repeats must be at least 1, got {self.repeats}")
+        if not 0.0 < self.eps < 0.5:
+            raise KDError(f"--eps must be in (0, 0.5), got {self.eps}")
+        if self.threads < 1:
+            raise KDError(f"--threads must be at least 1, got {self.threads}")
+        return FitSettings(
+            teacher=teacher,
+            teacher_params=overrides,
+            students=students,
+            sizes=sizes,
+            modes=modes,
+            folds=self.folds,
+            test_size=self.test_size,
+            seed=self.seed,
+            repeats=self.repeats,
+            scale=scale,
+            eps=self.eps,
+            c_grid=self._grid(),
+            select_metric=select_metric,
+            threads=self.threads,
+        )
+
+    def _grid(self) -> tuple[float, ...]:
+        if self.c_grid is None:
+            return C_GRID
+        values = []
+        for part in self.c_grid.split(","):
+            try:
+                value = float(part)
+            except ValueError:
+                value = float("nan")
+            if not value > 0 or math.isinf(value):
+                raise KDError(
+                    f"--c-grid '{self.c_grid}': '{part.strip()}' is not a positive "
+                    "number; write e.g. --c-grid 0.001,0.1,10"
+                )
+            values.append(value)
+        return tuple(sorted(set(values)))
+
+    def plan(self) -> FitPlan:
+        settings = self.settings()
+        t0 = time.perf_counter()
+        ds = load_dataset(self.dataset, self.target)
+        load_seconds = time.perf_counter() - t0
+        make_splits(ds, settings)  # class counts vs. folds and test size, before any fit
+        allowed = METRICS + (EXCESS_METRICS if ds.p0 is not None else ())
+        if self.metric:
+            table_metrics = _choices("--metric", self.metric, allowed)
+        else:
+            table_metrics = ["error", "p0_mse"] if ds.p0 is not None else ["error"]
+        return FitPlan(self.dataset, ds, settings, table_metrics, load_seconds)
+
+
+@dataclass
+class FitResult:
+    results: pd.DataFrame
+    summary: pd.DataFrame
+    timings: list[dict]
+    load_seconds: float
+    started: str
+
+
+def execute_fit(plan: FitPlan, advance: Callable[[str], None] = lambda _m: None) -> FitResult:
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    records, timings = run_fit(plan.dataset, plan.settings, advance)
+    results = pd.DataFrame.from_records(records)
+    results = results[COLUMNS + [c for c in results.columns if c not in COLUMNS]]
+    return FitResult(results, summarise(results), timings, plan.load_seconds, started)

@@ -1,0 +1,97 @@
+"""Distillation targets as plain functions on arrays.
+
+Notation (Dao et al., 2021): y is the one-hot label, p̂ the teacher's class probabilities.
+The loss-corrected target is t = p̂ + γ ⊙ (y − p̂) with γ = c / (c + (y − p̂)²) elementwise:
+where the teacher is far from the label, γ is small and the student trusts the teacher; as
+c → 0 the target is the teacher (γ → 0), as c → ∞ it is the label (γ → 1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MODES = ("raw", "vanilla", "crossfit", "corrected")
+SCALES = ("prob", "logit")
+
+
+def one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
+    return np.eye(n_classes)[np.asarray(y)]
+
+
+def gamma(c: float, y1h: np.ndarray, p_hat: np.ndarray) -> np.ndarray:
+    """γ = c / (c + (y − p̂)²); defined as 0 at c = 0 (pure teacher) even where y = p̂."""
+    if c < 0:
+        raise ValueError(f"c must be >= 0, got {c}")
+    if np.isinf(c):
+        return np.ones_like(p_hat, dtype=float)
+    r2 = (y1h - p_hat) ** 2
+    denom = c + r2
+    return np.divide(c, denom, out=np.zeros_like(r2, dtype=float), where=denom > 0)
+
+
+def corrected(p_hat: np.ndarray, y1h: np.ndarray, c: float) -> np.ndarray:
+    """t = p̂ + γ ⊙ (y − p̂). May leave [0, 1]: that is the correction working, not a bug."""
+    return p_hat + gamma(c, y1h, p_hat) * (y1h - p_hat)
+
+
+def clip_floor(p: np.ndarray, eps: float) -> np.ndarray:
+    return np.clip(p, eps, None)
+
+
+def log_target(p: np.ndarray, eps: float) -> np.ndarray:
+    """log p with p clipped below at eps (the teacher may put exactly 0 on a class)."""
+    return np.log(clip_floor(p, eps))
+
+
+def corrected_log(p_hat: np.ndarray, y1h: np.ndarray, c: float, eps: float) -> np.ndarray:
+    """Logit-scale correction: log p̂ + γ (y − p̂) / p̂, the first-order step of log toward y."""
+    p = clip_floor(p_hat, eps)
+    return np.log(p) + gamma(c, y1h, p) * (y1h - p) / p
+
+
+def make_targets(
+    mode: str,
+    y1h: np.ndarray,
+    p_vanilla: np.ndarray | None = None,
+    p_crossfit: np.ndarray | None = None,
+    c: float | None = None,
+    scale: str = "prob",
+    eps: float = 1e-3,
+) -> np.ndarray:
+    """The (n, K) target matrix of one mode, on the probability or log-probability scale."""
+    if mode == "raw":
+        base = y1h.astype(float)
+        return base if scale == "prob" else log_target(base, eps)
+    if mode == "vanilla":
+        return p_vanilla if scale == "prob" else log_target(p_vanilla, eps)
+    if mode == "crossfit":
+        return p_crossfit if scale == "prob" else log_target(p_crossfit, eps)
+    if mode == "corrected":
+        if c is None:
+            raise ValueError("corrected targets need c")
+        if scale == "prob":
+            return corrected(p_crossfit, y1h, c)
+        return corrected_log(p_crossfit, y1h, c, eps)
+    raise ValueError(f"unknown mode {mode!r}")
+
+
+def regression_columns(T: np.ndarray, scale: str) -> np.ndarray:
+    """What the student regresses: for binary data on the probability scale, the positive column."""
+    if scale == "prob" and T.shape[1] == 2:
+        return T[:, 1]
+    return T
+
+
+def to_proba(pred: np.ndarray, n_classes: int, scale: str, eps: float) -> np.ndarray:
+    """Student outputs to class probabilities: clip to [eps, 1] and renormalise, or softmax."""
+    pred = np.asarray(pred, dtype=float)
+    if pred.ndim == 1:
+        pred = pred[:, None]
+    if scale == "logit":
+        z = pred - pred.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+    if pred.shape[1] == 1 and n_classes == 2:
+        pred = np.column_stack([1.0 - pred[:, 0], pred[:, 0]])
+    P = np.clip(pred, eps, 1.0)
+    return P / P.sum(axis=1, keepdims=True)
