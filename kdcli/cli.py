@@ -31,6 +31,7 @@ app = typer.Typer(
 )
 
 DEFAULT_THREADS = max(1, os.cpu_count() or 1)
+_invocation: list[str] = []  # the arguments main() was called with, for the run record
 
 
 def _split_list(text: str) -> list[str]:
@@ -248,7 +249,7 @@ def run_record(plan, result, seconds: float) -> dict:
     ds = plan.dataset
     return {
         "kd_version": __version__,
-        "command": shlex.join(["kd", *sys.argv[1:]]),
+        "command": shlex.join(["kd", *_invocation]),
         "started": result.started,
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "settings": plan.settings.to_dict(),
@@ -276,6 +277,7 @@ def run_record(plan, result, seconds: float) -> dict:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors are one line and exit 2; --debug shows tracebacks."""
     args = list(sys.argv[1:] if argv is None else argv)
+    _invocation[:] = args
     debug = "--debug" in args
     command = typer.main.get_command(app)
     try:

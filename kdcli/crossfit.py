@@ -27,6 +27,7 @@ def stratified_folds(y: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.nd
 def predict_full(model, X, n_classes: int) -> np.ndarray:
     """predict_proba with one column per class 0..K-1, even if the model saw fewer classes."""
     proba = np.asarray(model.predict_proba(X), dtype=float)
+    proba /= proba.sum(axis=1, keepdims=True)  # float32 outputs (XGBoost) sum to 1 only roughly
     classes = np.asarray(model.classes_).astype(int)
     if len(classes) == n_classes and np.array_equal(classes, np.arange(n_classes)):
         return proba

@@ -53,6 +53,9 @@ def student_table(summary: pd.DataFrame, student: str, metric: str, digits: int 
     table.add_column("size", justify="right", style="bold")
     for mode in modes:
         table.add_column(mode, justify="right")
+    with_gain = "raw" in modes and len(modes) > 1
+    if with_gain:
+        table.add_column("best − raw", justify="right", style="cyan")
     sizes = sorted(set(rows["size"]), key=_size_order)
     better = min if LOWER_IS_BETTER.get(metric, True) else max
     for size in sizes:
@@ -70,6 +73,9 @@ def student_table(summary: pd.DataFrame, student: str, metric: str, digits: int 
                 cells.append(Text(f"★ {text}", style="bold green"))
             else:
                 cells.append(Text(text))
+        if with_gain:
+            gain = means[best] - means["raw"] if best is not None and "raw" in valid else math.nan
+            cells.append(Text("–" if math.isnan(gain) else f"{gain:+.{digits}f}"))
         table.add_row(size, *cells)
     return table
 

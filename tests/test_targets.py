@@ -1,0 +1,118 @@
+"""Exact checks of the target constructions."""
+
+import numpy as np
+import pytest
+
+from kdcli.targets import (
+    corrected,
+    corrected_log,
+    gamma,
+    make_targets,
+    one_hot,
+    regression_columns,
+    to_proba,
+)
+
+
+def test_one_hot():
+    Y = one_hot(np.array([2, 0, 1]), 3)
+    np.testing.assert_array_equal(Y, [[0, 0, 1], [1, 0, 0], [0, 1, 0]])
+
+
+def test_gamma_exact_value():
+    # c = 1, residual 0.5: gamma = 1 / (1 + 0.25) = 0.8
+    assert gamma(1.0, np.array([[1.0]]), np.array([[0.5]]))[0, 0] == pytest.approx(0.8)
+    # residual 0.9, c = 0.09: gamma = 0.09 / (0.09 + 0.81) = 0.1
+    assert gamma(0.09, np.array([[0.0]]), np.array([[0.9]]))[0, 0] == pytest.approx(0.1)
+
+
+def test_gamma_limits():
+    y1h = one_hot(np.array([0, 1, 1]), 2)
+    p = np.array([[0.7, 0.3], [0.5, 0.5], [0.0, 1.0]])  # last row: teacher exactly right
+    np.testing.assert_array_equal(gamma(0.0, y1h, p), 0.0)  # c = 0: pure teacher, even at y = p̂
+    np.testing.assert_array_equal(gamma(np.inf, y1h, p), 1.0)  # c = ∞: pure labels
+    assert np.all(gamma(1e-9, y1h, p)[:2] < 1e-7)
+    assert np.all(gamma(1e9, y1h, p) > 1 - 1e-8)
+    g = gamma(0.1, y1h, p)
+    assert np.all((g >= 0) & (g <= 1))
+    with pytest.raises(ValueError):
+        gamma(-1.0, y1h, p)
+
+
+def test_corrected_limits_and_value():
+    y1h = one_hot(np.array([1, 0]), 2)
+    p = np.array([[0.5, 0.5], [0.2, 0.8]])
+    np.testing.assert_allclose(corrected(p, y1h, 0.0), p)
+    np.testing.assert_allclose(corrected(p, y1h, 1e12), y1h, atol=1e-10)
+    # row 0, class 1: 0.5 + 0.8 * (1 - 0.5) = 0.9; class 0: 0.5 + 0.8 * (0 - 0.5) = 0.1
+    np.testing.assert_allclose(corrected(p, y1h, 1.0)[0], [0.1, 0.9])
+    # row 1, class 0: residual 0.8 → γ = 1 / 1.64; t = 0.2 + (0.8 / 1.64)
+    assert corrected(p, y1h, 1.0)[1, 0] == pytest.approx(0.2 + 0.8 / 1.64)
+
+
+def test_corrected_moves_toward_label_on_prob_scale():
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet(np.ones(4), size=200)
+    y1h = one_hot(rng.integers(0, 4, size=200), 4)
+    t = corrected(p, y1h, 0.05)
+    assert t.shape == (200, 4)
+    lo, hi = np.minimum(p, y1h), np.maximum(p, y1h)
+    assert np.all((t >= lo - 1e-12) & (t <= hi + 1e-12))
+
+
+def test_corrected_log_scale_can_leave_the_probability_range():
+    y1h = one_hot(np.array([1]), 2)
+    p = np.array([[0.9, 0.1]])
+    t = corrected_log(p, y1h, 1e12, eps=1e-3)  # γ ≈ 1: log 0.1 + 0.9 / 0.1
+    assert t[0, 1] == pytest.approx(np.log(0.1) + 9.0)
+    assert t[0, 1] > 0  # a "log-probability" above 0: intended, not clipped
+    np.testing.assert_allclose(corrected_log(p, y1h, 0.0, eps=1e-3), np.log(p))
+    # teacher probabilities are floored at eps before the log
+    assert corrected_log(np.array([[1.0, 0.0]]), y1h, 0.0, eps=1e-3)[0, 1] == pytest.approx(
+        np.log(1e-3)
+    )
+
+
+def test_make_targets_modes_and_shapes():
+    y = np.array([0, 2, 1, 2])
+    y1h = one_hot(y, 3)
+    rng = np.random.default_rng(1)
+    p_in = rng.dirichlet(np.ones(3), size=4)
+    p_cf = rng.dirichlet(np.ones(3), size=4)
+    np.testing.assert_array_equal(make_targets("raw", y1h, p_in, p_cf), y1h)
+    np.testing.assert_array_equal(make_targets("vanilla", y1h, p_in, p_cf), p_in)
+    np.testing.assert_array_equal(make_targets("crossfit", y1h, p_in, p_cf), p_cf)
+    np.testing.assert_allclose(make_targets("corrected", y1h, p_in, p_cf, c=0.3),
+                               corrected(p_cf, y1h, 0.3))
+    np.testing.assert_allclose(make_targets("vanilla", y1h, p_in, p_cf, scale="logit"),
+                               np.log(p_in))
+    raw_log = make_targets("raw", y1h, scale="logit", eps=1e-3)
+    np.testing.assert_allclose(raw_log, np.where(y1h == 1, 0.0, np.log(1e-3)))
+    with pytest.raises(ValueError):
+        make_targets("corrected", y1h, p_in, p_cf)  # no c
+    with pytest.raises(ValueError):
+        make_targets("other", y1h)
+
+
+def test_binary_targets_are_the_positive_column_multiclass_keep_k():
+    T2 = np.array([[0.3, 0.7], [0.6, 0.4]])
+    np.testing.assert_array_equal(regression_columns(T2, "prob"), [0.7, 0.4])
+    assert regression_columns(T2, "logit").shape == (2, 2)
+    T3 = np.ones((5, 3)) / 3
+    assert regression_columns(T3, "prob").shape == (5, 3)
+
+
+def test_to_proba_clips_and_renormalises():
+    P = to_proba(np.array([-0.2, 0.5, 1.3]), 2, "prob", eps=0.01)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    # -0.2 → positive clipped to 0.01, negative 1.2 → 1.0: renormalised by 1.01
+    np.testing.assert_allclose(P[0], [1.0 / 1.01, 0.01 / 1.01])
+    np.testing.assert_allclose(P[1], [0.5, 0.5])
+    np.testing.assert_allclose(P[2], [0.01 / 1.01, 1.0 / 1.01])
+    multi = to_proba(np.array([[0.5, 0.7, -0.1]]), 3, "prob", eps=0.01)
+    np.testing.assert_allclose(multi, [[0.5 / 1.21, 0.7 / 1.21, 0.01 / 1.21]])
+
+
+def test_to_proba_softmax_inverts_log_targets():
+    p = np.array([[0.2, 0.3, 0.5], [0.9, 0.05, 0.05]])
+    np.testing.assert_allclose(to_proba(np.log(p) + 7.0, 3, "logit", eps=1e-3), p)
