@@ -13,12 +13,16 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kdcli import __version__
+
+try:  # typer >= 0.20 carries its own copy of click
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click.exceptions import UsageError
 from kdcli.errors import KDError
 
 app = typer.Typer(
@@ -75,7 +79,7 @@ def fit(
         str | None,
         typer.Option(
             help="Target column of a file: dataset "
-            "[default: 'target' if present, else the last column].",
+            "(default: 'target' if present, else the last column).",
             show_default=False,
         ),
     ] = None,
@@ -101,8 +105,8 @@ def fit(
         str | None,
         typer.Option(
             help="Student sizes, comma-separated positive "
-            "integers ('full' = unlimited leaves, tree only) [default: tree 8,64,512,full; rf 1,10,100; "
-            "gbdt 1,10,100; linear 1].",
+            "integers ('full' = unlimited leaves, tree only) (default: tree 8,64,512,full; rf 1,10,100; "
+            "gbdt 1,10,100; linear 1).",
             show_default=False,
         ),
     ] = None,
@@ -131,7 +135,7 @@ def fit(
         float,
         typer.Option(
             help="Probability floor: student probabilities are "
-            "clipped to [eps, 1]; logit scale clips teacher probabilities below at eps."
+            "clipped to (eps, 1); logit scale clips teacher probabilities below at eps."
         ),
     ] = 1e-3,
     select_metric: Annotated[
@@ -141,7 +145,7 @@ def fit(
     c_grid: Annotated[
         str | None,
         typer.Option(
-            help="Candidate values of c, comma-separated [default: 1e-5,1e-4,...,1e3].",
+            help="Candidate values of c, comma-separated (default: 1e-5,1e-4,...,1e3).",
             show_default=False,
         ),
     ] = None,
@@ -150,7 +154,7 @@ def fit(
         typer.Option(
             help="Metrics shown in the tables, comma-separated "
             "(error, log_loss, brier, auc; on synthetic data also p0_mse, p0_kl, excess_error) "
-            "[default: error; on synthetic data error,p0_mse].",
+            "(default: error; on synthetic data error,p0_mse).",
             show_default=False,
         ),
     ] = "",
@@ -166,7 +170,7 @@ def fit(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress and no tables.")
     ] = False,
-    debug: Annotated[bool, typer.Option(help="Show tracebacks of errors.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
 ) -> None:
     """Distil a teacher into students on one dataset and compare the four target modes."""
     from kdcli.run import FitRequest, execute_fit
@@ -289,7 +293,7 @@ def main(argv: list[str] | None = None) -> None:
             f"kd: error: {err}", markup=False
         )
         sys.exit(err.exit_code)
-    except click.UsageError as err:
+    except UsageError as err:
         hint = (
             f" (see kd {err.ctx.info_name} --help)"
             if err.ctx and err.ctx.parent
@@ -297,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         print(f"kd: error: {err.format_message()}{hint}", file=sys.stderr)
         sys.exit(2)
-    except click.exceptions.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         print("kd: interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as err:  # a bug or a library failure: say so in one line

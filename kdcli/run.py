@@ -91,6 +91,8 @@ class FitRequest:
             raise KDError(f"--folds must be at least 2, got {self.folds}")
         if not 0.0 < self.test_size < 1.0:
             raise KDError(f"--test-size must be between 0 and 1 (a fraction), got {self.test_size}")
+        if self.seed < 0:
+            raise KDError(f"--seed must be >= 0, got {self.seed}")
         if self.repeats < 1:
             raise KDError(f"--repeats must be at least 1, got {self.repeats}")
         if not 0.0 < self.eps < 0.5:
@@ -134,6 +136,10 @@ class FitRequest:
     def plan(self) -> FitPlan:
         settings = self.settings()
         t0 = time.perf_counter()
+        if self.target is not None and not self.dataset.strip().lower().startswith("file:"):
+            raise KDError(
+                f"--target applies to file: datasets only; {self.dataset} has its own target"
+            )
         ds = load_dataset(self.dataset, self.target)
         load_seconds = time.perf_counter() - t0
         make_splits(ds, settings)  # class counts vs. folds and test size, before any fit

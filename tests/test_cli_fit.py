@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import shared_path
 
 FAST = ["--teacher-param", "n_estimators=40", "--threads", "1"]
@@ -14,8 +13,18 @@ COLUMNS = ["dataset", "repeat", "seed", "teacher", "student", "size", "mode", "m
 
 def test_breast_cancer_writes_long_results_and_run_record(kd, tmp_path):
     out = tmp_path / "run"
-    code, stdout, stderr = kd("fit", "--dataset", "sklearn:breast_cancer", "--sizes", "4,full",
-                              "--repeats", "2", "--out", out, *FAST)
+    code, stdout, stderr = kd(
+        "fit",
+        "--dataset",
+        "sklearn:breast_cancer",
+        "--sizes",
+        "4,full",
+        "--repeats",
+        "2",
+        "--out",
+        out,
+        *FAST,
+    )
     assert code == 0, stderr
     results = pd.read_csv(out / "results.csv")
     assert list(results.columns[:9]) == COLUMNS
@@ -28,10 +37,18 @@ def test_breast_cancer_writes_long_results_and_run_record(kd, tmp_path):
     assert errors.between(0, 0.5).all()
     # summary = mean and standard error over the two repeats
     summary = pd.read_csv(out / "summary.csv")
-    one = results[(results.student == "tree") & (results["size"].astype(str) == "full")
-                  & (results["mode"] == "crossfit") & (results.metric == "error")]["value"]
-    row = summary[(summary.student == "tree") & (summary["size"].astype(str) == "full")
-                  & (summary["mode"] == "crossfit") & (summary.metric == "error")].iloc[0]
+    one = results[
+        (results.student == "tree")
+        & (results["size"].astype(str) == "full")
+        & (results["mode"] == "crossfit")
+        & (results.metric == "error")
+    ]["value"]
+    row = summary[
+        (summary.student == "tree")
+        & (summary["size"].astype(str) == "full")
+        & (summary["mode"] == "crossfit")
+        & (summary.metric == "error")
+    ].iloc[0]
     assert row["mean"] == pytest.approx(one.mean())
     assert row["se"] == pytest.approx(one.std(ddof=1) / np.sqrt(2))
     record = json.loads((out / "run.json").read_text())
@@ -60,9 +77,19 @@ def test_same_seed_same_numbers(kd, tmp_path):
 
 
 def test_multiclass_synthetic_reports_excess_risk_as_json(kd):
-    code, stdout, stderr = kd("fit", "--dataset", "synthetic:multiclass?n=600&k=3",
-                              "--student", "tree,linear,gbdt,rf", "--sizes", "4", "--json",
-                              "--c-grid", "0.001,1", *FAST)
+    code, stdout, stderr = kd(
+        "fit",
+        "--dataset",
+        "synthetic:multiclass?n=600&k=3",
+        "--student",
+        "tree,linear,gbdt,rf",
+        "--sizes",
+        "4",
+        "--json",
+        "--c-grid",
+        "0.001,1",
+        *FAST,
+    )
     assert code == 0, stderr
     record = json.loads(stdout)
     summary = pd.DataFrame(record["summary"])
@@ -77,9 +104,24 @@ def test_multiclass_synthetic_reports_excess_risk_as_json(kd):
 
 @pytest.mark.parametrize("teacher", ["xgboost", "rf"])
 def test_other_teachers_and_logit_scale(kd, teacher, tmp_path):
-    code, _, stderr = kd("fit", "--dataset", "sklearn:iris", "--teacher", teacher,
-                         "--teacher-param", "n_estimators=30", "--threads", "1", "--scale", "logit",
-                         "--sizes", "4", "--out", tmp_path, "--quiet")
+    code, _, stderr = kd(
+        "fit",
+        "--dataset",
+        "sklearn:iris",
+        "--teacher",
+        teacher,
+        "--teacher-param",
+        "n_estimators=30",
+        "--threads",
+        "1",
+        "--scale",
+        "logit",
+        "--sizes",
+        "4",
+        "--out",
+        tmp_path,
+        "--quiet",
+    )
     assert code == 0, stderr
     results = pd.read_csv(tmp_path / "results.csv")
     assert (results.teacher == teacher).all()
@@ -99,15 +141,27 @@ def test_categorical_and_missing_features_from_a_file(kd, tmp_path):
     path = tmp_path / "mixed.csv"
     pd.DataFrame({"colour": colour, "x": x, "label": label}).to_csv(path, index=False)
     for student in ("tree", "linear", "gbdt", "rf"):
-        code, _, stderr = kd("fit", "--dataset", f"file:{path}", "--target", "label",
-                             "--student", student, "--sizes", "4", "--quiet", *FAST)
+        code, _, stderr = kd(
+            "fit",
+            "--dataset",
+            f"file:{path}",
+            "--target",
+            "label",
+            "--student",
+            student,
+            "--sizes",
+            "4",
+            "--quiet",
+            *FAST,
+        )
         assert code == 0, f"{student}: {stderr}"
 
 
 def test_a_shared_dataset_file(kd, tmp_path):
     path = shared_path("datasets", "diabetes.tsv.gz")
-    code, stdout, stderr = kd("fit", "--dataset", f"file:{path}", "--sizes", "16",
-                              "--out", tmp_path, *FAST)
+    code, _, stderr = kd(
+        "fit", "--dataset", f"file:{path}", "--sizes", "16", "--out", tmp_path, *FAST
+    )
     assert code == 0, stderr
     record = json.loads((tmp_path / "run.json").read_text())
     assert record["dataset"]["rows"] == 768 and record["dataset"]["features"] == 8
@@ -117,8 +171,21 @@ def test_a_shared_dataset_file(kd, tmp_path):
 def test_help_lists_options_with_defaults(kd):
     code, stdout, _ = kd("fit", "--help")
     assert code == 0
-    for option in ("--dataset", "--teacher", "--teacher-param", "--student", "--sizes", "--modes",
-                   "--folds", "--test-size", "--repeats", "--scale", "--out", "--json", "--quiet"):
+    for option in (
+        "--dataset",
+        "--teacher",
+        "--teacher-param",
+        "--student",
+        "--sizes",
+        "--modes",
+        "--folds",
+        "--test-size",
+        "--repeats",
+        "--scale",
+        "--out",
+        "--json",
+        "--quiet",
+    ):
         assert option in stdout
     assert "default: 5" in stdout.replace("[", "").replace("]", "")
     assert kd("--help")[0] == 0

@@ -54,8 +54,13 @@ def test_folds_partition_the_rows_and_are_stratified():
     np.testing.assert_array_equal(np.sort(held), np.arange(500))
     for fit_idx, held_idx in folds:
         assert not set(fit_idx) & set(held_idx)
-        assert np.abs(np.bincount(y[held_idx], minlength=3) / len(held_idx)
-                      - np.bincount(y, minlength=3) / 500).max() < 0.02
+        assert (
+            np.abs(
+                np.bincount(y[held_idx], minlength=3) / len(held_idx)
+                - np.bincount(y, minlength=3) / 500
+            ).max()
+            < 0.02
+        )
 
 
 def test_one_nearest_neighbour_teacher_on_noise():
@@ -78,10 +83,12 @@ def test_lightgbm_teacher_predictions_are_deterministic_and_complete():
         return LGBMClassifier(n_estimators=30, verbose=-1, random_state=0, n_jobs=1)
 
     folds = stratified_folds(y, 3, seed=0)
-    a = teacher_predictions(make, X.iloc[:200], y[:200], X.iloc[200:], 2, stratified_folds(
-        y[:200], 3, 0))
-    b = teacher_predictions(make, X.iloc[:200], y[:200], X.iloc[200:], 2, stratified_folds(
-        y[:200], 3, 0))
+    a = teacher_predictions(
+        make, X.iloc[:200], y[:200], X.iloc[200:], 2, stratified_folds(y[:200], 3, 0)
+    )
+    b = teacher_predictions(
+        make, X.iloc[:200], y[:200], X.iloc[200:], 2, stratified_folds(y[:200], 3, 0)
+    )
     np.testing.assert_array_equal(a.out_of_fold, b.out_of_fold)
     np.testing.assert_array_equal(a.test, b.test)
     for P in (a.in_sample, a.out_of_fold, a.test):

@@ -9,15 +9,24 @@ from kdcli.experiment import FitSettings, run_fit
 
 def _run(spec, teacher_params, sizes, repeats=2):
     ds = load_dataset(spec)
-    settings = FitSettings(students=["tree"], sizes={"tree": sizes}, threads=1, repeats=repeats,
-                           teacher_params=teacher_params)
+    settings = FitSettings(
+        students=["tree"],
+        sizes={"tree": sizes},
+        threads=1,
+        repeats=repeats,
+        teacher_params=teacher_params,
+    )
     records, _ = run_fit(ds, settings)
     return pd.DataFrame(records)
 
 
 def _value(df, mode, metric, repeat, size):
-    row = df[(df["mode"] == mode) & (df.metric == metric) & (df.repeat == repeat)
-             & (df["size"] == str(size))]
+    row = df[
+        (df["mode"] == mode)
+        & (df.metric == metric)
+        & (df.repeat == repeat)
+        & (df["size"] == str(size))
+    ]
     assert len(row) == 1
     return row["value"].iloc[0]
 
@@ -25,8 +34,11 @@ def _value(df, mode, metric, repeat, size):
 @pytest.fixture(scope="module")
 def overfit():
     # A teacher that fits its training rows closely (small leaves, many trees) on noisy labels.
-    return _run("synthetic:binary?n=2000&noise=0.2",
-                {"n_estimators": 200, "num_leaves": 31, "min_child_samples": 5}, ["full"])
+    return _run(
+        "synthetic:binary?n=2000&noise=0.2",
+        {"n_estimators": 200, "num_leaves": 31, "min_child_samples": 5},
+        ["full"],
+    )
 
 
 def test_crossfit_beats_vanilla_when_the_teacher_overfits(overfit):
@@ -42,13 +54,17 @@ def test_vanilla_kd_inherits_the_teachers_memory(overfit):
     # much further than the teacher itself is on the held-out rows
     for r in (0, 1):
         assert _value(overfit, "vanilla", "p0_mse", r, "full") > 2 * _value(
-            overfit, "teacher", "p0_mse", r, "")
+            overfit, "teacher", "p0_mse", r, ""
+        )
 
 
 def test_correction_helps_when_the_teacher_underfits():
     # three boosted stumps: a biased teacher; the correction should move toward the labels
-    df = _run("synthetic:binary?n=2000&noise=0.1",
-              {"n_estimators": 3, "num_leaves": 2, "learning_rate": 0.3}, [32])
+    df = _run(
+        "synthetic:binary?n=2000&noise=0.1",
+        {"n_estimators": 3, "num_leaves": 2, "learning_rate": 0.3},
+        [32],
+    )
     for r in (0, 1):
         corrected = _value(df, "corrected", "p0_mse", r, 32)
         crossfit = _value(df, "crossfit", "p0_mse", r, 32)

@@ -57,6 +57,8 @@ def test_excess_risk_is_zero_at_p0_and_exact_by_hand():
     # row 0 predicts class 1: expected error 0.7 vs Bayes 0.3; row 1 right: 0
     assert r["excess_error"] == pytest.approx((0.4 + 0.0) / 2)
     assert r["p0_mse"] == pytest.approx((0.09 * 2 + 0.04 * 2) / 2)
-    kl = [0.7 * np.log(0.7 / 0.4) + 0.3 * np.log(0.3 / 0.6),
-          0.4 * np.log(0.4 / 0.2) + 0.6 * np.log(0.6 / 0.8)]
+    kl = [
+        0.7 * np.log(0.7 / 0.4) + 0.3 * np.log(0.3 / 0.6),
+        0.4 * np.log(0.4 / 0.2) + 0.6 * np.log(0.6 / 0.8),
+    ]
     assert r["p0_kl"] == pytest.approx(np.mean(kl))

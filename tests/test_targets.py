@@ -82,10 +82,12 @@ def test_make_targets_modes_and_shapes():
     np.testing.assert_array_equal(make_targets("raw", y1h, p_in, p_cf), y1h)
     np.testing.assert_array_equal(make_targets("vanilla", y1h, p_in, p_cf), p_in)
     np.testing.assert_array_equal(make_targets("crossfit", y1h, p_in, p_cf), p_cf)
-    np.testing.assert_allclose(make_targets("corrected", y1h, p_in, p_cf, c=0.3),
-                               corrected(p_cf, y1h, 0.3))
-    np.testing.assert_allclose(make_targets("vanilla", y1h, p_in, p_cf, scale="logit"),
-                               np.log(p_in))
+    np.testing.assert_allclose(
+        make_targets("corrected", y1h, p_in, p_cf, c=0.3), corrected(p_cf, y1h, 0.3)
+    )
+    np.testing.assert_allclose(
+        make_targets("vanilla", y1h, p_in, p_cf, scale="logit"), np.log(p_in)
+    )
     raw_log = make_targets("raw", y1h, scale="logit", eps=1e-3)
     np.testing.assert_allclose(raw_log, np.where(y1h == 1, 0.0, np.log(1e-3)))
     with pytest.raises(ValueError):

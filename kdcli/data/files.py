@@ -16,7 +16,10 @@ def read_table(path: Path) -> pd.DataFrame:
     """Read a table by its suffix; ``.gz`` may follow a text suffix."""
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] == ".parquet":
-        return pd.read_parquet(path)
+        try:
+            return pd.read_parquet(path)
+        except Exception as err:  # pyarrow raises several types for a file that is not parquet
+            raise KDError(f"cannot read '{path}' as parquet: {_one_line(err)}") from err
     text_suffix = (
         suffixes[-2]
         if suffixes and suffixes[-1] == ".gz" and len(suffixes) > 1
@@ -29,8 +32,16 @@ def read_table(path: Path) -> pd.DataFrame:
     sep = SUFFIXES[text_suffix]
     try:
         return pd.read_csv(path, sep=sep, engine="python" if sep is None else "c")
+    except pd.errors.EmptyDataError:
+        raise KDError(f"'{path}' is empty; it needs a header row and data rows") from None
     except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as err:
-        raise KDError(f"cannot read '{path}' as a {text_suffix or 'text'} table: {err}") from err
+        raise KDError(
+            f"cannot read '{path}' as a {text_suffix or 'text'} table: {_one_line(err)}"
+        ) from err
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split())
 
 
 def load_file(path_str: str, target: str | None = None) -> Dataset:
@@ -45,6 +56,8 @@ def load_file(path_str: str, target: str | None = None) -> Dataset:
             f"'{path}' has {frame.shape[1]} column(s); it needs features and a target column "
             "(is the separator right for its suffix?)"
         )
+    if len(frame) == 0:
+        raise KDError(f"'{path}' has no data rows, only a header")
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     if target is None:

@@ -79,6 +79,10 @@ def load_synthetic(name: str, params: dict[str, str]) -> Dataset:
         raise KDError(f"synthetic:{name} needs d >= {min_d} features, got d={d}")
     if name == "multiclass" and not 3 <= k <= 50:
         raise KDError(f"synthetic:multiclass needs 3 <= k <= 50 classes, got k={k}")
+    if n * d > 200_000_000:
+        raise KDError(f"synthetic:{name} with n={n}, d={d} is too large (n*d > 2e8); use fewer rows")
+    if seed < 0:
+        raise KDError(f"synthetic:{name} needs seed >= 0, got seed={seed}")
     if not 0.0 <= noise < 1.0:
         raise KDError(f"synthetic:{name} needs 0 <= noise < 1, got noise={noise}")
     X, y, p0 = make_synthetic(name, n, d, noise, seed, k)
