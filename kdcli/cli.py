@@ -194,6 +194,8 @@ def fit(
         metric=metric,
         threads=threads,
     )
+    if out is not None and out.exists() and not out.is_dir():
+        raise KDError(f"--out {out} is a file; give a folder (it is created if missing)")
     show_progress = not quiet and not json_ and sys.stderr.isatty()
     console = Console(stderr=True)
     t0 = time.perf_counter()
@@ -208,7 +210,9 @@ def fit(
         disable=not show_progress,
     ) as progress:
         task = progress.add_task("loading", total=plan.total_steps)
-        result = execute_fit(plan, lambda msg: progress.update(task, advance=1, description=msg))
+        result = execute_fit(
+            plan, lambda label, done: progress.update(task, advance=done, description=label)
+        )
     record = run_record(plan, result, time.perf_counter() - t0)
     if out is not None:
         from kdcli.output import write_results

@@ -20,6 +20,7 @@ from kdcli.targets import MODES, make_targets, one_hot, regression_columns, to_p
 from kdcli.teachers import teacher_factory
 
 SINGLE_THREADED = ("tree", "linear")  # students whose c-selection fits run side by side
+Advance = Callable[[str, int], None]  # (what is running now, steps just finished)
 TEACHER_ROW = ("teacher", "", "teacher")  # (student, size, mode) of the teacher's own scores
 
 
@@ -99,7 +100,7 @@ def run_split(
     ds: Dataset,
     split: Split,
     settings: FitSettings,
-    advance: Callable[[str], None] = lambda _msg: None,
+    advance: Advance = lambda _label, _done: None,
 ) -> tuple[list[dict], dict]:
     """All fits of one repeat. Returns long-format records and timings (seconds)."""
     X_train, X_test = ds.X.iloc[split.train], ds.X.iloc[split.test]
@@ -111,6 +112,8 @@ def run_split(
     )
     timings = {"teacher": 0.0, "students": 0.0}
     t0 = time.perf_counter()
+    label = f"repeat {split.repeat}: teacher {settings.teacher}"
+    advance(label, 0)
     teacher = teacher_predictions(
         make_teacher,
         X_train,
@@ -118,7 +121,7 @@ def run_split(
         X_test,
         K,
         folds,
-        on_fit=lambda: advance(f"teacher {settings.teacher}"),
+        on_fit=lambda: advance(label, 1),
     )
     timings["teacher"] = time.perf_counter() - t0
 
@@ -189,6 +192,7 @@ def student_runs(
         return model.predict(predict_rows)
 
     for mode in settings.modes:
+        advance(f"{family} {size} {mode}", 0)
         extra = {}
         c = None
         if mode == "corrected":
@@ -209,7 +213,7 @@ def student_runs(
             make_targets(mode, y1h, teacher.in_sample, teacher.out_of_fold, c, scale, eps), scale
         )
         raw = fit_predict(np.arange(len(y_train)), T, F_test)
-        advance(f"{family} {size} {mode}")
+        advance(f"{family} {size} {mode}", 1)
         yield mode, to_proba(raw, K, scale, eps), extra
 
 
@@ -217,7 +221,7 @@ def _rows(X, idx):
     return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
 
 
-def run_fit(ds: Dataset, settings: FitSettings, advance: Callable[[str], None] = lambda _m: None):
+def run_fit(ds: Dataset, settings: FitSettings, advance: Advance = lambda _label, _done: None):
     """Every repeat; returns (records with dataset and teacher columns, timings per repeat)."""
     splits = make_splits(ds, settings)
     records, timings = [], []

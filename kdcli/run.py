@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -13,7 +12,7 @@ import pandas as pd
 from kdcli.correction import C_GRID
 from kdcli.data import Dataset, load_dataset
 from kdcli.errors import KDError
-from kdcli.experiment import FitSettings, count_steps, make_splits, run_fit
+from kdcli.experiment import Advance, FitSettings, count_steps, make_splits, run_fit
 from kdcli.metrics import EXCESS_METRICS, METRICS
 from kdcli.report import summarise
 from kdcli.students import DEFAULT_SIZES, FAMILIES, check_sizes, parse_sizes
@@ -160,7 +159,7 @@ class FitResult:
     started: str
 
 
-def execute_fit(plan: FitPlan, advance: Callable[[str], None] = lambda _m: None) -> FitResult:
+def execute_fit(plan: FitPlan, advance: Advance = lambda _label, _done: None) -> FitResult:
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     records, timings = run_fit(plan.dataset, plan.settings, advance)
     results = pd.DataFrame.from_records(records)

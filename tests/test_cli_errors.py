@@ -159,10 +159,7 @@ def test_user_error_is_one_line_exit_2(capsys, tmp_path, files, args, words):
     ("args", "words"), [c[1:] for c in USAGE_CASES], ids=[c[0] for c in USAGE_CASES]
 )
 def test_usage_error_is_one_line_exit_2(capsys, tmp_path, files, args, words):
-    # BUG (at the time of writing): typer >= 0.2x raises its own vendored click exceptions
-    # (typer._click.exceptions.UsageError), which `except click.UsageError` in kdcli.cli.main
-    # does not catch: the message becomes "kd: error: BadParameter: ... (run with --debug ...)"
-    # with exit code 1.
+    # typer >= 0.20 raises its own vendored click exceptions: they must still be usage errors
     out_dir = tmp_path / "out"
     args = ["fit", "--dataset", f"file:{files['ok.csv']}", *args]
     if args[-1] != "--folds":  # an option with no value must stay last
@@ -171,6 +168,20 @@ def test_usage_error_is_one_line_exit_2(capsys, tmp_path, files, args, words):
     line = assert_one_line_error(code, out, err, words)
     assert "--debug" not in line, f"a usage error is reported as an internal error: {line}"
     assert not out_dir.exists()
+
+
+def test_out_that_is_a_file_is_refused(capsys, tmp_path, files):
+    target = tmp_path / "results.txt"
+    target.write_text("keep me")
+    code, out, err = run_kd(capsys, ["fit", "--dataset", f"file:{files['ok.csv']}",
+                                     "--out", str(target)])
+    assert_one_line_error(code, out, err, ["is a file"])
+    assert target.read_text() == "keep me"
+
+
+def test_target_for_a_dataset_with_its_own_target_is_refused(capsys):
+    code, out, err = run_kd(capsys, ["fit", "--dataset", "sklearn:iris", "--target", "x"])
+    assert_one_line_error(code, out, err, ["--target applies to file: datasets only"])
 
 
 def test_unknown_command_is_one_line_exit_2(capsys):

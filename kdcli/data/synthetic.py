@@ -80,7 +80,9 @@ def load_synthetic(name: str, params: dict[str, str]) -> Dataset:
     if name == "multiclass" and not 3 <= k <= 50:
         raise KDError(f"synthetic:multiclass needs 3 <= k <= 50 classes, got k={k}")
     if n * d > 200_000_000:
-        raise KDError(f"synthetic:{name} with n={n}, d={d} is too large (n*d > 2e8); use fewer rows")
+        raise KDError(
+            f"synthetic:{name} with n={n}, d={d} is too large (n*d > 2e8); use fewer rows"
+        )
     if seed < 0:
         raise KDError(f"synthetic:{name} needs seed >= 0, got seed={seed}")
     if not 0.0 <= noise < 1.0:
