@@ -23,6 +23,7 @@ try:  # typer >= 0.20 carries its own copy of click
     from typer._click.exceptions import UsageError
 except ImportError:  # pragma: no cover - older typer uses click itself
     from click.exceptions import UsageError
+from kdcli.data.openml_source import OpenMLConfig
 from kdcli.errors import KDError
 
 app = typer.Typer(
@@ -38,8 +39,33 @@ DEFAULT_THREADS = max(1, os.cpu_count() or 1)
 _invocation: list[str] = []  # the arguments main() was called with, for the run record
 
 
-def _split_list(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
+CacheDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        envvar="KD_CACHE_DIR",
+        show_default=False,
+        help="Data cache (default: datasets/cache in a checkout, else ~/.cache/kd).",
+    ),
+]
+Offline = Annotated[
+    bool,
+    typer.Option(
+        "--offline",
+        envvar="KD_OFFLINE",
+        help="Never touch the network: use only what is in the cache.",
+    ),
+]
+OpenMLServer = Annotated[
+    str | None,
+    typer.Option(
+        "--openml-server",
+        envvar="KD_OPENML_SERVER",
+        show_default=False,
+        help="OpenML API URL (default: https://www.openml.org/api/v1/xml).",
+    ),
+]
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
 
 
 def _version_callback(value: bool) -> None:
@@ -159,6 +185,23 @@ def fit(
         ),
     ] = "",
     threads: Annotated[int, typer.Option(help="Threads per model fit.")] = DEFAULT_THREADS,
+    folds_outer: Annotated[
+        str | None,
+        typer.Option(
+            help="openml-task: datasets: which official folds to run, e.g. 0-2, 0,3 "
+            "(default: all).",
+            show_default=False,
+        ),
+    ] = None,
+    max_rows: Annotated[
+        int | None,
+        typer.Option(
+            help="Stratified subsample of this many rows, for quick runs.", show_default=False
+        ),
+    ] = None,
+    cache_dir: CacheDir = None,
+    offline: Offline = False,
+    openml_server: OpenMLServer = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Write results.csv, summary.csv and run.json here.", show_default=False),
@@ -170,7 +213,7 @@ def fit(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress and no tables.")
     ] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    debug: Debug = False,
 ) -> None:
     """Distil a teacher into students on one dataset and compare the four target modes."""
     from kdcli.run import FitRequest, execute_fit
@@ -193,6 +236,9 @@ def fit(
         c_grid=c_grid,
         metric=metric,
         threads=threads,
+        folds_outer=folds_outer,
+        max_rows=max_rows,
+        openml=OpenMLConfig.from_env(cache_dir, openml_server, offline),
     )
     if out is not None and out.exists() and not out.is_dir():
         raise KDError(f"--out {out} is a file; give a folder (it is created if missing)")
@@ -223,13 +269,169 @@ def fit(
     elif not quiet:
         from kdcli.report import tables
 
-        stdout = Console()
+        stdout = stdout_console()
         for table in tables(result.summary, plan.table_metrics):
             stdout.print(table)
         if plan.settings.repeats == 1:
             stdout.print("[dim]one repeat: no standard errors (use --repeats 5 for ± se)[/dim]")
         if out is not None:
             stdout.print(f"results written to {out}")
+
+
+datasets_app = typer.Typer(
+    help="List and fetch datasets: suites (openml-cc18, paper, demo, dir:PATH) and OpenML ids.",
+    no_args_is_help=True,
+)
+app.add_typer(datasets_app, name="datasets")
+
+
+@datasets_app.command("list")
+def datasets_list(
+    suite: Annotated[
+        str,
+        typer.Option(
+            help="Suite: a name under datasets/ (openml-cc18, paper, "
+            "demo), dir:PATH or a manifest .csv."
+        ),
+    ] = "demo",
+    datasets: Annotated[
+        str | None, typer.Option(help="Only these members, comma-separated.", show_default=False)
+    ] = None,
+    cache_dir: CacheDir = None,
+    json_: Annotated[
+        bool, typer.Option("--json", help="Print JSON rows instead of a table.")
+    ] = False,
+    debug: Debug = False,
+) -> None:
+    """Show a suite's datasets: name, id, rows, features, classes, and whether each is cached.
+
+    Needs no network: sizes come from the suite's manifest.
+    """
+    from kdcli.catalog import cache_state
+    from kdcli.data import load_dataset
+    from kdcli.suites import select, suite_members
+
+    cfg = OpenMLConfig.from_env(cache_dir, None, True)
+    members = select(suite_members(suite), datasets)
+    rows = [
+        {
+            "name": m.name,
+            "spec": m.spec,
+            "rows": m.rows,
+            "features": m.features,
+            "classes": m.classes,
+            "cached": cache_state(m, cfg),
+        }
+        for m in members
+    ]
+    for row in rows:  # a folder's files are read for their sizes: quick and always local
+        if row["spec"].startswith("file:") and row["rows"] is None and row["cached"] == "file":
+            ds = load_dataset(row["spec"])
+            row.update(rows=ds.n_rows, features=ds.X.shape[1], classes=ds.n_classes)
+    if json_:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(
+        title=f"suite {suite}: {len(rows)} datasets",
+        title_justify="left",
+        caption=f"cache: {cfg.cache_dir}",
+    )
+    for col, justify in (
+        ("name", "left"),
+        ("id", "left"),
+        ("rows", "right"),
+        ("features", "right"),
+        ("classes", "right"),
+        ("cached", "left"),
+    ):
+        table.add_column(col, justify=justify)
+    for r in rows:
+        shown = {"yes": "[green]yes[/green]", "damaged": "[red]damaged[/red]"}
+        table.add_row(
+            r["name"],
+            r["spec"],
+            *(("–" if r[k] is None else f"{r[k]:,}") for k in ("rows", "features", "classes")),
+            shown.get(r["cached"], r["cached"]),
+        )
+    stdout_console().print(table)
+
+
+@datasets_app.command("fetch")
+def datasets_fetch(
+    specs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Dataset SPECs, e.g. openml:1590 openml-task:7592.", show_default=False
+        ),
+    ] = None,
+    suite: Annotated[
+        str | None, typer.Option(help="Fetch every member of this suite.", show_default=False)
+    ] = None,
+    datasets: Annotated[
+        str | None, typer.Option(help="With --suite: only these members.", show_default=False)
+    ] = None,
+    cache_dir: CacheDir = None,
+    offline: Offline = False,
+    openml_server: OpenMLServer = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only failures.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Download datasets into the cache; what is cached already is not fetched again.
+
+    Exit code 1 if any dataset could not be fetched (the others are kept).
+    """
+    from kdcli.catalog import fetch_all
+    from kdcli.suites import Member, select, suite_members
+
+    if not specs and not suite:
+        raise KDError("name datasets to fetch (e.g. kd datasets fetch openml:1590) or a --suite")
+    if specs and suite:
+        raise KDError("give dataset SPECs or --suite, not both")
+    members = (
+        select(suite_members(suite), datasets)
+        if suite
+        else [Member(name=spec, spec=spec) for spec in specs]
+    )
+    cfg = OpenMLConfig.from_env(cache_dir, openml_server, offline)
+    console = Console(stderr=True, highlight=False)
+    show_progress = not quiet and sys.stderr.isatty()
+    with Progress(
+        TextColumn("{task.description:<32}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not show_progress,
+    ) as progress:
+        task = progress.add_task("fetching", total=len(members))
+
+        def report(outcome) -> None:
+            progress.update(task, advance=1, description=outcome.member.name)
+            if outcome.status == "failed" or not quiet:
+                detail = f": {outcome.detail}" if outcome.detail else ""
+                progress.console.print(
+                    f"{outcome.status:>8} {outcome.member.name}{detail}", markup=False
+                )
+
+        outcomes = fetch_all(members, cfg, report)
+    failed = [o for o in outcomes if o.status == "failed"]
+    if not quiet:
+        counts = {s: sum(o.status == s for o in outcomes) for s in ("fetched", "cached", "local")}
+        console.print(
+            f"{counts['fetched']} fetched, {counts['cached']} already cached, "
+            f"{counts['local']} local, {len(failed)} failed; cache: {cfg.cache_dir}",
+            markup=False,
+        )
+    if failed:
+        raise typer.Exit(1)
+
+
+def stdout_console() -> Console:
+    """Tables on a terminal fit its width; piped, they are not cut to 80 columns."""
+    return Console() if sys.stdout.isatty() else Console(width=160)
 
 
 def package_versions() -> dict[str, str]:

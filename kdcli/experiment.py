@@ -40,6 +40,8 @@ class FitSettings:
     c_grid: tuple[float, ...] = C_GRID
     select_metric: str = "log_loss"
     threads: int = 1
+    outer_folds: list[int] | None = None  # a task's official folds to run; None = all
+    max_rows: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -48,13 +50,21 @@ class FitSettings:
 @dataclass
 class Split:
     repeat: int
+    fold: int
     seed: int
     train: np.ndarray
     test: np.ndarray
 
 
 def make_splits(ds: Dataset, settings: FitSettings) -> list[Split]:
-    """Seeded stratified train/test splits, checked before anything is fit."""
+    """The outer train/test splits, checked before anything is fit.
+
+    A task's official folds where the dataset has them; else seeded stratified splits.
+    """
+    if ds.outer_splits is not None:
+        return _official_splits(ds, settings)
+    if settings.outer_folds is not None:
+        raise KDError("--folds-outer applies to openml-task: datasets, which have official folds")
     counts = np.bincount(ds.y, minlength=ds.n_classes)
     smallest = int(counts.min())
     if smallest < 2:
@@ -74,26 +84,85 @@ def make_splits(ds: Dataset, settings: FitSettings) -> list[Split]:
             raise KDError(
                 f"cannot split {ds.name} with --test-size {settings.test_size}: {err}"
             ) from None
-        train_counts = np.bincount(ds.y[train], minlength=ds.n_classes)
-        if train_counts.min() < settings.folds:
-            k = int(train_counts.argmin())
-            raise KDError(
-                f"class '{ds.class_names[k]}' has {int(train_counts[k])} training rows, fewer than "
-                f"--folds {settings.folds}; use --folds {max(2, int(train_counts[k]))} or fewer"
-                if train_counts[k] >= 2
-                else f"class '{ds.class_names[k]}' has {int(train_counts[k])} training row(s); "
-                "cross-fitting needs >= 2: drop that class or lower --test-size"
-            )
-        splits.append(Split(repeat=r, seed=seed, train=np.sort(train), test=np.sort(test)))
+        _check_training_classes(ds, ds.y[train], settings.folds)
+        splits.append(Split(repeat=r, fold=0, seed=seed, train=np.sort(train), test=np.sort(test)))
     return splits
 
 
-def count_steps(settings: FitSettings) -> int:
+def _check_training_classes(ds: Dataset, y_train: np.ndarray, folds: int) -> None:
+    train_counts = np.bincount(y_train, minlength=ds.n_classes)
+    if train_counts.min() < folds:
+        k = int(train_counts.argmin())
+        raise KDError(
+            f"class '{ds.class_names[k]}' has {int(train_counts[k])} training rows, fewer than "
+            f"--folds {folds}; use --folds {max(2, int(train_counts[k]))} or fewer"
+            if train_counts[k] >= 2
+            else f"class '{ds.class_names[k]}' has {int(train_counts[k])} training row(s); "
+            "cross-fitting needs >= 2: drop that class or lower --test-size"
+        )
+
+
+def _official_splits(ds: Dataset, settings: FitSettings) -> list[Split]:
+    """The task's folds for repeats 0..R-1 and the chosen outer folds.
+
+    Rare classes are not refused here: with official folds a class may have fewer training rows
+    than --folds; cross-fitting then sees it in some folds only, which the teachers tolerate.
+    """
+    repeats = 1 + max(s.repeat for s in ds.outer_splits)
+    n_folds = 1 + max(s.fold for s in ds.outer_splits)
+    if settings.repeats > repeats:
+        raise KDError(
+            f"{ds.name} has {repeats} official repeat(s); use --repeats {repeats} or less"
+        )
+    wanted = settings.outer_folds if settings.outer_folds is not None else list(range(n_folds))
+    bad = [f for f in wanted if f >= n_folds]
+    if bad:
+        raise KDError(f"{ds.name} has folds 0-{n_folds - 1}; --folds-outer asks for fold {bad[0]}")
+    splits = []
+    for s in ds.outer_splits:
+        if s.repeat < settings.repeats and s.fold in wanted:
+            if np.bincount(ds.y[s.train], minlength=ds.n_classes).max() < settings.folds:
+                raise KDError(
+                    f"{ds.name} fold {s.fold} has too few training rows for "
+                    f"--folds {settings.folds}"
+                )
+            splits.append(
+                Split(
+                    repeat=s.repeat,
+                    fold=s.fold,
+                    seed=settings.seed + s.repeat,
+                    train=s.train,
+                    test=s.test,
+                )
+            )
+    return splits
+
+
+def parse_outer_folds(text: str | None) -> list[int] | None:
+    """``all`` → None; ``0-2`` → [0, 1, 2]; ``0,3`` → [0, 3]."""
+    if text is None or text.strip().lower() == "all":
+        return None
+    folds: list[int] = []
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.strip().partition("-")
+            first, last = int(lo), int(hi) if hi else int(lo)
+            if first < 0 or last < first:
+                raise ValueError
+            folds.extend(range(first, last + 1))
+    except ValueError:
+        raise KDError(
+            f"--folds-outer '{text}' is not a fold list; write e.g. 0-2, 0,3 or all"
+        ) from None
+    return sorted(set(folds))
+
+
+def count_steps(settings: FitSettings, n_splits: int) -> int:
     """Progress units: teacher fits plus student fits (c selection counts as one)."""
     per_repeat = 1 + settings.folds
     for family in settings.students:
         per_repeat += len(settings.sizes[family]) * len(settings.modes)
-    return per_repeat * settings.repeats
+    return per_repeat * n_splits
 
 
 def run_split(
@@ -112,7 +181,8 @@ def run_split(
     )
     timings = {"teacher": 0.0, "students": 0.0}
     t0 = time.perf_counter()
-    label = f"repeat {split.repeat}: teacher {settings.teacher}"
+    where = f"repeat {split.repeat}" + (f" fold {split.fold}" if ds.outer_splits else "")
+    label = f"{where}: teacher {settings.teacher}"
     advance(label, 0)
     teacher = teacher_predictions(
         make_teacher,
@@ -137,6 +207,7 @@ def run_split(
             records.append(
                 {
                     "repeat": split.repeat,
+                    "fold": split.fold,
                     "seed": split.seed,
                     "student": student,
                     "size": str(size),
@@ -230,5 +301,5 @@ def run_fit(ds: Dataset, settings: FitSettings, advance: Advance = lambda _label
         for rec in recs:
             rec.update(dataset=ds.name, teacher=settings.teacher)
         records.extend(recs)
-        timings.append({"repeat": split.repeat, "seed": split.seed, **times})
+        timings.append({"repeat": split.repeat, "fold": split.fold, "seed": split.seed, **times})
     return records, timings

@@ -11,15 +11,34 @@ import pandas as pd
 
 from kdcli.correction import C_GRID
 from kdcli.data import Dataset, load_dataset
+from kdcli.data.openml_source import OpenMLConfig
 from kdcli.errors import KDError
-from kdcli.experiment import Advance, FitSettings, count_steps, make_splits, run_fit
+from kdcli.experiment import (
+    Advance,
+    FitSettings,
+    count_steps,
+    make_splits,
+    parse_outer_folds,
+    run_fit,
+)
 from kdcli.metrics import EXCESS_METRICS, METRICS
 from kdcli.report import summarise
 from kdcli.students import DEFAULT_SIZES, FAMILIES, check_sizes, parse_sizes
 from kdcli.targets import MODES, SCALES
 from kdcli.teachers import TEACHERS, parse_param, teacher_params
 
-COLUMNS = ["dataset", "repeat", "seed", "teacher", "student", "size", "mode", "metric", "value"]
+COLUMNS = [
+    "dataset",
+    "repeat",
+    "fold",
+    "seed",
+    "teacher",
+    "student",
+    "size",
+    "mode",
+    "metric",
+    "value",
+]
 
 
 def _choices(option: str, text: str, allowed: tuple[str, ...]) -> list[str]:
@@ -44,7 +63,7 @@ class FitPlan:
 
     @property
     def total_steps(self) -> int:
-        return count_steps(self.settings)
+        return count_steps(self.settings, len(make_splits(self.dataset, self.settings)))
 
 
 @dataclass
@@ -68,6 +87,9 @@ class FitRequest:
     c_grid: str | None = None
     metric: str = ""
     threads: int = 1
+    folds_outer: str | None = None
+    max_rows: int | None = None
+    openml: OpenMLConfig | None = None
 
     def settings(self) -> FitSettings:
         teacher = self.teacher.strip().lower()
@@ -98,6 +120,8 @@ class FitRequest:
             raise KDError(f"--eps must be in (0, 0.5), got {self.eps}")
         if self.threads < 1:
             raise KDError(f"--threads must be at least 1, got {self.threads}")
+        if self.max_rows is not None and self.max_rows < 10:
+            raise KDError(f"--max-rows must be at least 10, got {self.max_rows}")
         return FitSettings(
             teacher=teacher,
             teacher_params=overrides,
@@ -113,6 +137,8 @@ class FitRequest:
             c_grid=self._grid(),
             select_metric=select_metric,
             threads=self.threads,
+            outer_folds=parse_outer_folds(self.folds_outer),
+            max_rows=self.max_rows,
         )
 
     def _grid(self) -> tuple[float, ...]:
@@ -135,11 +161,9 @@ class FitRequest:
     def plan(self) -> FitPlan:
         settings = self.settings()
         t0 = time.perf_counter()
-        if self.target is not None and not self.dataset.strip().lower().startswith("file:"):
-            raise KDError(
-                f"--target applies to file: datasets only; {self.dataset} has its own target"
-            )
-        ds = load_dataset(self.dataset, self.target)
+        ds = load_dataset(self.dataset, self.target, self.openml)
+        if self.max_rows is not None:
+            ds = ds.subsample(self.max_rows, self.seed)
         load_seconds = time.perf_counter() - t0
         make_splits(ds, settings)  # class counts vs. folds and test size, before any fit
         allowed = METRICS + (EXCESS_METRICS if ds.p0 is not None else ())

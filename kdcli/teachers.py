@@ -10,6 +10,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+
 from kdcli.encoding import OrdinalCodes
 from kdcli.errors import KDError
 
@@ -134,6 +137,27 @@ def teacher_factory(
             from sklearn.pipeline import make_pipeline
 
             return make_pipeline(OrdinalCodes(), model)
+        if name == "xgboost":
+            return DenseLabels(model)
         return model
 
     return make
+
+
+class DenseLabels(ClassifierMixin, BaseEstimator):
+    """XGBoost insists on labels 0..m-1; a cross-fitting fold may lack a rare class.
+
+    Fits on the labels present, renumbered densely; ``classes_`` keeps the original ones, so
+    ``predict_full`` puts each column back in place.
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, y):
+        self.classes_, dense = np.unique(y, return_inverse=True)
+        self.estimator_ = clone(self.estimator).fit(X, dense)
+        return self
+
+    def predict_proba(self, X):
+        return self.estimator_.predict_proba(X)

@@ -181,7 +181,7 @@ def test_out_that_is_a_file_is_refused(capsys, tmp_path, files):
 
 def test_target_for_a_dataset_with_its_own_target_is_refused(capsys):
     code, out, err = run_kd(capsys, ["fit", "--dataset", "sklearn:iris", "--target", "x"])
-    assert_one_line_error(code, out, err, ["--target applies to file: datasets only"])
+    assert_one_line_error(code, out, err, ["--target applies to file: and openml: datasets only"])
 
 
 def test_unknown_command_is_one_line_exit_2(capsys):
@@ -225,7 +225,8 @@ def test_console_script_user_error():
     assert proc.returncode == 2, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert lines == [
-        "kd: error: unknown dataset source 'nope' in 'nope:x'; use one of sklearn, synthetic, file"
+        "kd: error: unknown dataset source 'nope' in 'nope:x'; use one of sklearn, synthetic, file, "
+        "openml, openml-task"
     ]
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""

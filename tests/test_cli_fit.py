@@ -8,7 +8,7 @@ import pytest
 from conftest import shared_path
 
 FAST = ["--teacher-param", "n_estimators=40", "--threads", "1"]
-COLUMNS = ["dataset", "repeat", "seed", "teacher", "student", "size", "mode", "metric", "value"]
+COLUMNS = ["dataset", "repeat", "fold", "seed", "teacher", "student", "size", "mode", "metric", "value"]
 
 
 def test_breast_cancer_writes_long_results_and_run_record(kd, tmp_path):
@@ -27,7 +27,7 @@ def test_breast_cancer_writes_long_results_and_run_record(kd, tmp_path):
     )
     assert code == 0, stderr
     results = pd.read_csv(out / "results.csv")
-    assert list(results.columns[:9]) == COLUMNS
+    assert list(results.columns[:10]) == COLUMNS
     students = results[results.student == "tree"]
     assert set(students["mode"]) == {"raw", "vanilla", "crossfit", "corrected"}
     assert set(students["size"].astype(str)) == {"4", "full"}

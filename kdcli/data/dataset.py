@@ -11,6 +11,16 @@ from kdcli.errors import KDError
 
 
 @dataclass
+class OuterSplit:
+    """Official train/test rows of an OpenML task (one repeat and fold)."""
+
+    repeat: int
+    fold: int
+    train: np.ndarray
+    test: np.ndarray
+
+
+@dataclass
 class Dataset:
     """Features, integer labels 0..K-1 and, for synthetic designs, the Bayes probabilities p0.
 
@@ -24,6 +34,7 @@ class Dataset:
     class_names: list[str]
     p0: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
+    outer_splits: list[OuterSplit] | None = None  # a task's official folds; else kd splits
 
     @property
     def n_classes(self) -> int:
@@ -32,6 +43,47 @@ class Dataset:
     @property
     def n_rows(self) -> int:
         return len(self.y)
+
+    def subsample(self, max_rows: int, seed: int) -> Dataset:
+        """A stratified subsample of ``max_rows`` rows (official splits restricted to them)."""
+        if max_rows >= self.n_rows:
+            return self
+        from sklearn.model_selection import train_test_split
+
+        counts = np.bincount(self.y, minlength=self.n_classes)
+        stratify = self.y if counts.min() >= 2 and max_rows >= self.n_classes else None
+        keep, _ = train_test_split(
+            np.arange(self.n_rows), train_size=max_rows, stratify=stratify, random_state=seed
+        )
+        keep = np.sort(keep)
+        position = np.full(self.n_rows, -1)
+        position[keep] = np.arange(len(keep))
+        splits = None
+        if self.outer_splits is not None:
+            splits = [
+                OuterSplit(
+                    s.repeat,
+                    s.fold,
+                    position[s.train][position[s.train] >= 0],
+                    position[s.test][position[s.test] >= 0],
+                )
+                for s in self.outer_splits
+            ]
+        present = np.unique(self.y[keep])  # a rare class may not survive: renumber, keep order
+        y = np.searchsorted(present, self.y[keep])
+        names = [self.class_names[k] for k in present]
+        p0 = None
+        if self.p0 is not None and len(present) == self.n_classes:
+            p0 = self.p0[keep]
+        return Dataset(
+            name=self.name,
+            X=self.X.iloc[keep].reset_index(drop=True),
+            y=y,
+            class_names=names,
+            p0=p0,
+            outer_splits=splits,
+            meta={**self.meta, "max_rows": max_rows, "rows_before_subsample": self.n_rows},
+        )
 
 
 def encode_labels(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 from kdcli.data.dataset import Dataset
+from kdcli.data.openml_source import OpenMLConfig
 from kdcli.errors import KDError
 
-SOURCES = ("sklearn", "synthetic", "file")
+SOURCES = ("sklearn", "synthetic", "file", "openml", "openml-task")
 
 
 def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
@@ -38,9 +39,16 @@ def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
     return source, name, params
 
 
-def load_dataset(spec: str, target: str | None = None) -> Dataset:
-    """Load the dataset a SPEC names. ``target`` applies to ``file:`` sources."""
+def load_dataset(
+    spec: str, target: str | None = None, openml: OpenMLConfig | None = None
+) -> Dataset:
+    """Load the dataset a SPEC names. ``target`` applies to ``file:`` and ``openml:`` sources;
+    ``openml`` says where the cache is and how to reach the server (default: environment)."""
     source, name, params = parse_spec(spec)
+    if target is not None and source not in ("file", "openml"):
+        raise KDError(
+            f"--target applies to file: and openml: datasets only; {spec} has its own target"
+        )
     if source == "sklearn":
         from kdcli.data.bundled import load_sklearn
 
@@ -49,6 +57,12 @@ def load_dataset(spec: str, target: str | None = None) -> Dataset:
         from kdcli.data.synthetic import load_synthetic
 
         ds = load_synthetic(name, params)
+    elif source in ("openml", "openml-task"):
+        from kdcli.data.openml_source import load_openml_dataset, load_openml_task
+
+        cfg = openml or OpenMLConfig.from_env()
+        loader = load_openml_dataset if source == "openml" else load_openml_task
+        ds = loader(name, target, cfg)
     else:
         from kdcli.data.files import load_file
 
