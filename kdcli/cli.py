@@ -298,6 +298,7 @@ def datasets_list(
         str | None, typer.Option(help="Only these members, comma-separated.", show_default=False)
     ] = None,
     cache_dir: CacheDir = None,
+    openml_server: OpenMLServer = None,
     json_: Annotated[
         bool, typer.Option("--json", help="Print JSON rows instead of a table.")
     ] = False,
@@ -311,7 +312,7 @@ def datasets_list(
     from kdcli.data import load_dataset
     from kdcli.suites import select, suite_members
 
-    cfg = OpenMLConfig.from_env(cache_dir, None, True)
+    cfg = OpenMLConfig.from_env(cache_dir, openml_server, True)
     members = select(suite_members(suite), datasets)
     rows = [
         {

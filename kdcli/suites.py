@@ -69,7 +69,11 @@ def folder_members(folder: Path) -> list[Member]:
     if not folder.is_dir():
         raise KDError(f"dir:{folder} is not a folder; give a folder of CSV/TSV/parquet files")
     files = sorted(
-        p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(DATA_SUFFIXES)
+        p
+        for p in folder.iterdir()
+        if p.is_file()
+        and p.name.lower().endswith(DATA_SUFFIXES)
+        and p.name.split(".")[0].lower() != "manifest"  # a folder's index, not a dataset
     )
     if not files:
         raise KDError(f"dir:{folder} holds no {', '.join(DATA_SUFFIXES)} files")

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+
 from conftest import shared_path
 
 FAST = ["--teacher-param", "n_estimators=40", "--threads", "1"]

@@ -128,7 +128,8 @@ def _label_name(value: object) -> str:
 
 
 def prepare_features(X: pd.DataFrame) -> pd.DataFrame:
-    """Give features the dtypes the learners understand: numbers stay float, text becomes category."""
+    """Give features the dtypes the learners understand: numbers stay float, text becomes category;
+    all-missing columns are dropped."""
     out = {}
     for col in X.columns:
         s = X[col]
@@ -141,4 +142,7 @@ def prepare_features(X: pd.DataFrame) -> pd.DataFrame:
         else:
             out[str(col)] = s.astype("category")
     frame = pd.DataFrame(out, index=pd.RangeIndex(len(X)))
-    return frame
+    # a column with no observed value carries no information (and XGBoost refuses a
+    # categorical without categories): drop it
+    empty = [c for c in frame.columns if frame[c].isna().all()]
+    return frame.drop(columns=empty) if empty and len(empty) < frame.shape[1] else frame

@@ -28,7 +28,7 @@ import pandas as pd
 
 from kdcli.data.cache import CorruptEntry, default_cache_dir, is_cached, read_meta, write_entry
 from kdcli.data.dataset import Dataset, OuterSplit, encode_labels, prepare_features
-from kdcli.errors import KDError
+from kdcli.errors import DataUnavailable, KDError
 
 DEFAULT_SERVER = "https://www.openml.org/api/v1/xml"
 _CLIENT_LOCK = threading.Lock()  # the client's configuration is global
@@ -137,12 +137,14 @@ def _retrying(cfg: OpenMLConfig, what: str, call: Callable[[object], object]) ->
     import requests
     from openml.exceptions import OpenMLHashException, OpenMLServerError, OpenMLServerException
 
+    # KeyError: an error page that is XML but not OpenML's (the client looks for oml:error)
     transient = (
         requests.exceptions.RequestException,
         OpenMLHashException,
         ExpatError,
         ConnectionError,
         TimeoutError,
+        KeyError,
     )
     last: Exception | None = None
     for attempt in range(1, cfg.retries + 1):
@@ -158,7 +160,7 @@ def _retrying(cfg: OpenMLConfig, what: str, call: Callable[[object], object]) ->
             last = err
         if attempt < cfg.retries:
             time.sleep(cfg.backoff * 2 ** (attempt - 1))
-    raise KDError(
+    raise DataUnavailable(
         f"could not fetch {what} from {cfg.server} after {cfg.retries} tries "
         f"({type(last).__name__}: {_short(last)}); check the network or --openml-server, "
         f"or use --offline with a cache that has it"
@@ -171,7 +173,7 @@ def _short(err: object) -> str:
 
 
 def _not_cached(what: str, spec: str, entry: Path) -> KDError:
-    return KDError(
+    return DataUnavailable(
         f"{what} is not in the cache ({entry}) and kd is offline; run `kd datasets fetch {spec}` "
         "where a network exists, or point --cache-dir at a cache that has it"
     )
@@ -183,7 +185,7 @@ def _checked_meta(cfg: OpenMLConfig, entry: Path) -> dict | None:
         return read_meta(entry)
     except CorruptEntry as err:
         if cfg.offline:
-            raise KDError(
+            raise DataUnavailable(
                 f"the cached entry {entry} is damaged ({err.why}); delete that folder and fetch "
                 "it again where a network exists"
             ) from None
@@ -345,10 +347,8 @@ def _download_task(task_id: int, cfg: OpenMLConfig, entry: Path) -> dict:
     return write_entry(entry, lambda tmp: np.savez(tmp / "splits.npz", **arrays), meta)
 
 
-def load_openml_task(text: str, target: str | None, cfg: OpenMLConfig) -> Dataset:
+def load_openml_task(text: str, _target: None, cfg: OpenMLConfig) -> Dataset:
     task_id = parse_id("openml-task", text)
-    if target is not None:
-        raise KDError(f"--target does not apply to openml-task:{task_id}: the task fixes it")
     meta = fetch_task(task_id, cfg)
     dataset_id = int(meta["dataset_id"])
     data_meta = read_meta(cfg.dataset_entry(dataset_id)) or {}
