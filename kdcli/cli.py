@@ -23,6 +23,28 @@ try:  # typer >= 0.20 carries its own copy of click
     from typer._click.exceptions import UsageError
 except ImportError:  # pragma: no cover - older typer uses click itself
     from click.exceptions import UsageError
+from kdcli.cli_options import (
+    CacheDir,
+    CGrid,
+    Debug,
+    Eps,
+    Folds,
+    FoldsOuter,
+    Json,
+    MaxRows,
+    Modes,
+    Offline,
+    OpenMLServer,
+    Quiet,
+    Repeats,
+    Scale,
+    Seed,
+    SelectMetric,
+    Sizes,
+    Student,
+    TeacherParam,
+    TestSize,
+)
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.errors import KDError
 
@@ -37,35 +59,6 @@ app = typer.Typer(
 
 DEFAULT_THREADS = max(1, os.cpu_count() or 1)
 _invocation: list[str] = []  # the arguments main() was called with, for the run record
-
-
-CacheDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--cache-dir",
-        envvar="KD_CACHE_DIR",
-        show_default=False,
-        help="Data cache (default: datasets/cache in a checkout, else ~/.cache/kd).",
-    ),
-]
-Offline = Annotated[
-    bool,
-    typer.Option(
-        "--offline",
-        envvar="KD_OFFLINE",
-        help="Never touch the network: use only what is in the cache.",
-    ),
-]
-OpenMLServer = Annotated[
-    str | None,
-    typer.Option(
-        "--openml-server",
-        envvar="KD_OPENML_SERVER",
-        show_default=False,
-        help="OpenML API URL (default: https://www.openml.org/api/v1/xml).",
-    ),
-]
-Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
 
 
 def _version_callback(value: bool) -> None:
@@ -115,66 +108,18 @@ def fit(
             help="Teacher: lightgbm, xgboost or rf (scikit-learn random forest, 500 trees)."
         ),
     ] = "lightgbm",
-    teacher_param: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--teacher-param",
-            metavar="KEY=VALUE",
-            help="Override a teacher hyperparameter (repeatable), e.g. num_leaves=31.",
-            show_default=False,
-        ),
-    ] = None,
-    student: Annotated[
-        str, typer.Option(help="Student families, comma-separated: tree, rf, gbdt, linear.")
-    ] = "tree",
-    sizes: Annotated[
-        str | None,
-        typer.Option(
-            help="Student sizes, comma-separated positive "
-            "integers ('full' = unlimited leaves, tree only) (default: tree 8,64,512,full; rf 1,10,100; "
-            "gbdt 1,10,100; linear 1).",
-            show_default=False,
-        ),
-    ] = None,
-    modes: Annotated[
-        str, typer.Option(help="Target modes, comma-separated.")
-    ] = "raw,vanilla,crossfit,corrected",
-    folds: Annotated[
-        int,
-        typer.Option(
-            help="Cross-fitting folds K (also the folds that choose c of the correction)."
-        ),
-    ] = 5,
-    test_size: Annotated[float, typer.Option(help="Fraction of rows held out for scoring.")] = 0.25,
-    seed: Annotated[int, typer.Option(help="Seed; repeat r uses seed + r.")] = 0,
-    repeats: Annotated[
-        int, typer.Option(help="Repeats with different splits (for ± standard errors).")
-    ] = 1,
-    scale: Annotated[
-        str,
-        typer.Option(
-            help="prob: students regress probabilities; logit: "
-            "log-probabilities (softmax on prediction)."
-        ),
-    ] = "prob",
-    eps: Annotated[
-        float,
-        typer.Option(
-            help="Probability floor: student probabilities are "
-            "clipped to (eps, 1); logit scale clips teacher probabilities below at eps."
-        ),
-    ] = 1e-3,
-    select_metric: Annotated[
-        str,
-        typer.Option(help="Metric that chooses c of the correction (error, log_loss, brier, auc)."),
-    ] = "log_loss",
-    c_grid: Annotated[
-        str | None,
-        typer.Option(
-            help="Candidate values of c, comma-separated (default: 1e-5,1e-4,...,1e3).",
-            show_default=False,
-        ),
-    ] = None,
+    teacher_param: TeacherParam = None,
+    student: Student = "tree",
+    sizes: Sizes = None,
+    modes: Modes = "raw,vanilla,crossfit,corrected",
+    folds: Folds = 5,
+    test_size: TestSize = 0.25,
+    seed: Seed = 0,
+    repeats: Repeats = 1,
+    scale: Scale = "prob",
+    eps: Eps = 1e-3,
+    select_metric: SelectMetric = "log_loss",
+    c_grid: CGrid = None,
     metric: Annotated[
         str,
         typer.Option(
@@ -185,20 +130,8 @@ def fit(
         ),
     ] = "",
     threads: Annotated[int, typer.Option(help="Threads per model fit.")] = DEFAULT_THREADS,
-    folds_outer: Annotated[
-        str | None,
-        typer.Option(
-            help="openml-task: datasets: which official folds to run, e.g. 0-2, 0,3 "
-            "(default: all).",
-            show_default=False,
-        ),
-    ] = None,
-    max_rows: Annotated[
-        int | None,
-        typer.Option(
-            help="Stratified subsample of this many rows, for quick runs.", show_default=False
-        ),
-    ] = None,
+    folds_outer: FoldsOuter = None,
+    max_rows: MaxRows = None,
     cache_dir: CacheDir = None,
     offline: Offline = False,
     openml_server: OpenMLServer = None,
@@ -206,13 +139,8 @@ def fit(
         Path | None,
         typer.Option(help="Write results.csv, summary.csv and run.json here.", show_default=False),
     ] = None,
-    json_: Annotated[
-        bool,
-        typer.Option("--json", help="Print the run record as JSON on stdout instead of tables."),
-    ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress and no tables.")
-    ] = False,
+    json_: Json = False,
+    quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
     """Distil a teacher into students on one dataset and compare the four target modes."""
@@ -276,6 +204,129 @@ def fit(
             stdout.print("[dim]one repeat: no standard errors (use --repeats 5 for ± se)[/dim]")
         if out is not None:
             stdout.print(f"results written to {out}")
+
+
+@app.command()
+def benchmark(
+    suite: Annotated[
+        str,
+        typer.Option(
+            help="Suite: openml-cc18, paper, demo (names under "
+            "datasets/), dir:PATH or a manifest .csv."
+        ),
+    ] = "demo",
+    datasets: Annotated[
+        str | None,
+        typer.Option(help="Only these suite members, comma-separated.", show_default=False),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Study folder: one file per finished unit; the same command on it resumes.",
+            show_default=False,
+        ),
+    ] = None,
+    teacher: Annotated[
+        str, typer.Option(help="Teachers, comma-separated: lightgbm, xgboost, rf.")
+    ] = "lightgbm",
+    teacher_param: TeacherParam = None,
+    student: Student = "tree",
+    sizes: Sizes = None,
+    modes: Modes = "raw,vanilla,crossfit,corrected",
+    folds: Folds = 5,
+    test_size: TestSize = 0.25,
+    seed: Seed = 0,
+    repeats: Repeats = 1,
+    scale: Scale = "prob",
+    eps: Eps = 1e-3,
+    select_metric: SelectMetric = "log_loss",
+    c_grid: CGrid = None,
+    folds_outer: FoldsOuter = None,
+    max_rows: MaxRows = None,
+    jobs: Annotated[
+        int,
+        typer.Option(help="Units run at once, each in its own worker process (or Dask worker)."),
+    ] = 1,
+    threads: Annotated[
+        int | None,
+        typer.Option(help="Threads per model fit (default: cores // jobs).", show_default=False),
+    ] = None,
+    executor: Annotated[str, typer.Option(help="local (worker processes) or dask.")] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler, tcp://HOST:PORT (default "
+            "with --executor dask: a local cluster of --jobs "
+            "workers).",
+            show_default=False,
+        ),
+    ] = None,
+    timeout_per_unit: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds after which a unit is stopped and recorded as failed.", show_default=False
+        ),
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option(help="Run only the units that failed before.")
+    ] = False,
+    cache_dir: CacheDir = None,
+    offline: Offline = False,
+    openml_server: OpenMLServer = None,
+    json_: Json = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Run a study over a suite: every dataset x outer fold x teacher, all students and modes.
+
+    Each finished unit is kept in --out; the same command resumes; exit code 1 if any unit
+    failed (they are listed, and --retry-failed re-runs them).
+    """
+    from kdcli.benchmark import BenchmarkRequest, run_benchmark
+    from kdcli.run import FitRequest
+
+    cfg = OpenMLConfig.from_env(cache_dir, openml_server, offline)
+    request = BenchmarkRequest(
+        fit=FitRequest(
+            dataset="",
+            teacher=teacher,
+            teacher_param=teacher_param or [],
+            student=student,
+            sizes=sizes,
+            modes=modes,
+            folds=folds,
+            test_size=test_size,
+            seed=seed,
+            repeats=repeats,
+            scale=scale,
+            eps=eps,
+            select_metric=select_metric,
+            c_grid=c_grid,
+            folds_outer=folds_outer,
+            max_rows=max_rows,
+        ),
+        suite=suite,
+        datasets=datasets,
+        out=out,
+        jobs=jobs,
+        threads=threads,
+        executor=executor,
+        address=address,
+        timeout_per_unit=timeout_per_unit,
+        retry_failed=retry_failed,
+    )
+    from kdcli.cli_study import StudyDisplay
+
+    display = StudyDisplay(quiet=quiet or json_, live=sys.stderr.isatty())
+    with display:
+        report = run_benchmark(
+            request, cfg, shlex.join(["kd", *_invocation]), package_versions(), display
+        )
+    display.finish(report, request, json_)
+    if report.interrupted:
+        raise typer.Exit(130)
+    if report.failures:
+        raise typer.Exit(1)
 
 
 datasets_app = typer.Typer(

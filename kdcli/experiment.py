@@ -17,7 +17,8 @@ from kdcli.errors import KDError
 from kdcli.metrics import classification_metrics, excess_risk
 from kdcli.students import fit_student, make_student
 from kdcli.targets import MODES, make_targets, one_hot, regression_columns, to_proba
-from kdcli.teachers import teacher_factory
+from kdcli.teacher_cache import TeacherStore, data_fingerprint, teacher_key
+from kdcli.teachers import teacher_factory, teacher_params
 
 SINGLE_THREADED = ("tree", "linear")  # students whose c-selection fits run side by side
 Advance = Callable[[str, int], None]  # (what is running now, steps just finished)
@@ -170,8 +171,13 @@ def run_split(
     split: Split,
     settings: FitSettings,
     advance: Advance = lambda _label, _done: None,
+    teacher_store: TeacherStore | None = None,
 ) -> tuple[list[dict], dict]:
-    """All fits of one repeat. Returns long-format records and timings (seconds)."""
+    """All fits of one split. Returns long-format records and timings (seconds).
+
+    With a ``teacher_store``, teacher predictions are read from it when present, else computed
+    and stored there.
+    """
     X_train, X_test = ds.X.iloc[split.train], ds.X.iloc[split.test]
     y_train, y_test = ds.y[split.train], ds.y[split.test]
     K = ds.n_classes
@@ -184,15 +190,38 @@ def run_split(
     where = f"repeat {split.repeat}" + (f" fold {split.fold}" if ds.outer_splits else "")
     label = f"{where}: teacher {settings.teacher}"
     advance(label, 0)
-    teacher = teacher_predictions(
-        make_teacher,
-        X_train,
-        y_train,
-        X_test,
-        K,
-        folds,
-        on_fit=lambda: advance(label, 1),
-    )
+    teacher, key = None, None
+    if teacher_store is not None:
+        params = teacher_params(settings.teacher, settings.teacher_params)
+        key = teacher_key(
+            data_fingerprint(ds.X, ds.y),
+            split.train,
+            split.test,
+            settings.teacher,
+            params,
+            settings.folds,
+            split.seed,
+        )
+        teacher = teacher_store.get(key)
+    timings["teacher_cached"] = teacher is not None
+    if teacher is None:
+        teacher = teacher_predictions(
+            make_teacher, X_train, y_train, X_test, K, folds, on_fit=lambda: advance(label, 1)
+        )
+        if teacher_store is not None:
+            teacher_store.put(
+                key,
+                teacher,
+                {
+                    "dataset": ds.name,
+                    "teacher": settings.teacher,
+                    "seed": split.seed,
+                    "repeat": split.repeat,
+                    "fold": split.fold,
+                },
+            )
+    else:
+        advance(label, 1 + settings.folds)
     timings["teacher"] = time.perf_counter() - t0
 
     p0_test = ds.p0[split.test] if ds.p0 is not None else None

@@ -88,3 +88,59 @@ def tables(summary: pd.DataFrame, metrics: list[str]) -> list[Table]:
         for s in students
         if (summary.metric == m).any()
     ]
+
+
+def study_table(
+    summary: pd.DataFrame,
+    teacher: str,
+    student: str,
+    size: str,
+    metric: str = "error",
+    digits: int = 4,
+) -> Table:
+    """One screen for a study: a row per dataset, the modes as columns, the best marked; the last
+    row counts on how many datasets each mode was best."""
+    rows = summary[
+        (summary.teacher == teacher)
+        & (summary.metric == metric)
+        & (
+            ((summary.student == student) & (summary["size"].astype(str) == size))
+            | (summary.student == "teacher")
+        )
+    ]
+    modes = [m for m in MODES if m in set(rows["mode"])]
+    lower = LOWER_IS_BETTER.get(metric, True)
+    table = Table(
+        title=f"held-out {metric} · teacher {teacher} · {student} student, size {size}",
+        caption="★ best mode per dataset; mean ± se over repeats and outer folds",
+        title_justify="left",
+    )
+    table.add_column("dataset")
+    table.add_column("teacher", justify="right", style="dim")
+    for mode in modes:
+        table.add_column(mode, justify="right")
+    wins = dict.fromkeys(modes, 0)
+    for dataset in dict.fromkeys(rows["dataset"]):
+        by_mode = rows[rows.dataset == dataset].set_index("mode")
+        means = {m: by_mode.loc[m, "mean"] for m in modes if m in by_mode.index}
+        valid = {m: v for m, v in means.items() if not math.isnan(v)}
+        best = (min if lower else max)(valid, key=valid.get) if valid else None
+        if best is not None:
+            for m in valid:
+                wins[m] += valid[m] == valid[best]
+        cells = [
+            _cell(by_mode.loc["teacher", "mean"], by_mode.loc["teacher", "se"], digits)
+            if "teacher" in by_mode.index
+            else "–"
+        ]
+        for mode in modes:
+            if mode not in by_mode.index:
+                cells.append(Text("–"))
+                continue
+            text = _cell(by_mode.loc[mode, "mean"], by_mode.loc[mode, "se"], digits)
+            is_best = best is not None and means[mode] == means[best]
+            cells.append(Text(f"★ {text}", style="bold green") if is_best else Text(text))
+        table.add_row(dataset, *cells)
+    table.add_section()
+    table.add_row("best on (datasets)", "", *(str(wins[m]) for m in modes), style="bold")
+    return table

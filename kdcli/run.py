@@ -25,7 +25,7 @@ from kdcli.metrics import EXCESS_METRICS, METRICS
 from kdcli.report import summarise
 from kdcli.students import DEFAULT_SIZES, FAMILIES, check_sizes, parse_sizes
 from kdcli.targets import MODES, SCALES
-from kdcli.teachers import TEACHERS, parse_param, teacher_params
+from kdcli.teachers import TEACHERS, params_per_teacher
 
 COLUMNS = [
     "dataset",
@@ -91,21 +91,32 @@ class FitRequest:
     max_rows: int | None = None
     openml: OpenMLConfig | None = None
 
+    def teachers(self) -> list[str]:
+        return _choices("--teacher", self.teacher, TEACHERS)
+
     def settings(self) -> FitSettings:
-        teacher = self.teacher.strip().lower()
-        if teacher not in TEACHERS:
-            raise KDError(f"unknown teacher '{self.teacher}'; use one of {', '.join(TEACHERS)}")
-        overrides = dict(parse_param(p) for p in self.teacher_param)
-        teacher_params(teacher, overrides)  # refuses unknown names now, not mid-run
+        teachers = self.teachers()
+        if len(teachers) > 1:
+            raise KDError("kd fit takes one --teacher; kd benchmark compares several")
+        teacher = teachers[0]
+        overrides = params_per_teacher(teachers, self.teacher_param)[teacher]
         students = _choices("--student", self.student, FAMILIES)
         modes = _choices("--modes", self.modes, MODES)
         scale = _choices("--scale", self.scale, SCALES)[0]
         select_metric = _choices("--select-metric", self.select_metric, METRICS)[0]
-        if self.sizes is not None:
-            sizes_given = parse_sizes(self.sizes)
-            sizes = {f: sizes_given for f in students}
-        else:
-            sizes = {f: list(DEFAULT_SIZES[f]) for f in students}
+        sizes = {f: list(DEFAULT_SIZES[f]) for f in students}
+        if self.sizes is not None and "=" in self.sizes:  # tree=8,full;gbdt=10,100
+            for group in filter(None, (g.strip() for g in self.sizes.split(";"))):
+                family, _, values = group.partition("=")
+                family = family.strip().lower()
+                if family not in students:
+                    raise KDError(
+                        f"--sizes names '{family}', which is not among --student "
+                        f"{','.join(students)}; write e.g. tree=8,full;gbdt=10,100"
+                    )
+                sizes[family] = parse_sizes(values)
+        elif self.sizes is not None:
+            sizes = {f: parse_sizes(self.sizes) for f in students}
         for family in students:
             check_sizes(family, sizes[family])
         if self.folds < 2:

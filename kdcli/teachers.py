@@ -58,7 +58,7 @@ def parse_param(text: str) -> tuple[str, object]:
     """``key=value`` with value read as a Python literal when it is one (3, 0.1, True, None)."""
     key, sep, raw = text.partition("=")
     key, raw = key.strip(), raw.strip()
-    if not sep or not key or not raw or not key.replace("_", "").isalnum():
+    if not sep or not key or not raw or not key.replace("_", "").replace(".", "", 1).isalnum():
         raise KDError(
             f"malformed --teacher-param '{text}'; write KEY=VALUE, e.g. --teacher-param num_leaves=31"
         )
@@ -161,3 +161,25 @@ class DenseLabels(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         return self.estimator_.predict_proba(X)
+
+
+def params_per_teacher(teachers: list[str], texts: list[str]) -> dict[str, dict]:
+    """``--teacher-param KEY=V`` applies to every teacher; ``TEACHER.KEY=V`` to that one only."""
+    out: dict[str, dict] = {t: {} for t in teachers}
+    for text in texts:
+        key, value = parse_param(text)
+        scope, dot, name = key.partition(".")
+        if dot:
+            if scope not in TEACHERS:
+                raise KDError(
+                    f"--teacher-param '{text}': '{scope}' is not a teacher; write "
+                    f"TEACHER.KEY=VALUE with TEACHER one of {', '.join(TEACHERS)}"
+                )
+            if scope in out:
+                out[scope][name] = value
+        else:
+            for t in teachers:
+                out[t][key] = value
+    for t in teachers:
+        teacher_params(t, out[t])  # refuses unknown names now, not mid-run
+    return out

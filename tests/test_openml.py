@@ -226,3 +226,10 @@ def test_fetch_a_suite_keeps_going_past_a_failure(server, cache, kd, tmp_path):
                       "--openml-server", server.url)
     cached = {r["name"]: r["cached"] for r in json.loads(out)}
     assert cached == {"anneal-task": "yes", "ghost": "no", "iris": "bundled"}
+
+
+def test_a_numeric_target_is_refused_as_regression(server, cache, kd):
+    code, _, err = kd("fit", "--dataset", "openml:2", "--target", "thick", *net(server, cache))
+    assert code == 2
+    assert "numeric target 'thick' (a regression problem)" in err
+    assert len(err.strip().splitlines()) == 1

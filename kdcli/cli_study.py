@@ -1,0 +1,124 @@
+"""What `kd benchmark` shows: live progress on a terminal, plain lines otherwise, a summary."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from kdcli.benchmark import Reporter, StudyReport
+from kdcli.executors import Outcome
+from kdcli.report import study_table
+from kdcli.study import Unit
+
+
+class StudyDisplay(Reporter):
+    def __init__(self, quiet: bool, live: bool):
+        self.quiet, self.live = quiet, live and not quiet
+        self.err = Console(stderr=True, highlight=False)
+        self.progress = Progress(
+            TextColumn("{task.description:<36}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("[red]{task.fields[failed]} failed"),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=self.err,
+            transient=True,
+            disable=not self.live,
+        )
+        self.task = None
+        self.done = 0
+        self.total = 0
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def start(self, total: int, todo: int, skipped: int) -> None:
+        self.total, self.done = todo, 0
+        self.task = self.progress.add_task("starting", total=todo, failed=0)
+        if not self.quiet:
+            self.err.print(f"{total} units: {skipped} finished before, {todo} to run", markup=False)
+
+    def unit_finished(self, unit: Unit, outcome: Outcome) -> None:
+        self.done += 1
+        failed = self.progress.tasks[0].fields["failed"] + (outcome.error is not None)
+        self.progress.update(self.task, advance=1, failed=failed, description=unit.label)
+        if self.quiet:
+            return
+        status = "ok" if outcome.error is None else "FAILED"
+        line = f"[{self.done}/{self.total}] {status:<6} {unit.label}  {outcome.seconds:.1f} s"
+        if outcome.error is not None:
+            line += f"  {outcome.error}"
+        if self.live:
+            self.progress.console.print(line, markup=False)
+        else:
+            print(line, flush=True)
+
+    def finish(self, report: StudyReport, request, json_: bool) -> None:
+        out = Console() if sys.stdout.isatty() else Console(width=160)
+        if json_:
+            print(
+                json.dumps(
+                    {
+                        "out": str(request.out),
+                        "units_total": report.total,
+                        "units_run": report.ran,
+                        "units_failed": len(report.failures),
+                        "interrupted": report.interrupted,
+                        "seconds": round(report.seconds, 2),
+                        "failures": [
+                            {k: f.get(k) for k in ("unit", "error")} for f in report.failures
+                        ],
+                        "summary": json.loads(report.summary.to_json(orient="records"))
+                        if report.summary is not None and len(report.summary)
+                        else [],
+                    },
+                    indent=2,
+                )
+            )
+            return
+        if report.interrupted:
+            self.err.print(
+                f"interrupted: {report.ran} unit(s) finished in this run; run the same "
+                "command to resume",
+                markup=False,
+            )
+        if report.failures:
+            self.err.print(
+                f"{len(report.failures)} unit(s) failed (details in "
+                f"{request.out}/failures/; --retry-failed re-runs them):",
+                markup=False,
+            )
+            for f in report.failures[:10]:
+                self.err.print(f"  {f['unit']}: {f.get('error')}", markup=False)
+        if self.quiet or report.summary is None or not len(report.summary):
+            return
+        summary = report.summary
+        students = [s for s in dict.fromkeys(summary["student"]) if s != "teacher"]
+        if students:
+            student = students[0]
+            sizes = list(dict.fromkeys(summary[summary.student == student]["size"].astype(str)))
+            size = "full" if "full" in sizes else max(sizes, key=lambda v: float(v))
+            teacher = next(iter(dict.fromkeys(summary["teacher"])))
+            out.print(study_table(summary, teacher, student, size))
+        out.print(
+            f"{report.total} units, {report.total - len(report.failures)} with results; "
+            f"{report.teacher_fits_reused} reused cached teacher predictions; "
+            f"{report.seconds:.1f} s; tables in {request.out}/",
+            markup=False,
+        )
