@@ -122,12 +122,7 @@ def run_benchmark(
     skipped = sum(store.done(u) for u in units)
     report = StudyReport(total=len(units), skipped=skipped, plan_failures=plan_failures)
     reporter.start(len(units), len(todo), skipped)
-    payload_base = {
-        "settings": settings.to_dict() | {"fit": settings.fit.to_dict()},
-        "openml": _cfg_dict(cfg),
-        "threads": threads,
-    }
-    work = [(u.unit_id, {**payload_base, "unit": u.__dict__.copy()}) for u in todo]
+    work = unit_payloads(settings, todo, cfg, threads)
     executor = (
         DaskExecutor(request.address, request.jobs, request.timeout_per_unit, threads)
         if request.executor == "dask"
@@ -191,3 +186,15 @@ def _cfg_dict(cfg: OpenMLConfig) -> dict:
         "backoff": cfg.backoff,
         "timeout": cfg.timeout,
     }
+
+
+def unit_payloads(
+    settings: StudySettings, units: list[Unit], cfg: OpenMLConfig, threads: int
+) -> list[tuple[str, dict]]:
+    """What each worker gets: plain data, so it travels to a process or a Dask worker."""
+    base = {
+        "settings": settings.to_dict() | {"fit": settings.fit.to_dict()},
+        "openml": _cfg_dict(cfg),
+        "threads": threads,
+    }
+    return [(u.unit_id, {**base, "unit": u.__dict__.copy()}) for u in units]

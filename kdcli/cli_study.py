@@ -24,7 +24,7 @@ from kdcli.study import Unit
 class StudyDisplay(Reporter):
     def __init__(self, quiet: bool, live: bool):
         self.quiet, self.live = quiet, live and not quiet
-        self.err = Console(stderr=True, highlight=False)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
         self.progress = Progress(
             TextColumn("{task.description:<36}"),
             BarColumn(),
@@ -81,6 +81,8 @@ class StudyDisplay(Reporter):
                         "units_failed": len(report.failures),
                         "interrupted": report.interrupted,
                         "seconds": round(report.seconds, 2),
+                        "units_skipped": report.skipped,
+                        "teacher_predictions_reused": report.teacher_fits_reused,
                         "failures": [
                             {k: f.get(k) for k in ("unit", "error")} for f in report.failures
                         ],

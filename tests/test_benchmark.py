@@ -1,0 +1,211 @@
+"""`kd benchmark`: resume after kill -9 and Ctrl-C, teacher reuse, failures, executors agree."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+FAST = ["--teacher-param", "n_estimators=20", "--sizes", "4", "--threads", "1"]
+
+
+@pytest.fixture
+def manifest(tmp_path):
+    path = tmp_path / "suite.csv"
+    path.write_text("name,spec\niris,sklearn:iris\nwine,sklearn:wine\n"
+                    "cancer,sklearn:breast_cancer\n")
+    return path
+
+
+def bench_args(manifest, out, cache, *extra):
+    return ["benchmark", "--suite", str(manifest), "--out", str(out), "--cache-dir", str(cache),
+            *FAST, *extra]
+
+
+def results(out):
+    return pd.read_parquet(Path(out) / "results.parquet")
+
+
+def spawn(args):
+    return subprocess.Popen([sys.executable, "-m", "kdcli", *map(str, args)], cwd=PROJECT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def wait_for_units(out, n, proc, limit=120):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if len(list((Path(out) / "units").glob("*.parquet"))) >= n:
+            return
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    raise AssertionError("units did not appear")
+
+
+def test_kill_9_loses_only_units_in_flight_and_resume_equals_a_clean_run(kd, manifest, tmp_path):
+    args = bench_args(manifest, tmp_path / "killed", tmp_path / "cache-a", "--repeats", "3")
+    proc = spawn(args)
+    wait_for_units(tmp_path / "killed", 2, proc)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    finished = list((tmp_path / "killed" / "units").glob("*.parquet"))
+    assert 2 <= len(finished) < 9
+    for path in finished:  # every unit file on disk is complete
+        assert len(pd.read_parquet(path)) > 0
+    code, _, err = kd(*args, "--quiet")
+    assert code == 0, err
+    record = json.loads((tmp_path / "killed" / "run.json").read_text())
+    assert record["units_done"] == 9 and len(record["commands"]) == 2
+    code, _, err = kd(*bench_args(manifest, tmp_path / "clean", tmp_path / "cache-b", "--repeats",
+                                  "3"), "--quiet")
+    assert code == 0, err
+    pd.testing.assert_frame_equal(results(tmp_path / "killed"), results(tmp_path / "clean"))
+
+
+def test_ctrl_c_stops_cleanly_and_resumes(kd, manifest, tmp_path):
+    out = tmp_path / "out"
+    args = bench_args(manifest, out, tmp_path / "cache", "--repeats", "3")
+    proc = spawn(args)
+    wait_for_units(out, 1, proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "resume" in err and "Traceback" not in err
+    code, stdout, err = kd(*args, "--json")
+    assert code == 0, err
+    report = json.loads(stdout)
+    assert report["units_total"] == 9 and report["units_skipped"] >= 1
+    assert report["units_run"] == 9 - report["units_skipped"]
+
+
+def test_a_rerun_or_a_new_student_fits_no_teacher(kd, manifest, tmp_path):
+    cache = tmp_path / "cache"
+    code, stdout, _ = kd(*bench_args(manifest, tmp_path / "a", cache), "--json")
+    assert code == 0 and json.loads(stdout)["teacher_predictions_reused"] == 0
+    code, stdout, err = kd("benchmark", "--suite", manifest, "--out", tmp_path / "b",
+                           "--cache-dir", cache, "--teacher-param", "n_estimators=20", "--threads",
+                           "1", "--student", "tree,linear", "--sizes", "tree=4;linear=1", "--json")
+    assert code == 0, err
+    report = json.loads(stdout)
+    assert report["teacher_predictions_reused"] == report["units_run"] == 3
+    a, b = results(tmp_path / "a"), results(tmp_path / "b")
+    b_tree = b[b.student.isin(["tree", "teacher"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b_tree)
+    assert set(b.student) == {"teacher", "tree", "linear"}
+
+
+def test_conflicting_settings_are_refused(kd, manifest, tmp_path):
+    out = tmp_path / "out"
+    assert kd(*bench_args(manifest, out, tmp_path / "cache"), "--quiet")[0] == 0
+    before = (out / "run.json").read_text()
+    code, _, err = kd(*bench_args(manifest, out, tmp_path / "cache"), "--folds", "3")
+    assert code == 2 and "other settings (fit.folds differs)" in err
+    assert len(err.strip().splitlines()) == 1
+    assert (out / "run.json").read_text() == before
+
+
+def test_failed_units_are_recorded_the_study_goes_on_and_retry_failed(kd, tmp_path):
+    data = tmp_path / "later.csv"
+    suite = tmp_path / "suite.csv"
+    suite.write_text(f"name,spec\niris,sklearn:iris\nlater,file:{data}\n")
+    out = tmp_path / "out"
+    args = bench_args(suite, out, tmp_path / "cache")
+    code, stdout, err = kd(*args)
+    assert code == 1
+    assert "1 unit(s) failed" in err and "later__r0_f0__lightgbm" in err
+    assert "does not exist" in err
+    failure = json.loads((out / "failures" / "later__r0_f0__lightgbm.json").read_text())
+    assert failure["dataset"] == "later" and "does not exist" in failure["error"]
+    assert set(results(out)["dataset"]) == {"iris"}
+    pd.DataFrame({"x": range(60), "target": [0, 1, 2] * 20}).to_csv(data, index=False)
+    code, stdout, err = kd(*args, "--retry-failed", "--json")
+    assert code == 0, err
+    report = json.loads(stdout)
+    assert report["units_run"] == 1 and report["units_failed"] == 0
+    assert not (out / "failures" / "later__r0_f0__lightgbm.json").exists()
+    assert set(results(out)["dataset"]) == {"iris", "later"}
+
+
+def test_a_unit_past_its_timeout_is_stopped_and_recorded(kd, tmp_path):
+    suite = tmp_path / "suite.csv"
+    suite.write_text("name,spec\nbig,synthetic:binary?n=20000\n")
+    code, _, err = kd("benchmark", "--suite", suite, "--out", tmp_path / "out", "--cache-dir",
+                      tmp_path / "cache", "--timeout-per-unit", "1", "--threads", "1")
+    assert code == 1
+    assert "timed out after 1 s" in err
+
+
+def test_a_killed_worker_is_recorded_as_failed(tmp_path):
+    """A worker killed mid-unit (as the kernel does when memory runs out) fails only its unit."""
+    import multiprocessing
+    import threading
+
+    from kdcli.benchmark import BenchmarkRequest, unit_payloads
+    from kdcli.data.openml_source import OpenMLConfig
+    from kdcli.executors import LocalExecutor
+    from kdcli.run import FitRequest
+    from kdcli.study import plan_units
+
+    suite = tmp_path / "suite.csv"
+    suite.write_text("name,spec\nbig,synthetic:binary?n=20000\nsmall,sklearn:iris\n")
+    request = BenchmarkRequest(fit=FitRequest(dataset="", sizes="4"), suite=str(suite))
+    settings = request.settings()
+    cfg = OpenMLConfig(cache_dir=tmp_path / "cache", offline=True)
+    units, _ = plan_units(settings, cfg)
+    work = unit_payloads(settings, units, cfg, threads=1)
+    victim = {}
+
+    def kill_first_child():
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            children = multiprocessing.active_children()
+            if children:
+                time.sleep(0.5)  # well inside the unit's fits
+                victim["pid"] = children[0].pid
+                os.kill(children[0].pid, signal.SIGKILL)
+                return
+            time.sleep(0.01)
+
+    threading.Thread(target=kill_first_child).start()
+    outcomes = {o.unit_id: o for o in LocalExecutor(jobs=1).run(work)}
+    big, small = outcomes[units[0].unit_id], outcomes[units[1].unit_id]
+    assert victim and big.result is None
+    assert big.error == "worker process killed (signal 9: out of memory?)"
+    assert small.error is None and small.result["records"]  # the study went on
+
+
+def test_serial_jobs_and_dask_give_identical_tables(kd, manifest, tmp_path):
+    from distributed import LocalCluster
+
+    code, _, err = kd(*bench_args(manifest, tmp_path / "serial", tmp_path / "c1"), "--quiet")
+    assert code == 0, err
+    code, _, err = kd(*bench_args(manifest, tmp_path / "jobs", tmp_path / "c2"), "--jobs", "2",
+                      "--quiet")
+    assert code == 0, err
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        code, _, err = kd(*bench_args(manifest, tmp_path / "dask", tmp_path / "c3"),
+                          "--executor", "dask", "--address", cluster.scheduler_address, "--quiet")
+    assert code == 0, err
+    code, _, err = kd(*bench_args(manifest, tmp_path / "dask-local", tmp_path / "c4"),
+                      "--executor", "dask", "--jobs", "2", "--quiet")
+    assert code == 0, err
+    serial = results(tmp_path / "serial")
+    assert len(serial) > 0
+    pd.testing.assert_frame_equal(serial, results(tmp_path / "dask-local"))
+    pd.testing.assert_frame_equal(serial, results(tmp_path / "jobs"))
+    pd.testing.assert_frame_equal(serial, results(tmp_path / "dask"))
+
+
+def test_plain_output_when_not_a_terminal_and_quiet(kd, manifest, tmp_path):
+    code, stdout, err = kd(*bench_args(manifest, tmp_path / "out", tmp_path / "cache"))
+    assert code == 0, err
+    assert "[1/3] ok" in stdout and "best on (datasets)" in stdout
+    code, stdout, err = kd(*bench_args(manifest, tmp_path / "out2", tmp_path / "cache"), "-q")
+    assert code == 0 and stdout == ""
