@@ -1,4 +1,5 @@
-"""Speed of `kd fit` on bundled, synthetic and (when ../shared is beside the checkout) real data.
+"""Speed of `kd fit` on bundled, synthetic and (when ../shared is beside the checkout) real data,
+and of `kd benchmark` on the demo suite with each executor.
 
 Writes results/bench/latest.json: wall time per case and the held-out errors it produced, so a
 regression in speed or in the numbers shows up in review. Never part of the test suite.
@@ -67,11 +68,47 @@ def run_case(name: str, args: list[str]) -> dict:
     }
 
 
+STUDY = ["--suite", "demo", "--sizes", "8,full", "--quiet"]
+EXECUTIONS = [
+    ("serial", ["--jobs", "1"]),
+    ("jobs 2", ["--jobs", "2"]),
+    ("dask local 2", ["--executor", "dask", "--jobs", "2"]),
+]
+
+
+def run_study(name: str, args: list[str]) -> dict:
+    """The demo suite as a study, cold teacher cache each time, so executors are compared fairly;
+    then a warm re-run with another student (teachers from the cache)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        base = [sys.executable, "-m", "kdcli", "benchmark", *STUDY, "--cache-dir", f"{tmp}/cache"]
+        t0 = time.perf_counter()
+        subprocess.run([*base, *args, "--out", f"{tmp}/out"], check=True, cwd=ROOT)
+        cold = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        subprocess.run(
+            [*base, *args, "--out", f"{tmp}/out2", "--modes", "raw,crossfit"], check=True, cwd=ROOT
+        )
+        warm = time.perf_counter() - t0
+    print(f"study {name:<21} {cold:7.1f} s cold, {warm:5.1f} s with cached teachers", flush=True)
+    return {
+        "study": name,
+        "args": args,
+        "cold_seconds": round(cold, 2),
+        "cached_teachers_seconds": round(warm, 2),
+    }
+
+
 def main() -> None:
     out = ROOT / "results" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     cases = [run_case(name, args) for name, args in CASES]
-    report = {"cores": os.cpu_count(), "python": sys.version.split()[0], "cases": cases}
+    studies = [run_study(name, args) for name, args in EXECUTIONS]
+    report = {
+        "cores": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "cases": cases,
+        "studies": studies,
+    }
     path = out / "latest.json"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(report, indent=2) + "\n")

@@ -87,6 +87,8 @@ class StudyReport:
 class Reporter:
     """What the CLI shows while a study runs; the default shows nothing."""
 
+    def planning(self, dataset: str) -> None: ...
+
     def start(self, total: int, todo: int, skipped: int) -> None: ...
 
     def unit_started(self, unit: Unit) -> None: ...
@@ -108,7 +110,7 @@ def run_benchmark(
     store = ResultsDir(request.out)
     record = store.open(settings, command, {"versions": versions})
     t0 = time.perf_counter()
-    units, plan_failures = plan_units(settings, cfg)
+    units, plan_failures = plan_units(settings, cfg, reporter.planning)
     for pf in plan_failures:
         store.write_failure(
             f"{pf.dataset}__plan",
@@ -129,7 +131,7 @@ def run_benchmark(
         else LocalExecutor(request.jobs, request.timeout_per_unit)
     )
     try:
-        for outcome in executor.run(work):
+        for outcome in executor.run(work, lambda uid: reporter.unit_started(by_id[uid])):
             unit = by_id[outcome.unit_id]
             if outcome.result is not None:
                 store.write_unit(unit, outcome.result["records"])

@@ -26,7 +26,7 @@ class StudyDisplay(Reporter):
         self.quiet, self.live = quiet, live and not quiet
         self.err = Console(stderr=True, highlight=False, soft_wrap=True)
         self.progress = Progress(
-            TextColumn("{task.description:<36}"),
+            TextColumn("{task.description:<48}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("[red]{task.fields[failed]} failed"),
@@ -38,7 +38,9 @@ class StudyDisplay(Reporter):
             disable=not self.live,
         )
         self.task = None
-        self.done = 0
+        self.plan_task = None
+        self.done = self.failed = 0
+        self.running: list[str] = []
         self.total = 0
 
     def __enter__(self):
@@ -48,16 +50,34 @@ class StudyDisplay(Reporter):
     def __exit__(self, *exc):
         return self.progress.__exit__(*exc)
 
+    def planning(self, dataset: str) -> None:
+        if self.plan_task is None:
+            self.plan_task = self.progress.add_task("planning", total=None, failed=0)
+        self.progress.update(self.plan_task, description=f"planning {dataset} (data)")
+
     def start(self, total: int, todo: int, skipped: int) -> None:
+        if self.plan_task is not None:
+            self.progress.remove_task(self.plan_task)
         self.total, self.done = todo, 0
         self.task = self.progress.add_task("starting", total=todo, failed=0)
         if not self.quiet:
             self.err.print(f"{total} units: {skipped} finished before, {todo} to run", markup=False)
 
+    def unit_started(self, unit: Unit) -> None:
+        self.running.append(unit.label)
+        self._describe()
+
+    def _describe(self) -> None:
+        shown = ", ".join(self.running[:2]) + (" …" if len(self.running) > 2 else "")
+        self.progress.update(self.task, description=shown or "finishing")
+
     def unit_finished(self, unit: Unit, outcome: Outcome) -> None:
+        if unit.label in self.running:
+            self.running.remove(unit.label)
         self.done += 1
-        failed = self.progress.tasks[0].fields["failed"] + (outcome.error is not None)
-        self.progress.update(self.task, advance=1, failed=failed, description=unit.label)
+        self.failed += outcome.error is not None
+        self.progress.update(self.task, advance=1, failed=self.failed)
+        self._describe()
         if self.quiet:
             return
         status = "ok" if outcome.error is None else "FAILED"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
@@ -57,7 +57,9 @@ class LocalExecutor:
         methods = mp.get_all_start_methods()
         self.ctx = mp.get_context("fork" if "fork" in methods else "spawn")
 
-    def run(self, work: Iterable[tuple[str, dict]]) -> Iterator[Outcome]:
+    def run(
+        self, work: Iterable[tuple[str, dict]], on_start: Callable[[str], None] = lambda _uid: None
+    ) -> Iterator[Outcome]:
         pending = list(work)
         running: dict = {}  # conn -> (unit_id, process, started)
         try:
@@ -69,6 +71,7 @@ class LocalExecutor:
                     proc.start()
                     child.close()
                     running[parent] = (unit_id, proc, time.monotonic())
+                    on_start(unit_id)
                 ready = wait(list(running), timeout=0.5)
                 now = time.monotonic()
                 for conn in list(running):
@@ -160,7 +163,9 @@ class DaskExecutor:
         )
         return Client(cluster), cluster
 
-    def run(self, work: Iterable[tuple[str, dict]]) -> Iterator[Outcome]:
+    def run(
+        self, work: Iterable[tuple[str, dict]], on_start: Callable[[str], None] = lambda _uid: None
+    ) -> Iterator[Outcome]:
         from distributed import wait as dask_wait
 
         from kdcli.study import run_unit
@@ -177,6 +182,7 @@ class DaskExecutor:
                         run_unit, payload, pure=False, key=f"kd-{unit_id}-{time.monotonic_ns()}"
                     )
                     running[future] = (unit_id, time.monotonic())
+                    on_start(unit_id)
                 try:  # wait raises, rather than returns, when nothing finished in time
                     done, _ = dask_wait(list(running), timeout=0.5, return_when="FIRST_COMPLETED")
                 except TimeoutError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -75,11 +76,16 @@ class PlanFailure:
     error: str
 
 
-def plan_units(settings: StudySettings, cfg: OpenMLConfig) -> tuple[list[Unit], list[PlanFailure]]:
-    """All units of the study. A member that cannot be planned (an unknown id, a regression task,
-    data unavailable) is reported and skipped, not crashed on."""
+def plan_units(
+    settings: StudySettings,
+    cfg: OpenMLConfig,
+    on_member: Callable[[str], None] = lambda _name: None,
+) -> tuple[list[Unit], list[PlanFailure]]:
+    """All units of the study; OpenML data is fetched here, once. A member that cannot be planned
+    (an unknown id, a regression task, data unavailable) is reported and skipped."""
     units, failures = [], []
     for m in settings.members:
+        on_member(m["name"])
         try:
             folds = _outer_folds(Member(m["name"], m["spec"]), settings.fit, cfg)
         except KDError as err:
