@@ -20,6 +20,18 @@ from kdcli.targets import MODES, make_targets, one_hot, regression_columns, to_p
 from kdcli.teacher_cache import TeacherStore, data_fingerprint, teacher_key
 from kdcli.teachers import teacher_factory, teacher_params
 
+RESULT_COLUMNS = [
+    "dataset",
+    "repeat",
+    "fold",
+    "seed",
+    "teacher",
+    "student",
+    "size",
+    "mode",
+    "metric",
+    "value",
+]  # the long format of results.csv
 SINGLE_THREADED = ("tree", "linear")  # students whose c-selection fits run side by side
 Advance = Callable[[str, int], None]  # (what is running now, steps just finished)
 TEACHER_ROW = ("teacher", "", "teacher")  # (student, size, mode) of the teacher's own scores

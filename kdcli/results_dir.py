@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from kdcli.errors import KDError
+from kdcli.experiment import RESULT_COLUMNS
 from kdcli.output import atomic_write, atomic_write_text
 from kdcli.report import summarise
 from kdcli.study import StudySettings, Unit
@@ -117,34 +118,10 @@ class ResultsDir:
             if path.exists():
                 frames.append(pd.read_parquet(path))
         if not frames:
-            return pd.DataFrame(
-                columns=[
-                    "dataset",
-                    "repeat",
-                    "fold",
-                    "seed",
-                    "teacher",
-                    "student",
-                    "size",
-                    "mode",
-                    "metric",
-                    "value",
-                ]
-            )
+            return pd.DataFrame(columns=RESULT_COLUMNS)
         results = pd.concat(frames, ignore_index=True)
-        first = [
-            "dataset",
-            "repeat",
-            "fold",
-            "seed",
-            "teacher",
-            "student",
-            "size",
-            "mode",
-            "metric",
-            "value",
-        ]
-        results = results[first + [c for c in results.columns if c not in first]]
+        extra = [c for c in results.columns if c not in RESULT_COLUMNS]
+        results = results[RESULT_COLUMNS + extra]
         return results.sort_values(SORT, kind="stable").reset_index(drop=True)
 
     def write_tables(self, results: pd.DataFrame) -> pd.DataFrame:

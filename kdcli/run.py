@@ -14,6 +14,7 @@ from kdcli.data import Dataset, load_dataset
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.errors import KDError
 from kdcli.experiment import (
+    RESULT_COLUMNS,
     Advance,
     FitSettings,
     count_steps,
@@ -26,19 +27,6 @@ from kdcli.report import summarise
 from kdcli.students import DEFAULT_SIZES, FAMILIES, check_sizes, parse_sizes
 from kdcli.targets import MODES, SCALES
 from kdcli.teachers import TEACHERS, params_per_teacher
-
-COLUMNS = [
-    "dataset",
-    "repeat",
-    "fold",
-    "seed",
-    "teacher",
-    "student",
-    "size",
-    "mode",
-    "metric",
-    "value",
-]
 
 
 def _choices(option: str, text: str, allowed: tuple[str, ...]) -> list[str]:
@@ -198,5 +186,5 @@ def execute_fit(plan: FitPlan, advance: Advance = lambda _label, _done: None) ->
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     records, timings = run_fit(plan.dataset, plan.settings, advance)
     results = pd.DataFrame.from_records(records)
-    results = results[COLUMNS + [c for c in results.columns if c not in COLUMNS]]
+    results = results[RESULT_COLUMNS + [c for c in results.columns if c not in RESULT_COLUMNS]]
     return FitResult(results, summarise(results), timings, plan.load_seconds, started)

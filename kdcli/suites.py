@@ -83,7 +83,7 @@ def folder_members(folder: Path) -> list[Member]:
 def suite_members(suite: str) -> list[Member]:
     """Members of a named suite, a manifest file, or ``dir:PATH``."""
     if suite.startswith("dir:"):
-        return folder_members(Path(suite[4:]).expanduser())
+        return folder_members(Path(suite[4:]).expanduser().resolve())
     path = Path(suite).expanduser()
     if path.suffix == ".csv" and path.is_file():
         return read_manifest(path)
