@@ -12,6 +12,7 @@ import pandas as pd
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.errors import KDError
 from kdcli.executors import DaskExecutor, LocalExecutor, Outcome
+from kdcli.output import check_out_dir
 from kdcli.results_dir import ResultsDir
 from kdcli.run import FitRequest
 from kdcli.study import PlanFailure, StudySettings, Unit, plan_units
@@ -73,6 +74,7 @@ class BenchmarkRequest:
 class StudyReport:
     total: int
     skipped: int  # finished before this run
+    done: int = 0  # units with results, after this run
     ran: int = 0
     failed_now: int = 0
     interrupted: bool = False
@@ -107,6 +109,20 @@ def run_benchmark(
     request.check()
     settings = request.settings()
     threads = request.threads_per_fit()
+    executor = (
+        DaskExecutor(request.address, request.jobs, request.timeout_per_unit, threads)
+        if request.executor == "dask"
+        else LocalExecutor(request.jobs, request.timeout_per_unit)
+    )
+    check_out_dir(request.out, "kd-benchmark")
+    executor.connect()  # an unreachable scheduler is reported before DIR is touched
+    try:
+        return _run(request, settings, threads, executor, cfg, command, versions, reporter)
+    finally:
+        executor.close()
+
+
+def _run(request, settings, threads, executor, cfg, command, versions, reporter) -> StudyReport:
     store = ResultsDir(request.out)
     record = store.open(settings, command, {"versions": versions})
     t0 = time.perf_counter()
@@ -125,11 +141,6 @@ def run_benchmark(
     report = StudyReport(total=len(units), skipped=skipped, plan_failures=plan_failures)
     reporter.start(len(units), len(todo), skipped)
     work = unit_payloads(settings, todo, cfg, threads)
-    executor = (
-        DaskExecutor(request.address, request.jobs, request.timeout_per_unit, threads)
-        if request.executor == "dask"
-        else LocalExecutor(request.jobs, request.timeout_per_unit)
-    )
     try:
         for outcome in executor.run(work, lambda uid: reporter.unit_started(by_id[uid])):
             unit = by_id[outcome.unit_id]
@@ -155,6 +166,7 @@ def run_benchmark(
     except KeyboardInterrupt:
         report.interrupted = True
     report.seconds = time.perf_counter() - t0
+    report.done = int(sum(store.done(u) for u in units))
     report.results = store.assemble(units)
     report.summary = store.write_tables(report.results)
     report.failures = [
@@ -162,7 +174,7 @@ def run_benchmark(
     ]
     record.update(
         units_total=len(units),
-        units_done=int(sum(store.done(u) for u in units)),
+        units_done=report.done,
         units_failed=len(report.failures),
         threads_per_fit=threads,
         executor=request.executor,

@@ -47,6 +47,7 @@ from kdcli.cli_options import (
 )
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.errors import KDError
+from kdcli.output import check_out_dir
 
 app = typer.Typer(
     name="kd",
@@ -91,7 +92,7 @@ def fit(
             "-d",
             help="Dataset SPEC: sklearn:NAME "
             "(breast_cancer, digits, wine, iris), synthetic:NAME?k=v (binary, multiclass; p0 known), "
-            "file:PATH (.csv, .tsv, .gz, .parquet).",
+            "file:PATH (.csv, .tsv, .gz, .parquet), openml:ID, openml-task:ID.",
         ),
     ] = "sklearn:breast_cancer",
     target: Annotated[
@@ -168,8 +169,8 @@ def fit(
         max_rows=max_rows,
         openml=OpenMLConfig.from_env(cache_dir, openml_server, offline),
     )
-    if out is not None and out.exists() and not out.is_dir():
-        raise KDError(f"--out {out} is a file; give a folder (it is created if missing)")
+    if out is not None:
+        check_out_dir(out, "kd-fit")
     show_progress = not quiet and not json_ and sys.stderr.isatty()
     console = Console(stderr=True)
     t0 = time.perf_counter()
@@ -268,7 +269,7 @@ def benchmark(
         ),
     ] = None,
     retry_failed: Annotated[
-        bool, typer.Option(help="Run only the units that failed before.")
+        bool, typer.Option("--retry-failed", help="Run only the units that failed before.")
     ] = False,
     cache_dir: CacheDir = None,
     offline: Offline = False,
@@ -378,7 +379,11 @@ def datasets_list(
     ]
     for row in rows:  # a folder's files are read for their sizes: quick and always local
         if row["spec"].startswith("file:") and row["rows"] is None and row["cached"] == "file":
-            ds = load_dataset(row["spec"])
+            try:
+                ds = load_dataset(row["spec"])
+            except KDError:
+                row["cached"] = "unreadable"
+                continue
             row.update(rows=ds.n_rows, features=ds.X.shape[1], classes=ds.n_classes)
     if json_:
         typer.echo(json.dumps(rows, indent=2))
@@ -447,7 +452,7 @@ def datasets_fetch(
         else [Member(name=spec, spec=spec) for spec in specs]
     )
     cfg = OpenMLConfig.from_env(cache_dir, openml_server, offline)
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     show_progress = not quiet and sys.stderr.isatty()
     with Progress(
         TextColumn("{task.description:<32}"),
@@ -510,6 +515,7 @@ def run_record(plan, result, seconds: float) -> dict:
     """Everything needed to reproduce and read a run, for --out and --json."""
     ds = plan.dataset
     return {
+        "kind": "kd-fit",
         "kd_version": __version__,
         "command": shlex.join(["kd", *_invocation]),
         "started": result.started,
@@ -552,6 +558,8 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(err.exit_code)
     except UsageError as err:
+        if not err.format_message().strip():  # `kd` alone: the help was shown, nothing to add
+            sys.exit(2)
         hint = (
             f" (see kd {err.ctx.info_name} --help)"
             if err.ctx and err.ctx.parent
@@ -570,4 +578,6 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(1)
+    if code == 130:
+        print("kd: interrupted; nothing was written for unfinished work", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else 0)

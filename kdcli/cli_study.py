@@ -128,18 +128,27 @@ class StudyDisplay(Reporter):
             )
             for f in report.failures[:10]:
                 self.err.print(f"  {f['unit']}: {f.get('error')}", markup=False)
+            if len(report.failures) > 10:
+                self.err.print(f"  ... and {len(report.failures) - 10} more", markup=False)
         if self.quiet or report.summary is None or not len(report.summary):
             return
         summary = report.summary
-        students = [s for s in dict.fromkeys(summary["student"]) if s != "teacher"]
-        if students:
-            student = students[0]
-            sizes = list(dict.fromkeys(summary[summary.student == student]["size"].astype(str)))
-            size = "full" if "full" in sizes else max(sizes, key=lambda v: float(v))
-            teacher = next(iter(dict.fromkeys(summary["teacher"])))
+        settings = request.settings()
+        student = settings.fit.students[0]
+        sizes = [str(v) for v in settings.fit.sizes[student]]
+        size = "full" if "full" in sizes else max(sizes, key=float)
+        teacher = settings.teachers[0]
+        if ((summary.student == student) & (summary.teacher == teacher)).any():
             out.print(study_table(summary, teacher, student, size))
+            combos = len(settings.teachers) * sum(len(v) for v in settings.fit.sizes.values())
+            if combos > 1:
+                out.print(
+                    f"{combos - 1} more teacher/student/size combination(s), and every "
+                    f"metric: {request.out}/summary.csv",
+                    markup=False,
+                )
         out.print(
-            f"{report.total} units, {report.total - len(report.failures)} with results; "
+            f"{report.total} units, {report.done} with results; "
             f"{report.teacher_fits_reused} reused cached teacher predictions; "
             f"{report.seconds:.1f} s; tables in {request.out}/",
             markup=False,

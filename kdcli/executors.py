@@ -52,6 +52,10 @@ class LocalExecutor:
     they start at once; the parent fits nothing itself, so no thread pool is forked.
     """
 
+    def connect(self) -> None: ...
+
+    def close(self) -> None: ...
+
     def __init__(self, jobs: int = 1, timeout: float | None = None):
         self.jobs, self.timeout = max(1, jobs), timeout
         methods = mp.get_all_start_methods()
@@ -67,7 +71,8 @@ class LocalExecutor:
                 while pending and len(running) < self.jobs:
                     unit_id, payload = pending.pop(0)
                     parent, child = self.ctx.Pipe(duplex=False)
-                    proc = self.ctx.Process(target=_child, args=(payload, child), daemon=True)
+                    # not a daemon: scikit-learn's joblib refuses to parallelise inside daemons
+                    proc = self.ctx.Process(target=_child, args=(payload, child), daemon=False)
                     proc.start()
                     child.close()
                     running[parent] = (unit_id, proc, time.monotonic())
@@ -139,6 +144,18 @@ class DaskExecutor:
             threads,
         )
 
+    def connect(self) -> None:
+        """Reach the scheduler (or start a local cluster) before anything is written."""
+        if getattr(self, "client", None) is None:
+            self.client, self.cluster = self._client()
+
+    def close(self) -> None:
+        if getattr(self, "client", None) is not None:
+            self.client.close()
+            if self.cluster is not None:
+                self.cluster.close()
+            self.client = self.cluster = None
+
     def _client(self):
         try:
             from distributed import Client, LocalCluster
@@ -170,7 +187,8 @@ class DaskExecutor:
 
         from kdcli.study import run_unit
 
-        client, cluster = self._client()
+        self.connect()
+        client = self.client
         pending = list(work)
         slots = max(1, sum(client.nthreads().values()) if self.address else self.jobs)
         running: dict = {}  # future -> (unit_id, submitted)
@@ -217,6 +235,4 @@ class DaskExecutor:
         finally:
             for future in running:
                 future.cancel()
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            self.close()

@@ -75,7 +75,8 @@ def student_table(summary: pd.DataFrame, student: str, metric: str, digits: int 
                 cells.append(Text(text))
         if with_gain:
             gain = means[best] - means["raw"] if best is not None and "raw" in valid else math.nan
-            cells.append(Text("–" if math.isnan(gain) else f"{gain:+.{digits}f}"))
+            shown = f"{gain:+.{digits}f}" if abs(gain) >= 0.5 * 10**-digits else "0"
+            cells.append(Text("–" if math.isnan(gain) else shown))
         table.add_row(size, *cells)
     return table
 

@@ -167,6 +167,13 @@ class FitRequest:
         make_splits(ds, settings)  # class counts vs. folds and test size, before any fit
         allowed = METRICS + (EXCESS_METRICS if ds.p0 is not None else ())
         if self.metric:
+            asked = [m.strip().lower() for m in self.metric.split(",") if m.strip()]
+            needs_p0 = [m for m in asked if m in EXCESS_METRICS]
+            if needs_p0 and ds.p0 is None:
+                raise KDError(
+                    f"--metric {needs_p0[0]} needs the true probabilities p0, which only "
+                    "synthetic: datasets have; drop it for this dataset"
+                )
             table_metrics = _choices("--metric", self.metric, allowed)
         else:
             table_metrics = ["error", "p0_mse"] if ds.p0 is not None else ["error"]

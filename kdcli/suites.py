@@ -77,7 +77,12 @@ def folder_members(folder: Path) -> list[Member]:
     )
     if not files:
         raise KDError(f"dir:{folder} holds no {', '.join(DATA_SUFFIXES)} files")
-    return [Member(name=p.name.split(".")[0], spec=f"file:{p}") for p in files]
+    stems = [p.name.split(".")[0] for p in files]
+    # two files with one stem (data.csv, data.parquet) are two datasets: name them in full
+    return [
+        Member(name=stem if stems.count(stem) == 1 else p.name, spec=f"file:{p}")
+        for stem, p in zip(stems, files, strict=True)
+    ]
 
 
 def suite_members(suite: str) -> list[Member]:

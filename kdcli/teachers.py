@@ -8,6 +8,9 @@ so its in-sample probabilities are over-confident and cross-fitting visibly help
 from __future__ import annotations
 
 import ast
+import contextlib
+import os
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -112,6 +115,11 @@ def teacher_params(name: str, overrides: dict) -> dict:
     known = _known_params(name)
     reserved = {"random_state", "n_jobs", "seed", "nthread", "num_threads", "verbose"}
     for key in overrides:
+        if key in ("objective", "application", "app", "objective_type"):
+            raise KDError(
+                f"--teacher-param {key}: a teacher must stay a probabilistic classifier; "
+                "kd leaves the objective to the library's classifier"
+            )
         if key in reserved:
             raise KDError(
                 f"--teacher-param {key} is set by kd; use --seed for seeds and --threads for threads"
@@ -121,7 +129,46 @@ def teacher_params(name: str, overrides: dict) -> dict:
                 f"teacher '{name}' has no parameter '{key}'; see the {name} documentation for "
                 "valid names"
             )
-    return {**TEACHER_DEFAULTS[name], **overrides}
+    params = {**TEACHER_DEFAULTS[name], **overrides}
+    if overrides:
+        _try_params(name, params, overrides)
+    return params
+
+
+def _try_params(name: str, params: dict, overrides: dict) -> None:
+    """Fit the teacher on 40 random rows, so a bad value is refused now, in one line, and not
+    after minutes of work (the libraries check values only when they fit)."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 2)), np.arange(40) % 2
+    model = _estimator_class(name)(**params, n_jobs=1, random_state=0)
+    try:
+        with _native_output_silenced():  # LightGBM prints its own "[Fatal]" line
+            model.fit(X, y)
+            proba = np.asarray(model.predict_proba(X))
+        valid = np.all((proba >= 0) & (proba <= 1)) and np.allclose(proba.sum(axis=1), 1, atol=1e-4)
+        if proba.shape != (40, 2) or not valid:
+            raise ValueError("it no longer predicts class probabilities")
+    except Exception as err:  # any library's own complaint, reported with the parameters named
+        given = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+        detail = " ".join(str(err).split())[:200]
+        raise KDError(f"teacher {name} does not accept --teacher-param {given}: {detail}") from None
+
+
+@contextlib.contextmanager
+def _native_output_silenced():
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
 
 
 def teacher_factory(
@@ -175,8 +222,12 @@ def params_per_teacher(teachers: list[str], texts: list[str]) -> dict[str, dict]
                     f"--teacher-param '{text}': '{scope}' is not a teacher; write "
                     f"TEACHER.KEY=VALUE with TEACHER one of {', '.join(TEACHERS)}"
                 )
-            if scope in out:
-                out[scope][name] = value
+            if scope not in out:
+                raise KDError(
+                    f"--teacher-param '{text}' is for {scope}, which is not a "
+                    f"--teacher here ({', '.join(teachers)})"
+                )
+            out[scope][name] = value
         else:
             for t in teachers:
                 out[t][key] = value

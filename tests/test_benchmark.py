@@ -18,14 +18,24 @@ FAST = ["--teacher-param", "n_estimators=20", "--sizes", "4", "--threads", "1"]
 @pytest.fixture
 def manifest(tmp_path):
     path = tmp_path / "suite.csv"
-    path.write_text("name,spec\niris,sklearn:iris\nwine,sklearn:wine\n"
-                    "cancer,sklearn:breast_cancer\n")
+    path.write_text(
+        "name,spec\niris,sklearn:iris\nwine,sklearn:wine\ncancer,sklearn:breast_cancer\n"
+    )
     return path
 
 
 def bench_args(manifest, out, cache, *extra):
-    return ["benchmark", "--suite", str(manifest), "--out", str(out), "--cache-dir", str(cache),
-            *FAST, *extra]
+    return [
+        "benchmark",
+        "--suite",
+        str(manifest),
+        "--out",
+        str(out),
+        "--cache-dir",
+        str(cache),
+        *FAST,
+        *extra,
+    ]
 
 
 def results(out):
@@ -33,9 +43,14 @@ def results(out):
 
 
 def spawn(args):
-    return subprocess.Popen([sys.executable, "-m", "kdcli", *map(str, args)], cwd=PROJECT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kdcli", *map(str, args)],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def wait_for_units(out, n, proc, limit=120):
@@ -62,8 +77,9 @@ def test_kill_9_loses_only_units_in_flight_and_resume_equals_a_clean_run(kd, man
     assert code == 0, err
     record = json.loads((tmp_path / "killed" / "run.json").read_text())
     assert record["units_done"] == 9 and len(record["commands"]) == 2
-    code, _, err = kd(*bench_args(manifest, tmp_path / "clean", tmp_path / "cache-b", "--repeats",
-                                  "3"), "--quiet")
+    code, _, err = kd(
+        *bench_args(manifest, tmp_path / "clean", tmp_path / "cache-b", "--repeats", "3"), "--quiet"
+    )
     assert code == 0, err
     pd.testing.assert_frame_equal(results(tmp_path / "killed"), results(tmp_path / "clean"))
 
@@ -74,9 +90,11 @@ def test_ctrl_c_stops_cleanly_and_resumes(kd, manifest, tmp_path):
     proc = spawn(args)
     wait_for_units(out, 1, proc)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    stdout, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "resume" in err and "Traceback" not in err
+    kept = len(list((out / "units").glob("*.parquet")))
+    assert f"9 units, {kept} with results" in stdout  # the summary counts what is on disk
     code, stdout, err = kd(*args, "--json")
     assert code == 0, err
     report = json.loads(stdout)
@@ -88,9 +106,24 @@ def test_a_rerun_or_a_new_student_fits_no_teacher(kd, manifest, tmp_path):
     cache = tmp_path / "cache"
     code, stdout, _ = kd(*bench_args(manifest, tmp_path / "a", cache), "--json")
     assert code == 0 and json.loads(stdout)["teacher_predictions_reused"] == 0
-    code, stdout, err = kd("benchmark", "--suite", manifest, "--out", tmp_path / "b",
-                           "--cache-dir", cache, "--teacher-param", "n_estimators=20", "--threads",
-                           "1", "--student", "tree,linear", "--sizes", "tree=4;linear=1", "--json")
+    code, stdout, err = kd(
+        "benchmark",
+        "--suite",
+        manifest,
+        "--out",
+        tmp_path / "b",
+        "--cache-dir",
+        cache,
+        "--teacher-param",
+        "n_estimators=20",
+        "--threads",
+        "1",
+        "--student",
+        "tree,linear",
+        "--sizes",
+        "tree=4;linear=1",
+        "--json",
+    )
     assert code == 0, err
     report = json.loads(stdout)
     assert report["teacher_predictions_reused"] == report["units_run"] == 3
@@ -135,8 +168,19 @@ def test_failed_units_are_recorded_the_study_goes_on_and_retry_failed(kd, tmp_pa
 def test_a_unit_past_its_timeout_is_stopped_and_recorded(kd, tmp_path):
     suite = tmp_path / "suite.csv"
     suite.write_text("name,spec\nbig,synthetic:binary?n=20000\n")
-    code, _, err = kd("benchmark", "--suite", suite, "--out", tmp_path / "out", "--cache-dir",
-                      tmp_path / "cache", "--timeout-per-unit", "1", "--threads", "1")
+    code, _, err = kd(
+        "benchmark",
+        "--suite",
+        suite,
+        "--out",
+        tmp_path / "out",
+        "--cache-dir",
+        tmp_path / "cache",
+        "--timeout-per-unit",
+        "1",
+        "--threads",
+        "1",
+    )
     assert code == 1
     assert "timed out after 1 s" in err
 
@@ -185,16 +229,30 @@ def test_serial_jobs_and_dask_give_identical_tables(kd, manifest, tmp_path):
 
     code, _, err = kd(*bench_args(manifest, tmp_path / "serial", tmp_path / "c1"), "--quiet")
     assert code == 0, err
-    code, _, err = kd(*bench_args(manifest, tmp_path / "jobs", tmp_path / "c2"), "--jobs", "2",
-                      "--quiet")
+    code, _, err = kd(
+        *bench_args(manifest, tmp_path / "jobs", tmp_path / "c2"), "--jobs", "2", "--quiet"
+    )
     assert code == 0, err
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster:
-        code, _, err = kd(*bench_args(manifest, tmp_path / "dask", tmp_path / "c3"),
-                          "--executor", "dask", "--address", cluster.scheduler_address, "--quiet")
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        code, _, err = kd(
+            *bench_args(manifest, tmp_path / "dask", tmp_path / "c3"),
+            "--executor",
+            "dask",
+            "--address",
+            cluster.scheduler_address,
+            "--quiet",
+        )
     assert code == 0, err
-    code, _, err = kd(*bench_args(manifest, tmp_path / "dask-local", tmp_path / "c4"),
-                      "--executor", "dask", "--jobs", "2", "--quiet")
+    code, _, err = kd(
+        *bench_args(manifest, tmp_path / "dask-local", tmp_path / "c4"),
+        "--executor",
+        "dask",
+        "--jobs",
+        "2",
+        "--quiet",
+    )
     assert code == 0, err
     serial = results(tmp_path / "serial")
     assert len(serial) > 0
@@ -206,6 +264,10 @@ def test_serial_jobs_and_dask_give_identical_tables(kd, manifest, tmp_path):
 def test_plain_output_when_not_a_terminal_and_quiet(kd, manifest, tmp_path):
     code, stdout, err = kd(*bench_args(manifest, tmp_path / "out", tmp_path / "cache"))
     assert code == 0, err
+    mode = (tmp_path / "out" / "results.csv").stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask  # results are readable by others as the umask allows
     assert "[1/3] ok" in stdout and "best on (datasets)" in stdout
     code, stdout, err = kd(*bench_args(manifest, tmp_path / "out2", tmp_path / "cache"), "-q")
     assert code == 0 and stdout == ""

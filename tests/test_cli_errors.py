@@ -39,6 +39,12 @@ def files(tmp_path):
         "few.csv",
         pd.DataFrame({"x": rng.normal(size=66), "target": ["a"] * 60 + ["b"] * 6}),
     )
+    write("float_target.csv", pd.DataFrame({"x": range(40), "target": rng.normal(size=40)}))
+    write("id_target.csv", pd.DataFrame({"x": range(40), "target": [f"id{i}" for i in range(40)]}))
+    (tmp_path / "dup.csv").write_text("a,a,target\n1,2,x\n3,4,y\n")
+    made["dup.csv"] = tmp_path / "dup.csv"
+    (tmp_path / "afile").write_text("not a folder")
+    made["afile"] = tmp_path / "afile"
     return made
 
 
@@ -119,8 +125,43 @@ CASES = [
     ("eps-zero", ["--eps", "0"], ["--eps"]),
     ("c-grid-negative", ["--c-grid", "1,-2"], ["--c-grid"]),
     ("unknown-metric", ["--metric", "f1"], ["unknown metric 'f1'"]),
+    (
+        "continuous-target",
+        ["--dataset", "file:{float_target.csv}"],
+        ["non-integer numbers", "regression target"],
+    ),
+    (
+        "id-like-target",
+        ["--dataset", "file:{id_target.csv}"],
+        ["40 distinct values in 40 rows", "like an id"],
+    ),
+    ("duplicated-column", ["--dataset", "file:{dup.csv}"], ["names the column 'a' more than once"]),
+    (
+        "teacher-param-bad-value",
+        ["--teacher-param", "n_estimators=abc"],
+        ["teacher lightgbm does not accept --teacher-param n_estimators='abc'"],
+    ),
+    (
+        "teacher-param-value-lightgbm-fatal",
+        ["--teacher-param", "learning_rate=0"],
+        ["does not accept --teacher-param learning_rate=0"],
+    ),
+    (
+        "teacher-param-objective",
+        ["--teacher-param", "objective=regression"],
+        ["must stay a probabilistic classifier"],
+    ),
+    (
+        "teacher-param-for-another-teacher",
+        ["--teacher-param", "rf.n_estimators=10"],
+        ["is for rf, which is not a --teacher here"],
+    ),
     # excess-risk metrics need p0, which only synthetic data has
-    ("p0-metric-on-real-data", ["--metric", "p0_mse"], ["unknown metric 'p0_mse'"]),
+    (
+        "p0-metric-on-real-data",
+        ["--metric", "p0_mse"],
+        ["--metric p0_mse needs the true probabilities p0"],
+    ),
 ]
 
 # Click/Typer usage errors: options that do not parse at all.
@@ -173,8 +214,9 @@ def test_usage_error_is_one_line_exit_2(capsys, tmp_path, files, args, words):
 def test_out_that_is_a_file_is_refused(capsys, tmp_path, files):
     target = tmp_path / "results.txt"
     target.write_text("keep me")
-    code, out, err = run_kd(capsys, ["fit", "--dataset", f"file:{files['ok.csv']}",
-                                     "--out", str(target)])
+    code, out, err = run_kd(
+        capsys, ["fit", "--dataset", f"file:{files['ok.csv']}", "--out", str(target)]
+    )
     assert_one_line_error(code, out, err, ["is a file"])
     assert target.read_text() == "keep me"
 
@@ -238,3 +280,25 @@ def test_console_script_debug_shows_traceback():
     assert "Traceback (most recent call last)" in proc.stderr
     assert "KDError" in proc.stderr
     assert "unknown dataset source 'nope'" in proc.stderr
+
+
+def test_an_unwritable_out_is_refused_before_any_work(capsys, files, tmp_path):
+    out = files["afile"] / "sub"
+    code, stdout, err = run_kd(
+        capsys, ["fit", "--dataset", f"file:{files['ok.csv']}", "--out", str(out)]
+    )
+    assert_one_line_error(code, stdout, err, ["is a file, so the folder cannot be made"])
+
+
+def test_fit_and_benchmark_do_not_write_into_each_others_folders(capsys, tmp_path):
+    study = tmp_path / "study"
+    study.mkdir()
+    (study / "run.json").write_text('{"kind": "kd-benchmark"}')
+    code, out, err = run_kd(capsys, ["fit", "--out", str(study)])
+    assert_one_line_error(code, out, err, ["holds a kd benchmark study"])
+    fit_dir = tmp_path / "fit"
+    fit_dir.mkdir()
+    (fit_dir / "run.json").write_text('{"kind": "kd-fit"}')
+    code, out, err = run_kd(capsys, ["benchmark", "--out", str(fit_dir)])
+    assert_one_line_error(code, out, err, ["holds kd fit results"])
+    assert sorted(p.name for p in fit_dir.iterdir()) == ["run.json"]

@@ -499,3 +499,13 @@ def test_ragged_csv_message_is_one_line(tmp_path):
     path = tmp_path / "ragged.csv"
     path.write_text("x,target\n1,a\n2,b,3,4\n3,a\n")
     assert "ragged.csv" in _error(f"file:{path}")  # _error checks the message is one line
+
+
+def test_infinities_are_missing_values(tmp_path):
+    from kdcli.data import load_dataset
+
+    path = tmp_path / "inf.csv"
+    path.write_text("x,y,target\n1,inf,a\n2,-inf,b\n3,4,a\n4,5,b\n")
+    ds = load_dataset(f"file:{path}")
+    assert ds.X["y"].isna().tolist() == [True, True, False, False]
+    assert ds.X["x"].notna().all()

@@ -9,11 +9,80 @@ from kdcli.suites import available_suites, read_manifest, select, suite_members
 
 from conftest import shared_path
 
-CC18 = [3, 6, 11, 12, 14, 15, 16, 18, 22, 23, 28, 29, 31, 32, 37, 43, 45, 49, 53, 219, 2074,
-        2079, 3021, 3022, 3481, 3549, 3560, 3573, 3902, 3903, 3904, 3913, 3917, 3918, 7592, 9910,
-        9946, 9952, 9957, 9960, 9964, 9971, 9976, 9977, 9978, 9981, 9985, 10093, 10101, 14952,
-        14954, 14965, 14969, 14970, 125920, 125922, 146195, 146800, 146817, 146819, 146820,
-        146821, 146822, 146824, 146825, 167119, 167120, 167121, 167124, 167125, 167140, 167141]
+CC18 = [
+    3,
+    6,
+    11,
+    12,
+    14,
+    15,
+    16,
+    18,
+    22,
+    23,
+    28,
+    29,
+    31,
+    32,
+    37,
+    43,
+    45,
+    49,
+    53,
+    219,
+    2074,
+    2079,
+    3021,
+    3022,
+    3481,
+    3549,
+    3560,
+    3573,
+    3902,
+    3903,
+    3904,
+    3913,
+    3917,
+    3918,
+    7592,
+    9910,
+    9946,
+    9952,
+    9957,
+    9960,
+    9964,
+    9971,
+    9976,
+    9977,
+    9978,
+    9981,
+    9985,
+    10093,
+    10101,
+    14952,
+    14954,
+    14965,
+    14969,
+    14970,
+    125920,
+    125922,
+    146195,
+    146800,
+    146817,
+    146819,
+    146820,
+    146821,
+    146822,
+    146824,
+    146825,
+    167119,
+    167120,
+    167121,
+    167124,
+    167125,
+    167140,
+    167141,
+]
 
 
 def test_openml_cc18_manifest_is_the_72_tasks_of_suite_99():
@@ -30,8 +99,11 @@ def test_openml_cc18_manifest_is_the_72_tasks_of_suite_99():
 def test_paper_and_demo_suites():
     assert {"openml-cc18", "paper", "demo"} <= set(available_suites())
     paper = {m.name: m.spec for m in suite_members("paper")}
-    assert paper == {"MagicTelescope": "openml:1120", "adult": "openml:1590",
-                     "higgs": "openml:23512"}
+    assert paper == {
+        "MagicTelescope": "openml:1120",
+        "adult": "openml:1590",
+        "higgs": "openml:23512",
+    }
     demo = suite_members("demo")
     assert all(m.spec.split(":")[0] in ("sklearn", "synthetic") for m in demo)
 
@@ -57,20 +129,35 @@ def test_manifest_errors(tmp_path):
 
 
 def test_list_cc18_offline_as_json(kd, tmp_path):
-    code, out, err = kd("datasets", "list", "--suite", "openml-cc18", "--json",
-                        "--cache-dir", tmp_path)
+    code, out, err = kd(
+        "datasets", "list", "--suite", "openml-cc18", "--json", "--cache-dir", tmp_path
+    )
     assert code == 0, err
     rows = json.loads(out)
     assert len(rows) == 72 and {r["cached"] for r in rows} == {"no"}
-    assert rows[0] == {"name": "kr-vs-kp", "spec": "openml-task:3", "rows": 3196, "features": 36,
-                       "classes": 2, "cached": "no"}
+    assert rows[0] == {
+        "name": "kr-vs-kp",
+        "spec": "openml-task:3",
+        "rows": 3196,
+        "features": 36,
+        "classes": 2,
+        "cached": "no",
+    }
 
 
 def test_list_table_and_selection(kd, tmp_path):
     code, out, _ = kd("datasets", "list", "--cache-dir", tmp_path)
     assert code == 0 and "breast_cancer" in out and "bundled" in out
-    code, out, _ = kd("datasets", "list", "--suite", "openml-cc18", "--datasets", "adult,car",
-                      "--cache-dir", tmp_path)
+    code, out, _ = kd(
+        "datasets",
+        "list",
+        "--suite",
+        "openml-cc18",
+        "--datasets",
+        "adult,car",
+        "--cache-dir",
+        tmp_path,
+    )
     assert code == 0 and "adult" in out and "car" in out and "letter" not in out
     code, _, err = kd("datasets", "list", "--suite", "openml-cc18", "--datasets", "nope")
     assert code == 2 and err.startswith("kd: error: the suite has no dataset 'nope'")
@@ -83,7 +170,10 @@ def test_dir_suite_lists_the_shared_files(kd):
     rows = {r["name"]: r for r in json.loads(out)}
     assert len(rows) == 28 and "MANIFEST" not in rows
     assert (rows["magic"]["rows"], rows["magic"]["features"], rows["magic"]["classes"]) == (
-        19020, 10, 2)
+        19020,
+        10,
+        2,
+    )
 
 
 def test_fetch_needs_something_and_local_members_need_nothing(kd, tmp_path):
@@ -91,3 +181,19 @@ def test_fetch_needs_something_and_local_members_need_nothing(kd, tmp_path):
     assert code == 2 and "name datasets to fetch" in err
     code, _, err = kd("datasets", "fetch", "--suite", "demo", "--cache-dir", tmp_path)
     assert code == 0 and "6 local" in err and "0 failed" in err
+
+
+def test_dir_suite_members_sharing_a_stem_get_full_names(kd, tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"x": range(30), "target": [0, 1, 2] * 10})
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    frame.to_parquet(tmp_path / "data.parquet")
+    frame.to_csv(tmp_path / "other.csv", index=False)
+    (tmp_path / "broken.parquet").write_bytes(b"not parquet")
+    names = [m.name for m in suite_members(f"dir:{tmp_path}")]
+    assert names == ["broken", "data.csv", "data.parquet", "other"]
+    code, out, err = kd("datasets", "list", "--suite", f"dir:{tmp_path}", "--json")
+    assert code == 0, err
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert rows["broken"]["cached"] == "unreadable" and rows["other"]["rows"] == 30

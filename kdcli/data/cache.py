@@ -39,6 +39,12 @@ class CorruptEntry(Exception):
         self.path, self.why = path, why
 
 
+def _umask_mode(base: int) -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return base & ~mask
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -91,6 +97,7 @@ def write_entry(entry: Path, write_files, meta: dict) -> dict:
     """
     entry.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{entry.name}.", suffix=".tmp"))
+    os.chmod(tmp, _umask_mode(0o777))  # mkdtemp makes 0700: a cache may be shared by workers
     try:
         write_files(tmp)
         files = {

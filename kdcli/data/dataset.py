@@ -113,6 +113,18 @@ def encode_labels(
             uniques, codes = np.unique(values.astype(str), return_inverse=True)
         names = [_label_name(u) for u in uniques]
         codes = codes.astype(np.int64)
+    n = len(codes)
+    numeric = pd.api.types.is_float_dtype(s.dtype)
+    if numeric and not np.all(np.mod(s.to_numpy(dtype=float), 1) == 0):
+        raise KDError(
+            f"the target column '{column}' holds non-integer numbers ({len(names)} distinct "
+            "values): it looks like a regression target; choose a class column with --target"
+        )
+    if len(names) > 20 and len(names) > n / 2:
+        raise KDError(
+            f"the target column '{column}' has {len(names)} distinct values in {n} rows: it looks "
+            "continuous or like an id; choose a class column with --target"
+        )
     if len(names) < 2:
         raise KDError(
             f"the target column '{column}' has only one class ({names[0]!r}); distillation needs "
@@ -128,8 +140,8 @@ def _label_name(value: object) -> str:
 
 
 def prepare_features(X: pd.DataFrame) -> pd.DataFrame:
-    """Give features the dtypes the learners understand: numbers stay float, text becomes category;
-    all-missing columns are dropped."""
+    """Give features the dtypes the learners understand: numbers stay float (±inf becomes
+    missing), text becomes category; all-missing columns are dropped."""
     out = {}
     for col in X.columns:
         s = X[col]
@@ -137,8 +149,9 @@ def prepare_features(X: pd.DataFrame) -> pd.DataFrame:
             out[str(col)] = s.cat.remove_unused_categories()
         elif pd.api.types.is_bool_dtype(s):
             out[str(col)] = s.astype("float64")
-        elif pd.api.types.is_numeric_dtype(s):
-            out[str(col)] = pd.to_numeric(s, errors="coerce").astype("float64")
+        elif pd.api.types.is_numeric_dtype(s):  # ±inf is no measurement: treat it as missing
+            values = pd.to_numeric(s, errors="coerce").astype("float64")
+            out[str(col)] = values.where(np.isfinite(values))
         else:
             out[str(col)] = s.astype("category")
     frame = pd.DataFrame(out, index=pd.RangeIndex(len(X)))

@@ -30,8 +30,17 @@ def read_table(path: Path) -> pd.DataFrame:
             f"cannot tell the format of '{path}'; name it .csv, .tsv, .csv.gz, .tsv.gz or .parquet"
         )
     sep = SUFFIXES[text_suffix]
+    engine = "python" if sep is None else "c"
     try:
-        return pd.read_csv(path, sep=sep, engine="python" if sep is None else "c")
+        header = pd.read_csv(path, sep=sep, engine=engine, header=None, nrows=1).iloc[0]
+        names = [str(v) for v in header]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise KDError(
+                f"'{path}' names the column '{dupes[0]}' more than once; give each "
+                "column its own name"
+            )
+        return pd.read_csv(path, sep=sep, engine=engine)
     except pd.errors.EmptyDataError:
         raise KDError(f"'{path}' is empty; it needs a header row and data rows") from None
     except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as err:
