@@ -15,7 +15,7 @@ class TeacherPredictions:
     """Everything the students need from one teacher configuration on one split."""
 
     in_sample: np.ndarray  # (n_train, K): full-data teacher on its own training rows
-    out_of_fold: np.ndarray  # (n_train, K): row i from the teacher that never saw row i
+    out_of_fold: np.ndarray | None  # (n_train, K): row i from a teacher that never saw row i
     test: np.ndarray  # (n_test, K): full-data teacher on the held-out rows
 
 
@@ -68,13 +68,16 @@ def teacher_predictions(
     n_classes: int,
     folds: list[tuple[np.ndarray, np.ndarray]],
     on_fit: Callable[[], None] | None = None,
+    cross_fit: bool = True,
 ) -> TeacherPredictions:
-    """Fit the full-data teacher once and the K cross-fit teachers once."""
+    """Fit the full-data teacher once and (when ``cross_fit``) the K cross-fit teachers once."""
     teacher = make_teacher().fit(X_train, y_train)
     in_sample = predict_full(teacher, X_train, n_classes)
     test = predict_full(teacher, X_test, n_classes)
     if on_fit is not None:
         on_fit()
+    if not cross_fit:  # modes raw/vanilla only: the K cross-fit teachers would go unused
+        return TeacherPredictions(in_sample=in_sample, out_of_fold=None, test=test)
     oof = out_of_fold_proba(
         make_teacher,
         X_train,

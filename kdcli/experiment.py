@@ -170,9 +170,17 @@ def parse_outer_folds(text: str | None) -> list[int] | None:
     return sorted(set(folds))
 
 
+def needs_cross_fit(settings: FitSettings) -> bool:
+    return any(m in ("crossfit", "corrected") for m in settings.modes)
+
+
+def teacher_steps(settings: FitSettings) -> int:
+    return 1 + (settings.folds if needs_cross_fit(settings) else 0)
+
+
 def count_steps(settings: FitSettings, n_splits: int) -> int:
     """Progress units: teacher fits plus student fits (c selection counts as one)."""
-    per_repeat = 1 + settings.folds
+    per_repeat = teacher_steps(settings)
     for family in settings.students:
         per_repeat += len(settings.sizes[family]) * len(settings.modes)
     return per_repeat * n_splits
@@ -217,10 +225,18 @@ def run_split(
         teacher = teacher_store.get(key)
     timings["teacher_cached"] = teacher is not None
     if teacher is None:
+        cross_fit = needs_cross_fit(settings)
         teacher = teacher_predictions(
-            make_teacher, X_train, y_train, X_test, K, folds, on_fit=lambda: advance(label, 1)
+            make_teacher,
+            X_train,
+            y_train,
+            X_test,
+            K,
+            folds,
+            on_fit=lambda: advance(label, 1),
+            cross_fit=cross_fit,
         )
-        if teacher_store is not None:
+        if teacher_store is not None and cross_fit:  # only complete predictions are kept
             teacher_store.put(
                 key,
                 teacher,
@@ -233,7 +249,7 @@ def run_split(
                 },
             )
     else:
-        advance(label, 1 + settings.folds)
+        advance(label, teacher_steps(settings))
     timings["teacher"] = time.perf_counter() - t0
 
     p0_test = ds.p0[split.test] if ds.p0 is not None else None

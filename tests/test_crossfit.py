@@ -110,3 +110,18 @@ def test_missing_class_in_a_fold_gets_a_zero_column():
     oof = out_of_fold_proba(Memoriser, X, y, 3, folds)
     assert oof.shape == (60, 3)
     np.testing.assert_array_equal(oof[:, 2], 0.0)
+
+
+def test_without_cross_fit_modes_only_the_full_data_teacher_is_fit():
+    X, y = _noise_data()
+    fits = []
+
+    class Counting(Memoriser):
+        def fit(self, X, y):
+            fits.append(len(y))
+            return super().fit(X, y)
+
+    preds = teacher_predictions(Counting, X, y, X[:10], 3, stratified_folds(y, 5, 0),
+                                cross_fit=False)
+    assert fits == [300] and preds.out_of_fold is None
+    np.testing.assert_array_equal(preds.in_sample, one_hot(y, 3))
