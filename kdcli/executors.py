@@ -7,6 +7,7 @@ caller writes them. ``run_unit`` is deterministic, so the tables do not depend o
 from __future__ import annotations
 
 import multiprocessing as mp
+import signal
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -33,7 +34,12 @@ def _short_error(err: BaseException) -> str:
 
 
 def _child(payload: dict, conn) -> None:
-    """Body of a local worker process: run the unit, send back its result or its error."""
+    """Body of a local worker process: run the unit, send back its result or its error.
+
+    Ctrl-C is the parent's business (it stops the workers); a worker ignores SIGINT.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     from kdcli.study import run_unit
 
     try:
@@ -73,7 +79,13 @@ class LocalExecutor:
                     parent, child = self.ctx.Pipe(duplex=False)
                     # not a daemon: scikit-learn's joblib refuses to parallelise inside daemons
                     proc = self.ctx.Process(target=_child, args=(payload, child), daemon=False)
-                    proc.start()
+                    # a Ctrl-C in the middle of fork() would be lost in its handlers: hold it
+                    # until the worker exists, then take it here
+                    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+                    try:
+                        proc.start()
+                    finally:
+                        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
                     child.close()
                     running[parent] = (unit_id, proc, time.monotonic())
                     on_start(unit_id)
