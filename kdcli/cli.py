@@ -560,11 +560,8 @@ def main(argv: list[str] | None = None) -> None:
     except UsageError as err:
         if not err.format_message().strip():  # `kd` alone: the help was shown, nothing to add
             sys.exit(2)
-        hint = (
-            f" (see kd {err.ctx.info_name} --help)"
-            if err.ctx and err.ctx.parent
-            else " (see kd --help)"
-        )
+        where = err.ctx.command_path if err.ctx is not None else "kd"
+        hint = f" (see {where} --help)"
         print(f"kd: error: {err.format_message()}{hint}", file=sys.stderr)
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):

@@ -134,7 +134,8 @@ class ResultsDir:
 
 def _first_difference(a, b, prefix: str = "") -> str:
     if isinstance(a, dict) and isinstance(b, dict):
-        for key in sorted(set(a) | set(b)):
+        # the option a person changed (students) before what follows from it (sizes)
+        for key in sorted(set(a) | set(b), key=lambda k: (k == "sizes", k)):
             if a.get(key) != b.get(key):
                 return _first_difference(a.get(key), b.get(key), f"{prefix}{key}.")
     return prefix.rstrip(".") or "settings"
