@@ -330,6 +330,79 @@ def benchmark(
         raise typer.Exit(1)
 
 
+@app.command()
+def check(
+    run: Annotated[
+        Path,
+        typer.Argument(
+            help="Results: the --out folder of kd fit or kd benchmark, or a results CSV.",
+            show_default=False,
+        ),
+    ],
+    against: Annotated[
+        Path,
+        typer.Option(
+            "--against",
+            help="Reference CSV (long format, optional tolerance column).",
+            show_default=False,
+        ),
+    ],
+    tol: Annotated[
+        float | None,
+        typer.Option(
+            help="Absolute tolerance for cells without one of their own.", show_default=False
+        ),
+    ] = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Rewrite the reference from RUN (deliberate changes), keeping tolerances.",
+        ),
+    ] = False,
+    metric: Annotated[
+        str, typer.Option(help="With --update: the metrics to keep.")
+    ] = "error,log_loss,auc",
+    debug: Debug = False,
+) -> None:
+    """Compare a run's numbers with a reference table; exit 1 if any cell regresses or is missing.
+
+    Exit codes: 0 all cells within tolerance, 1 a regression or a missing cell, 2 bad input.
+    """
+    from kdcli.check import check as check_cells
+    from kdcli.check import load_reference, load_results, update_reference
+
+    if tol is not None and tol < 0:
+        raise KDError(f"--tol must be >= 0, got {tol}")
+    results = load_results(run)
+    if update:
+        metrics = [m.strip() for m in metric.split(",") if m.strip()]
+        n = update_reference(
+            results,
+            against,
+            metrics,
+            tol if tol is not None else 0.01,
+            f"written by `kd check {run} --against {against} --update`",
+        )
+        typer.echo(f"kd check: wrote {n} cells to {against}")
+        return
+    report = check_cells(results, load_reference(against), tol)
+    for cell in report.regressed:
+        typer.echo(
+            f"REGRESSED {cell['dataset']} {cell['teacher']} {cell['student']} "
+            f"{cell['size']} {cell['mode']} {cell['metric']}: {cell['observed']:.6f} vs "
+            f"reference {cell['reference']:.6f} (tolerance {cell['tolerance']:g})"
+        )
+    for cell in report.missing:
+        typer.echo(
+            f"MISSING   {cell['dataset']} {cell['teacher']} {cell['student']} "
+            f"{cell['size']} {cell['mode']} {cell['metric']}"
+        )
+    typer.echo(report.verdict())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 datasets_app = typer.Typer(
     help="List and fetch datasets: suites (openml-cc18, paper, demo, dir:PATH) and OpenML ids.",
     no_args_is_help=True,

@@ -1,0 +1,143 @@
+"""`kd check`: compare a run's numbers with a committed reference table, cell by cell.
+
+A reference is a CSV in the long format ``dataset, teacher, student, size, mode, metric, value``
+with an optional ``tolerance`` column (absolute). A cell regresses when the run's mean over repeats
+and folds differs from the reference by more than its tolerance; a cell the run lacks is missing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from kdcli.errors import KDError
+from kdcli.output import atomic_write_text
+
+KEYS = ["dataset", "teacher", "student", "size", "mode", "metric"]
+
+
+def load_results(path: Path) -> pd.DataFrame:
+    """The long results of a `kd fit --out` or `kd benchmark --out` folder (or a CSV file)."""
+    path = Path(path)
+    if path.is_dir():
+        for name in ("results.parquet", "results.csv"):
+            if (path / name).exists():
+                path = path / name
+                break
+        else:
+            raise KDError(
+                f"{path} holds no results.csv or results.parquet; give the --out folder "
+                "of a kd fit or kd benchmark run"
+            )
+    if not path.exists():
+        raise KDError(f"{path} does not exist; give a results folder or CSV")
+    try:
+        frame = (
+            pd.read_parquet(path)
+            if path.suffix == ".parquet"
+            else pd.read_csv(path, dtype={"size": str})
+        )
+    except (OSError, ValueError) as err:
+        raise KDError(f"cannot read {path}: {' '.join(str(err).split())}") from None
+    missing = [c for c in [*KEYS, "value"] if c not in frame.columns]
+    if missing:
+        raise KDError(f"{path} lacks the column(s) {', '.join(missing)}; it is not kd results")
+    return frame
+
+
+def cell_means(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean over repeats and outer folds of every (dataset, teacher, student, size, mode, metric)."""
+    frame = results.copy()
+    frame["size"] = frame["size"].fillna("").astype(str)
+    return frame.groupby(KEYS, sort=True)["value"].mean().reset_index()
+
+
+def load_reference(path: Path) -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise KDError(
+            f"reference {path} does not exist; create it with kd check DIR --against "
+            f"{path} --update"
+        )
+    try:
+        ref = pd.read_csv(
+            path,
+            dtype={"size": str},
+            comment="#",
+            keep_default_na=False,
+            na_values={"value": [""], "tolerance": [""]},
+        )
+    except (OSError, ValueError) as err:
+        raise KDError(f"cannot read the reference {path}: {' '.join(str(err).split())}") from None
+    missing = [c for c in [*KEYS, "value"] if c not in ref.columns]
+    if missing:
+        raise KDError(
+            f"reference {path} lacks the column(s) {', '.join(missing)}; it needs "
+            f"{', '.join(KEYS)}, value and optionally tolerance"
+        )
+    return ref
+
+
+@dataclass
+class CheckReport:
+    cells: int
+    within: int
+    regressed: list[dict] = field(default_factory=list)
+    missing: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.regressed and not self.missing
+
+    def verdict(self) -> str:
+        state = "OK" if self.ok else "FAIL"
+        return (
+            f"kd check: {state}: {self.cells} cells, {self.within} within tolerance, "
+            f"{len(self.regressed)} out of tolerance, {len(self.missing)} missing"
+        )
+
+
+def check(results: pd.DataFrame, reference: pd.DataFrame, tol: float | None) -> CheckReport:
+    observed = cell_means(results).set_index(KEYS)["value"]
+    report = CheckReport(cells=len(reference), within=0)
+    for row in reference.to_dict("records"):
+        key = tuple("" if pd.isna(row[k]) else str(row[k]) for k in KEYS)
+        limit = row.get("tolerance")
+        if limit is None or (isinstance(limit, float) and math.isnan(limit)):
+            limit = tol
+        if limit is None:
+            raise KDError("the reference has no tolerance for some cells; give --tol")
+        cell = dict(zip(KEYS, key, strict=True)) | {
+            "reference": float(row["value"]),
+            "tolerance": float(limit),
+        }
+        if key not in observed.index:
+            report.missing.append(cell)
+            continue
+        value = float(observed.loc[key])
+        if abs(value - float(row["value"])) <= float(limit) + 1e-12:
+            report.within += 1
+        else:
+            report.regressed.append(cell | {"observed": value})
+    return report
+
+
+def update_reference(
+    results: pd.DataFrame, path: Path, metrics: list[str], tol: float, source: str
+) -> int:
+    """Rewrite the reference from the run, keeping each existing cell's tolerance."""
+    means = cell_means(results)
+    means = means[means.metric.isin(metrics)].copy()
+    old = load_reference(path) if Path(path).exists() else None
+    means["tolerance"] = tol
+    if old is not None and "tolerance" in old.columns:
+        kept = old.assign(size=old["size"].astype(str)).set_index(KEYS)["tolerance"].dropna()
+        idx = means.set_index(KEYS).index
+        means["tolerance"] = [kept.get(k, tol) for k in idx]
+    means["value"] = means["value"].round(6)
+    header = f"# kd reference results: {source}\n"
+    atomic_write_text(Path(path), header + means.to_csv(index=False))
+    return len(means)

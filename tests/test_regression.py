@@ -1,0 +1,83 @@
+"""CI regression of reported numbers (`make regress`) and `kd check` itself."""
+
+import pandas as pd
+import pytest
+
+from kdcli.check import check, load_reference, load_results
+from kdcli.regress import REFERENCE_DIR, SHARED, needs_shared, run_study, studies
+
+
+@pytest.mark.parametrize("name", sorted(studies()))
+def test_reported_numbers_hold(name, tmp_path):
+    study = studies()[name]
+    if needs_shared(study) and not SHARED.exists():
+        pytest.skip(f"{SHARED} not found: study '{name}' needs ../shared/datasets")
+    out = run_study(name, tmp_path)
+    report = check(load_results(out), load_reference(REFERENCE_DIR / f"{name}.csv"), None)
+    assert report.ok, "\n".join([report.verdict(), *map(str, report.regressed + report.missing)])
+    assert report.cells > 40
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    rows = []
+    for repeat, (err, auc) in enumerate([(0.10, 0.90), (0.20, 0.80)]):
+        for metric, value in (("error", err), ("auc", auc)):
+            rows.append({"dataset": "d", "repeat": repeat, "fold": 0, "seed": repeat,
+                         "teacher": "lightgbm", "student": "tree", "size": "8",
+                         "mode": "crossfit", "metric": metric, "value": value})
+    out = tmp_path / "run"
+    out.mkdir()
+    pd.DataFrame(rows).to_csv(out / "results.csv", index=False)
+    return out
+
+
+def write_ref(path, rows, tolerance=True):
+    cols = "dataset,teacher,student,size,mode,metric,value" + (",tolerance" if tolerance else "")
+    path.write_text(cols + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_check_passes_on_identical_and_fails_on_a_perturbed_cell(kd, run_dir, tmp_path):
+    ref = write_ref(tmp_path / "ref.csv", ["d,lightgbm,tree,8,crossfit,error,0.15,0.001",
+                                           "d,lightgbm,tree,8,crossfit,auc,0.85,0.001"])
+    code, out, _ = kd("check", run_dir, "--against", ref)
+    assert code == 0 and "OK: 2 cells, 2 within tolerance" in out
+    write_ref(ref, ["d,lightgbm,tree,8,crossfit,error,0.16,0.005",
+                    "d,lightgbm,tree,8,crossfit,auc,0.85,0.001"])
+    code, out, _ = kd("check", run_dir, "--against", ref)
+    assert code == 1
+    assert "REGRESSED d lightgbm tree 8 crossfit error: 0.150000 vs reference 0.160000" in out
+    assert "FAIL: 2 cells, 1 within tolerance, 1 out of tolerance, 0 missing" in out
+
+
+def test_check_reports_missing_cells_and_uses_tol(kd, run_dir, tmp_path):
+    ref = write_ref(tmp_path / "ref.csv", ["d,lightgbm,tree,8,crossfit,error,0.152",
+                                           "d,lightgbm,tree,full,crossfit,error,0.1"],
+                    tolerance=False)
+    code, out, _ = kd("check", run_dir, "--against", ref, "--tol", "0.01")
+    assert code == 1 and "MISSING   d lightgbm tree full crossfit error" in out
+    assert "1 within tolerance, 0 out of tolerance, 1 missing" in out
+
+
+def test_check_bad_input_is_exit_2(kd, run_dir, tmp_path):
+    code, _, err = kd("check", tmp_path / "nothing", "--against", tmp_path / "ref.csv")
+    assert code == 2 and "does not exist" in err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("dataset,value\nd,1\n")
+    code, _, err = kd("check", run_dir, "--against", bad)
+    assert code == 2 and "lacks the column(s) teacher" in err
+    ref = write_ref(tmp_path / "ref.csv", ["d,lightgbm,tree,8,crossfit,error,0.15"], False)
+    code, _, err = kd("check", run_dir, "--against", ref)
+    assert code == 2 and "give --tol" in err
+
+
+def test_update_rewrites_values_and_keeps_tolerances(kd, run_dir, tmp_path):
+    ref = write_ref(tmp_path / "ref.csv", ["d,lightgbm,tree,8,crossfit,error,0.5,0.003"])
+    code, out, _ = kd("check", run_dir, "--against", ref, "--update", "--tol", "0.02")
+    assert code == 0 and "wrote 2 cells" in out
+    new = pd.read_csv(ref, comment="#", dtype={"size": str}).set_index("metric")
+    assert new.loc["error", "value"] == pytest.approx(0.15)
+    assert new.loc["error", "tolerance"] == 0.003  # kept
+    assert new.loc["auc", "tolerance"] == 0.02  # new cell: --tol
+    assert kd("check", run_dir, "--against", ref)[0] == 0
