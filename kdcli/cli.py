@@ -331,6 +331,103 @@ def benchmark(
 
 
 @app.command()
+def report(
+    run: Annotated[
+        Path, typer.Argument(help="The --out folder of kd benchmark or kd fit.", show_default=False)
+    ],
+    metric: Annotated[
+        str,
+        typer.Option(
+            help="Metric of the tables: error, log_loss, brier, "
+            "auc (on synthetic data also p0_mse, p0_kl, "
+            "excess_error)."
+        ),
+    ] = "error",
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format", help="rich (terminal), md, csv, json or html (one self-contained file)."
+        ),
+    ] = "rich",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the report to this file instead of stdout.", show_default=False),
+    ] = None,
+    plots: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the PNG/SVG plots (default: RUN/plots).", show_default=False),
+    ] = None,
+    no_plots: Annotated[bool, typer.Option("--no-plots", help="Draw no plots.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Tables of held-out results per dataset, paired statistics across datasets, plots."""
+    from kdcli.check import load_results
+    from kdcli.metrics import LOWER_IS_BETTER
+    from kdcli.report_build import (
+        FORMATS,
+        build_report,
+        render_csv,
+        render_html,
+        render_json,
+        render_markdown,
+        render_rich,
+    )
+
+    if format_ not in FORMATS:
+        raise KDError(f"unknown --format '{format_}'; use one of {', '.join(FORMATS)}")
+    results = load_results(run)
+    if metric not in LOWER_IS_BETTER:
+        raise KDError(f"unknown --metric '{metric}'; use one of {', '.join(LOWER_IS_BETTER)}")
+    if not (results.metric == metric).any():
+        raise KDError(
+            f"{run} has no '{metric}' results (it has {', '.join(sorted(set(results.metric)))})"
+        )
+    if out is not None:
+        check_out_file(out)
+    expected = None
+    record_path = Path(run) / "run.json"
+    if record_path.exists():
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        members = record.get("settings", {}).get("members")
+        expected = [m["name"] for m in members] if members else None
+    rep = build_report(results, metric, str(run), expected)
+    if not no_plots:
+        from kdcli.plots import metric_vs_size, rank_plot
+
+        folder = plots or Path(run) / "plots"
+        rep.plots = [
+            p
+            for p in metric_vs_size(results, metric, folder) + rank_plot(results, metric, folder)
+            if p.suffix == ".png"
+        ]
+    if format_ == "rich" and out is None:
+        render_rich(rep, stdout_console())
+        return
+    text = {
+        "rich": render_markdown,
+        "md": render_markdown,
+        "csv": render_csv,
+        "json": render_json,
+        "html": render_html,
+    }[format_](rep)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        from kdcli.output import atomic_write_text
+
+        atomic_write_text(out, text)
+        typer.echo(f"kd report: wrote {out}", err=True)
+
+
+def check_out_file(path: Path) -> None:
+    if path.exists() and path.is_dir():
+        raise KDError(f"--out {path} is a folder; give a file name")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise KDError(f"--out {path}: the folder {parent} does not exist")
+
+
+@app.command()
 def check(
     run: Annotated[
         Path,

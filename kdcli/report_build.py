@@ -1,0 +1,219 @@
+"""`kd report`: the tables a researcher puts in a paper, built from a run's long results.
+
+A report is a list of sections, each a titled DataFrame of plain numbers; renderers turn them
+into terminal tables, Markdown, CSV, JSON or one self-contained HTML file.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from kdcli.compare import coverage, mean_ranks, paired_comparison, per_dataset_table
+from kdcli.targets import MODES
+
+FORMATS = ("rich", "md", "csv", "json", "html")
+
+
+@dataclass
+class Section:
+    title: str
+    table: pd.DataFrame
+    note: str = ""
+    kind: str = "table"  # per-dataset | paired | ranks
+
+
+@dataclass
+class Report:
+    source: str
+    metric: str
+    sections: list[Section] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    plots: list[Path] = field(default_factory=list)
+
+
+def build_report(
+    results: pd.DataFrame, metric: str, source: str, expected: list[str] | None = None
+) -> Report:
+    scores = results[results.metric == metric]
+    report = Report(source=source, metric=metric, missing=coverage(results, expected))
+    for (dataset, teacher), part in scores.groupby(["dataset", "teacher"], sort=True):
+        for student in sorted(s for s in part.student.unique() if s != "teacher"):
+            table = per_dataset_table(results, dataset, teacher, student, metric)
+            report.sections.append(
+                Section(
+                    f"{dataset} · teacher {teacher} · {student} student · {metric}",
+                    table,
+                    "mean ± se over outer folds and repeats; n = folds behind each cell",
+                    "per-dataset",
+                )
+            )
+    modes = [m for m in MODES if m in set(scores["mode"])]
+    for baseline in ("raw", "vanilla"):
+        for mode in modes:
+            if mode == baseline or baseline not in modes:
+                continue
+            if baseline == "vanilla" and mode == "raw":
+                continue
+            table = paired_comparison(results, metric, mode, baseline)
+            if len(table):
+                report.sections.append(
+                    Section(
+                        f"{mode} vs {baseline} · {metric}",
+                        table,
+                        "paired by dataset, fold, seed, student and size; relative reduction of "
+                        f"{'1 − AUC' if metric == 'auc' else metric}; Wilcoxon signed-rank p-value",
+                        "paired",
+                    )
+                )
+    ranks = mean_ranks(results, metric)
+    if len(ranks):
+        report.sections.append(
+            Section(
+                f"mean rank of each mode · {metric}",
+                ranks,
+                "rank 1 = best within each dataset × fold × seed",
+                "ranks",
+            )
+        )
+    return report
+
+
+# --------------------------------------------------------------------------------------------
+# renderers
+
+
+def _fmt(value, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float):
+        if value != 0 and abs(value) < 1e-3:
+            return f"{value:.2e}"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def display_frame(section: Section) -> pd.DataFrame:
+    """Cells as text: per-dataset tables show 'mean ± se (n)' with the best mode starred."""
+    t = section.table
+    if section.kind != "per-dataset":
+        return t.map(_fmt) if hasattr(t, "map") else t.applymap(_fmt)
+    modes = [m for m in [*MODES, "teacher"] if f"{m}_mean" in t.columns]
+    out = pd.DataFrame(index=t.index)
+    for m in modes:
+        cells = []
+        for _size, row in t.iterrows():
+            text = f"{_fmt(row[f'{m}_mean'])} ± {_fmt(row[f'{m}_se'])} ({int(row[f'{m}_n'])})"
+            best = str(row.get("best", "")).split("=")
+            cells.append(("★ " if m in best else "") + text)
+        out[m] = cells
+    out.index.name = "size"
+    return out.reset_index()
+
+
+def render_rich(report: Report, console) -> None:
+    from rich.table import Table
+
+    for section in report.sections:
+        frame = display_frame(section)
+        table = Table(title=section.title, caption=section.note, title_justify="left")
+        for col in frame.columns:
+            table.add_column(
+                str(col), justify="left" if col in ("size", "teacher", "student") else "right"
+            )
+        for row in frame.itertuples(index=False):
+            table.add_row(*(str(v) for v in row))
+        console.print(table)
+    for line in report.missing:
+        console.print(f"[yellow]missing:[/yellow] {line}", highlight=False)
+
+
+def render_markdown(report: Report) -> str:
+    lines = [f"# kd report: {report.source}", "", f"metric: {report.metric}", ""]
+    if report.missing:
+        lines += ["**Missing results** (means are over fewer folds):", ""]
+        lines += [f"- {m}" for m in report.missing] + [""]
+    for section in report.sections:
+        frame = display_frame(section)
+        lines += [f"## {section.title}", "", f"_{section.note}_", ""]
+        lines.append("| " + " | ".join(map(str, frame.columns)) + " |")
+        lines.append("|" + "---|" * len(frame.columns))
+        for row in frame.itertuples(index=False):
+            lines.append("| " + " | ".join(str(v) for v in row) + " |")
+        lines.append("")
+    for plot in report.plots:
+        lines.append(f"![{plot.stem}]({plot})")
+    return "\n".join(lines) + "\n"
+
+
+def render_csv(report: Report) -> str:
+    frames = []
+    for section in report.sections:
+        t = section.table.reset_index() if section.kind == "per-dataset" else section.table
+        frames.append(t.assign(section=section.title))
+    if not frames:
+        return "section\n"
+    joined = pd.concat(frames, ignore_index=True)
+    cols = ["section"] + [c for c in joined.columns if c != "section"]
+    return joined[cols].to_csv(index=False)
+
+
+def render_json(report: Report) -> str:
+    def table(section: Section):
+        t = section.table.reset_index() if section.kind == "per-dataset" else section.table
+        return json.loads(t.to_json(orient="records"))
+
+    return (
+        json.dumps(
+            {
+                "source": report.source,
+                "metric": report.metric,
+                "missing": report.missing,
+                "sections": [
+                    {"title": s.title, "kind": s.kind, "note": s.note, "rows": table(s)}
+                    for s in report.sections
+                ],
+                "plots": [str(p) for p in report.plots],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+def render_html(report: Report) -> str:
+    """One self-contained file: tables, and the PNG plots embedded as data URIs."""
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>kd report: {html.escape(report.source)}</title>",
+        "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}"
+        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
+        "padding:4px 8px;text-align:right}th{background:#f3f3f3}.note{color:#666}"
+        "img{max-width:100%}</style></head><body>",
+        f"<h1>kd report</h1><p>{html.escape(report.source)} · metric {report.metric}</p>",
+    ]
+    if report.missing:
+        parts.append(
+            "<h2>Missing results</h2><ul>"
+            + "".join(f"<li>{html.escape(m)}</li>" for m in report.missing)
+            + "</ul>"
+        )
+    for section in report.sections:
+        parts.append(f"<h2>{html.escape(section.title)}</h2>")
+        parts.append(f"<p class='note'>{html.escape(section.note)}</p>")
+        parts.append(display_frame(section).to_html(index=False, escape=True))
+    for plot in report.plots:
+        if plot.suffix == ".png" and plot.exists():
+            data = base64.b64encode(plot.read_bytes()).decode()
+            parts.append(
+                f"<h2>{html.escape(plot.stem)}</h2>"
+                f"<img alt='{html.escape(plot.stem)}' src='data:image/png;base64,{data}'>"
+            )
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
