@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ class TeacherPredictions:
     in_sample: np.ndarray  # (n_train, K): full-data teacher on its own training rows
     out_of_fold: np.ndarray | None  # (n_train, K): row i from a teacher that never saw row i
     test: np.ndarray  # (n_test, K): full-data teacher on the held-out rows
+    size: dict = field(default_factory=dict)  # trees, leaves, bytes of the full-data teacher
 
 
 def stratified_folds(y: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -71,13 +72,16 @@ def teacher_predictions(
     cross_fit: bool = True,
 ) -> TeacherPredictions:
     """Fit the full-data teacher once and (when ``cross_fit``) the K cross-fit teachers once."""
+    from kdcli.model_size import model_size
+
     teacher = make_teacher().fit(X_train, y_train)
     in_sample = predict_full(teacher, X_train, n_classes)
     test = predict_full(teacher, X_test, n_classes)
+    size = model_size(teacher)
     if on_fit is not None:
         on_fit()
     if not cross_fit:  # modes raw/vanilla only: the K cross-fit teachers would go unused
-        return TeacherPredictions(in_sample=in_sample, out_of_fold=None, test=test)
+        return TeacherPredictions(in_sample=in_sample, out_of_fold=None, test=test, size=size)
     oof = out_of_fold_proba(
         make_teacher,
         X_train,
@@ -86,4 +90,4 @@ def teacher_predictions(
         folds,
         on_fold=(lambda _k: on_fit()) if on_fit is not None else None,
     )
-    return TeacherPredictions(in_sample=in_sample, out_of_fold=oof, test=test)
+    return TeacherPredictions(in_sample=in_sample, out_of_fold=oof, test=test, size=size)

@@ -15,6 +15,7 @@ from kdcli.data.dataset import Dataset
 from kdcli.encoding import encode_for
 from kdcli.errors import KDError
 from kdcli.metrics import classification_metrics, excess_risk
+from kdcli.model_size import model_size
 from kdcli.students import fit_student, make_student
 from kdcli.targets import MODES, make_targets, one_hot, regression_columns, to_proba
 from kdcli.teacher_cache import TeacherStore, data_fingerprint, teacher_key
@@ -274,7 +275,7 @@ def run_split(
                 }
             )
 
-    record(*TEACHER_ROW, teacher.test)
+    record(*TEACHER_ROW, teacher.test, teacher.size)
     t0 = time.perf_counter()
     for family in settings.students:
         F_train, F_test = encode_for(family, X_train, X_test)
@@ -340,7 +341,10 @@ def student_runs(
         T = regression_columns(
             make_targets(mode, y1h, teacher.in_sample, teacher.out_of_fold, c, scale, eps), scale
         )
-        raw = fit_predict(np.arange(len(y_train)), T, F_test)
+        model = make_student(family, size, settings.threads, seed)
+        fit_student(model, F_train, T)
+        raw = model.predict(F_test)
+        extra.update(model_size(model))
         advance(f"{family} {size} {mode}", 1)
         yield mode, to_proba(raw, K, scale, eps), extra
 

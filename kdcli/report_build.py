@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from kdcli.compare import coverage, mean_ranks, paired_comparison, per_dataset_table
+from kdcli.compare import (
+    coverage,
+    mean_ranks,
+    paired_comparison,
+    per_dataset_table,
+    size_key,
+)
 from kdcli.targets import MODES
 
 FORMATS = ("rich", "md", "csv", "json", "html")
@@ -72,6 +78,19 @@ def build_report(
                         "paired",
                     )
                 )
+    for (dataset, teacher), part in results.groupby(["dataset", "teacher"], sort=True):
+        table = compression_table(part, metric)
+        if table is not None:
+            report.sections.append(
+                Section(
+                    f"{dataset} · teacher {teacher} · compression",
+                    table,
+                    "model size (mean over modes and folds; bytes: native model file for LightGBM/"
+                    f"XGBoost, node arrays for scikit-learn trees) beside the mean held-out {metric} "
+                    "of each mode",
+                    "compression",
+                )
+            )
     ranks = mean_ranks(results, metric)
     if len(ranks):
         report.sections.append(
@@ -102,8 +121,16 @@ def _fmt(value, digits: int = 4) -> str:
 def display_frame(section: Section) -> pd.DataFrame:
     """Cells as text: per-dataset tables show 'mean ± se (n)' with the best mode starred."""
     t = section.table
+    if section.kind == "compression":
+        out = t.copy().astype(object)
+        for col in t.columns:
+            if col in SIZE_METRICS:
+                out[col] = [f"{v:,.0f}" if v == v else "–" for v in t[col].astype(float)]
+            elif col not in ("student", "size"):
+                out[col] = [_fmt(v) for v in t[col]]
+        return out
     if section.kind != "per-dataset":
-        return t.map(_fmt) if hasattr(t, "map") else t.applymap(_fmt)
+        return t.map(_fmt)
     modes = [m for m in [*MODES, "teacher"] if f"{m}_mean" in t.columns]
     out = pd.DataFrame(index=t.index)
     for m in modes:
@@ -217,3 +244,31 @@ def render_html(report: Report) -> str:
             )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+SIZE_METRICS = ("n_trees", "n_leaves", "model_bytes")
+
+
+def compression_table(part: pd.DataFrame, metric: str) -> pd.DataFrame | None:
+    """Rows: the teacher, then each student × size; columns: its size, then the metric per mode."""
+    if not part.metric.isin(SIZE_METRICS).any():
+        return None
+    part = part.assign(size=part["size"].fillna("").astype(str))
+    sizes = part[part.metric.isin(SIZE_METRICS)].pivot_table(
+        index=["student", "size"], columns="metric", values="value", aggfunc="mean"
+    )
+    scores = part[part.metric == metric].pivot_table(
+        index=["student", "size"], columns="mode", values="value", aggfunc="mean"
+    )
+    modes = [m for m in ["teacher", *MODES] if m in scores.columns]
+    table = sizes.join(scores[modes], how="left").reset_index()
+    order = sorted(
+        range(len(table)),
+        key=lambda i: (
+            table.loc[i, "student"] != "teacher",
+            table.loc[i, "student"],
+            size_key(table.loc[i, "size"]),
+        ),
+    )
+    table = table.loc[order].reset_index(drop=True)
+    return table[["student", "size", *[c for c in SIZE_METRICS if c in table.columns], *modes]]

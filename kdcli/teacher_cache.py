@@ -17,7 +17,7 @@ import pandas as pd
 from kdcli.crossfit import TeacherPredictions
 from kdcli.data.cache import CorruptEntry, read_meta, remove_entry, write_entry
 
-FORMAT = 1  # bump when what is stored, or how it is computed, changes
+FORMAT = 2  # bump when what is stored, or how it is computed, changes
 
 
 def data_fingerprint(X: pd.DataFrame, y: np.ndarray) -> str:
@@ -72,7 +72,10 @@ class TeacherStore:
             return None
         with np.load(entry / "predictions.npz", allow_pickle=False) as npz:
             return TeacherPredictions(
-                in_sample=npz["in_sample"], out_of_fold=npz["out_of_fold"], test=npz["test"]
+                in_sample=npz["in_sample"],
+                out_of_fold=npz["out_of_fold"],
+                test=npz["test"],
+                size=meta.get("teacher_size", {}),
             )
 
     def put(self, key: str, preds: TeacherPredictions, info: dict) -> None:
@@ -85,7 +88,11 @@ class TeacherStore:
             )
 
         try:
-            write_entry(self.root / key, write, {"kind": "teacher-predictions", **info})
+            write_entry(
+                self.root / key,
+                write,
+                {"kind": "teacher-predictions", "teacher_size": preds.size, **info},
+            )
         except OSError:
             # another worker wrote the same key at the same moment: theirs is as good as ours
             if read_meta(self.root / key) is None:

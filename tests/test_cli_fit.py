@@ -9,7 +9,18 @@ import pytest
 from conftest import shared_path
 
 FAST = ["--teacher-param", "n_estimators=40", "--threads", "1"]
-COLUMNS = ["dataset", "repeat", "fold", "seed", "teacher", "student", "size", "mode", "metric", "value"]
+COLUMNS = [
+    "dataset",
+    "repeat",
+    "fold",
+    "seed",
+    "teacher",
+    "student",
+    "size",
+    "mode",
+    "metric",
+    "value",
+]
 
 
 def test_breast_cancer_writes_long_results_and_run_record(kd, tmp_path):
@@ -32,7 +43,18 @@ def test_breast_cancer_writes_long_results_and_run_record(kd, tmp_path):
     students = results[results.student == "tree"]
     assert set(students["mode"]) == {"raw", "vanilla", "crossfit", "corrected"}
     assert set(students["size"].astype(str)) == {"4", "full"}
-    assert set(results.metric) >= {"error", "log_loss", "brier", "auc", "c"}
+    assert set(results.metric) >= {
+        "error",
+        "log_loss",
+        "brier",
+        "auc",
+        "c",
+        "n_trees",
+        "n_leaves",
+        "model_bytes",
+    }
+    leaves = results[(results.metric == "n_leaves") & (results["size"].astype(str) == "4")]
+    assert (leaves["value"] <= 4).all() and len(leaves) == 2 * 4  # 2 repeats x 4 modes
     assert sorted(results.seed.unique()) == [0, 1]
     errors = results[results.metric == "error"]["value"]
     assert errors.between(0, 0.5).all()

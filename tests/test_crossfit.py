@@ -121,7 +121,8 @@ def test_without_cross_fit_modes_only_the_full_data_teacher_is_fit():
             fits.append(len(y))
             return super().fit(X, y)
 
-    preds = teacher_predictions(Counting, X, y, X[:10], 3, stratified_folds(y, 5, 0),
-                                cross_fit=False)
+    preds = teacher_predictions(
+        Counting, X, y, X[:10], 3, stratified_folds(y, 5, 0), cross_fit=False
+    )
     assert fits == [300] and preds.out_of_fold is None
     np.testing.assert_array_equal(preds.in_sample, one_hot(y, 3))

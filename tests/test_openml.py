@@ -51,9 +51,15 @@ def official_test_rows(repeat, fold):
         data = arff.load(fh)
     names = [a[0].lower() for a in data["attributes"]]
     col = {n: i for i, n in enumerate(names)}
-    return np.sort([int(r[col["rowid"]]) for r in data["data"]
-                    if r[col["type"]] == "TEST" and int(r[col["repeat"]]) == repeat
-                    and int(r[col["fold"]]) == fold])
+    return np.sort(
+        [
+            int(r[col["rowid"]])
+            for r in data["data"]
+            if r[col["type"]] == "TEST"
+            and int(r[col["repeat"]]) == repeat
+            and int(r[col["fold"]]) == fold
+        ]
+    )
 
 
 def test_fetch_then_offline_reuse_with_the_server_stopped(server, cache, kd, tmp_path):
@@ -68,8 +74,19 @@ def test_fetch_then_offline_reuse_with_the_server_stopped(server, cache, kd, tmp
     assert len(server.requests) == seen
     server.stop()
     out = tmp_path / "out"
-    code, _, err = kd("fit", "--dataset", "openml-task:1882", "--folds-outer", "0-1", "--offline",
-                      *net(server, cache), *FAST, "--out", out, "--quiet")
+    code, _, err = kd(
+        "fit",
+        "--dataset",
+        "openml-task:1882",
+        "--folds-outer",
+        "0-1",
+        "--offline",
+        *net(server, cache),
+        *FAST,
+        "--out",
+        out,
+        "--quiet",
+    )
     assert code == 0, err
     results = pd.read_csv(out / "results.csv")
     assert sorted(results["fold"].unique()) == [0, 1]
@@ -141,7 +158,9 @@ def test_a_corrupted_cached_file_is_detected_and_fetched_again(server, cache, kd
     data.write_bytes(bytes(blob))
     # offline: reported with the path to delete, nothing changed
     code, _, err = kd("fit", "--dataset", "openml:2", "--offline", *net(server, cache), *FAST)
-    assert code == 3 and str(entry) in err and "damaged" in err and len(err.strip().splitlines()) == 1
+    assert (
+        code == 3 and str(entry) in err and "damaged" in err and len(err.strip().splitlines()) == 1
+    )
     # online: fetched again, and the run works
     before = len(server.requests)
     code, _, err = kd("datasets", "fetch", "openml:2", *net(server, cache))
@@ -170,7 +189,9 @@ def test_no_network_and_not_cached(server, cache, kd):
     assert code == 3
     line = err.strip()
     assert len(line.splitlines()) == 1
-    assert "OpenML dataset 2" in line and str(cache) in line and "kd datasets fetch openml:2" in line
+    assert (
+        "OpenML dataset 2" in line and str(cache) in line and "kd datasets fetch openml:2" in line
+    )
     assert server.requests == []  # offline never touches the network
     server.stop()  # and with the network really gone but not offline: a clear line too
     code, _, err = kd("fit", "--dataset", "openml:2", *net(server, cache), *FAST)
@@ -187,8 +208,9 @@ def test_unknown_ids_are_clear_errors(server, cache, kd):
 
 
 def test_kd_fit_on_the_task_end_to_end(server, cache, kd):
-    code, out, err = kd("fit", "--dataset", "openml-task:1882", "--folds-outer", "0",
-                        *net(server, cache), *FAST)
+    code, out, err = kd(
+        "fit", "--dataset", "openml-task:1882", "--folds-outer", "0", *net(server, cache), *FAST
+    )
     assert code == 0, err
     assert "anneal" in out or "tree student" in out
     assert "crossfit" in out
@@ -216,14 +238,24 @@ def test_a_task_fixes_its_target(server, cache):
 
 def test_fetch_a_suite_keeps_going_past_a_failure(server, cache, kd, tmp_path):
     manifest = tmp_path / "mine.csv"
-    manifest.write_text("name,spec\nanneal-task,openml-task:1882\nghost,openml:999999\n"
-                        "iris,sklearn:iris\n")
+    manifest.write_text(
+        "name,spec\nanneal-task,openml-task:1882\nghost,openml:999999\niris,sklearn:iris\n"
+    )
     code, _, err = kd("datasets", "fetch", "--suite", manifest, *net(server, cache))
     assert code == 1  # one member failed
     assert "1 fetched, 0 already cached, 1 local, 1 failed" in err
     assert "failed ghost" in err.replace("  ", " ")
-    code, out, _ = kd("datasets", "list", "--suite", manifest, "--json", "--cache-dir", cache,
-                      "--openml-server", server.url)
+    code, out, _ = kd(
+        "datasets",
+        "list",
+        "--suite",
+        manifest,
+        "--json",
+        "--cache-dir",
+        cache,
+        "--openml-server",
+        server.url,
+    )
     cached = {r["name"]: r["cached"] for r in json.loads(out)}
     assert cached == {"anneal-task": "yes", "ghost": "no", "iris": "bundled"}
 

@@ -23,9 +23,20 @@ def run_dir(tmp_path):
     rows = []
     for repeat, (err, auc) in enumerate([(0.10, 0.90), (0.20, 0.80)]):
         for metric, value in (("error", err), ("auc", auc)):
-            rows.append({"dataset": "d", "repeat": repeat, "fold": 0, "seed": repeat,
-                         "teacher": "lightgbm", "student": "tree", "size": "8",
-                         "mode": "crossfit", "metric": metric, "value": value})
+            rows.append(
+                {
+                    "dataset": "d",
+                    "repeat": repeat,
+                    "fold": 0,
+                    "seed": repeat,
+                    "teacher": "lightgbm",
+                    "student": "tree",
+                    "size": "8",
+                    "mode": "crossfit",
+                    "metric": metric,
+                    "value": value,
+                }
+            )
     out = tmp_path / "run"
     out.mkdir()
     pd.DataFrame(rows).to_csv(out / "results.csv", index=False)
@@ -39,12 +50,22 @@ def write_ref(path, rows, tolerance=True):
 
 
 def test_check_passes_on_identical_and_fails_on_a_perturbed_cell(kd, run_dir, tmp_path):
-    ref = write_ref(tmp_path / "ref.csv", ["d,lightgbm,tree,8,crossfit,error,0.15,0.001",
-                                           "d,lightgbm,tree,8,crossfit,auc,0.85,0.001"])
+    ref = write_ref(
+        tmp_path / "ref.csv",
+        [
+            "d,lightgbm,tree,8,crossfit,error,0.15,0.001",
+            "d,lightgbm,tree,8,crossfit,auc,0.85,0.001",
+        ],
+    )
     code, out, _ = kd("check", run_dir, "--against", ref)
     assert code == 0 and "OK: 2 cells, 2 within tolerance" in out
-    write_ref(ref, ["d,lightgbm,tree,8,crossfit,error,0.16,0.005",
-                    "d,lightgbm,tree,8,crossfit,auc,0.85,0.001"])
+    write_ref(
+        ref,
+        [
+            "d,lightgbm,tree,8,crossfit,error,0.16,0.005",
+            "d,lightgbm,tree,8,crossfit,auc,0.85,0.001",
+        ],
+    )
     code, out, _ = kd("check", run_dir, "--against", ref)
     assert code == 1
     assert "REGRESSED d lightgbm tree 8 crossfit error: 0.150000 vs reference 0.160000" in out
@@ -52,9 +73,11 @@ def test_check_passes_on_identical_and_fails_on_a_perturbed_cell(kd, run_dir, tm
 
 
 def test_check_reports_missing_cells_and_uses_tol(kd, run_dir, tmp_path):
-    ref = write_ref(tmp_path / "ref.csv", ["d,lightgbm,tree,8,crossfit,error,0.152",
-                                           "d,lightgbm,tree,full,crossfit,error,0.1"],
-                    tolerance=False)
+    ref = write_ref(
+        tmp_path / "ref.csv",
+        ["d,lightgbm,tree,8,crossfit,error,0.152", "d,lightgbm,tree,full,crossfit,error,0.1"],
+        tolerance=False,
+    )
     code, out, _ = kd("check", run_dir, "--against", ref, "--tol", "0.01")
     assert code == 1 and "MISSING   d lightgbm tree full crossfit error" in out
     assert "1 within tolerance, 0 out of tolerance, 1 missing" in out

@@ -104,3 +104,31 @@ def test_csv_report_and_bad_input(kd, tmp_path):
         assert code == 2 and words in err
     code, _, err = kd("report", tmp_path / "nowhere")
     assert code == 2 and "does not exist" in err
+
+
+def test_compression_section_from_a_real_run(kd, tmp_path):
+    out = tmp_path / "fit"
+    code, _, err = kd(
+        "fit",
+        "--dataset",
+        "sklearn:wine",
+        "--student",
+        "tree,linear",
+        "--sizes",
+        "4",
+        "--teacher-param",
+        "n_estimators=20",
+        "--threads",
+        "1",
+        "--out",
+        out,
+        "--quiet",
+    )
+    assert code == 0, err
+    code, stdout, err = kd("report", out, "--format", "json", "--no-plots")
+    assert code == 0, err
+    section = next(s for s in json.loads(stdout)["sections"] if s["kind"] == "compression")
+    rows = {(r["student"], r["size"]): r for r in section["rows"]}
+    assert rows[("teacher", "")]["n_trees"] == 60  # 20 rounds x 3 classes
+    assert rows[("tree", "4")]["n_leaves"] == 4 and rows[("linear", "4")]["n_trees"] == 0
+    assert 0 <= rows[("tree", "4")]["crossfit"] <= 1

@@ -1,0 +1,55 @@
+"""How big a fitted model is: trees, leaves and bytes, for the compression side of a report.
+
+Bytes are the size of the library's native model file where it has one (LightGBM's model text,
+XGBoost's JSON); for scikit-learn trees, the bytes of their node arrays; for ridge, its
+coefficients. Deterministic for a given fit, so these are results like the scores.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def model_size(model) -> dict[str, float]:
+    trees = leaves = size = 0
+    for part in _parts(model):
+        t, leaf, b = _one(part)
+        trees, leaves, size = trees + t, leaves + leaf, size + b
+    return {"n_trees": float(trees), "n_leaves": float(leaves), "model_bytes": float(size)}
+
+
+def _parts(model) -> list:
+    if hasattr(model, "named_steps"):  # a pipeline: the last step is the model
+        model = model.steps[-1][1]
+    if hasattr(model, "estimator_") and not hasattr(model, "estimators_"):  # DenseLabels
+        model = model.estimator_
+    if type(model).__name__ == "MultiOutputRegressor":
+        return list(model.estimators_)
+    if type(model).__name__.startswith("RandomForest"):
+        return list(model.estimators_)
+    return [model]
+
+
+def _one(model) -> tuple[int, int, int]:
+    if hasattr(model, "tree_"):  # scikit-learn decision tree
+        state = model.tree_.__getstate__()
+        return 1, int(model.tree_.n_leaves), int(state["nodes"].nbytes + state["values"].nbytes)
+    if hasattr(model, "booster_"):  # LightGBM
+        booster = model.booster_
+        info = booster.dump_model()["tree_info"]
+        return (
+            len(info),
+            int(sum(t["num_leaves"] for t in info)),
+            len(booster.model_to_string().encode()),
+        )
+    if hasattr(model, "get_booster"):  # XGBoost
+        booster = model.get_booster()
+        dump = booster.get_dump()
+        return (
+            len(dump),
+            int(sum(d.count("leaf=") for d in dump)),
+            len(bytes(booster.save_raw(raw_format="json"))),
+        )
+    if hasattr(model, "coef_"):  # ridge
+        return 0, 0, int(np.asarray(model.coef_).nbytes + np.asarray(model.intercept_).nbytes)
+    return 0, 0, 0

@@ -1,0 +1,41 @@
+"""Model sizes for the compression table: counted from real fitted models."""
+
+import numpy as np
+from lightgbm import LGBMClassifier, LGBMRegressor
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import Ridge
+from sklearn.multioutput import MultiOutputRegressor
+from sklearn.tree import DecisionTreeRegressor
+
+from kdcli.model_size import model_size
+from kdcli.teachers import teacher_factory
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(300, 4))
+y = (X[:, 0] + rng.normal(size=300) > 0).astype(float)
+
+
+def test_tree_forest_ridge_sizes():
+    tree = DecisionTreeRegressor(max_leaf_nodes=7, random_state=0).fit(X, y)
+    s = model_size(tree)
+    assert (s["n_trees"], s["n_leaves"]) == (1, 7) and s["model_bytes"] > 0
+    forest = RandomForestRegressor(n_estimators=3, max_leaf_nodes=5, random_state=0).fit(X, y)
+    assert (model_size(forest)["n_trees"], model_size(forest)["n_leaves"]) == (3, 15)
+    ridge = Ridge().fit(X, y)
+    assert model_size(ridge) == {"n_trees": 0.0, "n_leaves": 0.0, "model_bytes": 40.0}
+
+
+def test_lightgbm_sizes_count_every_output_and_the_native_text():
+    multi = MultiOutputRegressor(LGBMRegressor(n_estimators=6, num_leaves=4, verbose=-1))
+    multi.fit(X, np.column_stack([y, 1 - y]))
+    s = model_size(multi)
+    assert s["n_trees"] == 12 and s["n_leaves"] <= 48
+    clf = LGBMClassifier(n_estimators=5, verbose=-1).fit(X, y)
+    assert model_size(clf)["model_bytes"] == len(clf.booster_.model_to_string().encode())
+
+
+def test_teacher_sizes_for_each_teacher():
+    for name, trees in (("lightgbm", 10), ("xgboost", 10), ("rf", 10)):
+        model = teacher_factory(name, {"n_estimators": 10}, 1, 0)().fit(X, y.astype(int))
+        s = model_size(model)
+        assert s["n_trees"] == trees and s["n_leaves"] >= trees and s["model_bytes"] > 1000
