@@ -12,7 +12,7 @@ import pandas as pd
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.errors import KDError
 from kdcli.executors import DaskExecutor, LocalExecutor, Outcome
-from kdcli.output import check_out_dir
+from kdcli.output import atomic_write_text, check_out_dir
 from kdcli.results_dir import ResultsDir
 from kdcli.run import FitRequest
 from kdcli.study import PlanFailure, StudySettings, Unit, plan_units
@@ -145,7 +145,7 @@ def _run(request, settings, threads, executor, cfg, command, versions, reporter)
         for outcome in executor.run(work, lambda uid: reporter.unit_started(by_id[uid])):
             unit = by_id[outcome.unit_id]
             if outcome.result is not None:
-                store.write_unit(unit, outcome.result["records"])
+                store.write_unit(unit, outcome.result["records"], outcome.result["timings"])
                 report.teacher_fits_reused += bool(outcome.result["timings"].get("teacher_cached"))
             else:
                 store.write_failure(
@@ -169,6 +169,9 @@ def _run(request, settings, threads, executor, cfg, command, versions, reporter)
     report.done = int(sum(store.done(u) for u in units))
     report.results = store.assemble(units)
     report.summary = store.write_tables(report.results)
+    latency = store.assemble_latency(units)
+    if len(latency):
+        atomic_write_text(store.path / "latency.csv", latency.to_csv(index=False))
     report.failures = [
         f for f in store.failure_list() if f["unit"] in by_id or f["unit"].endswith("__plan")
     ]

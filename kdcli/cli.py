@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -192,7 +193,7 @@ def fit(
     if out is not None:
         from kdcli.output import write_results
 
-        write_results(out, result.results, result.summary, record)
+        write_results(out, result.results, result.summary, record, result.latency)
     if json_:
         typer.echo(json.dumps(record, indent=2, default=str))
     elif not quiet:
@@ -390,7 +391,10 @@ def report(
         record = json.loads(record_path.read_text(encoding="utf-8"))
         members = record.get("settings", {}).get("members")
         expected = [m["name"] for m in members] if members else None
-    rep = build_report(results, metric, str(run), expected)
+    latency = None
+    if (Path(run) / "latency.csv").exists():
+        latency = pd.read_csv(Path(run) / "latency.csv", dtype={"size": str})
+    rep = build_report(results, metric, str(run), expected, latency)
     if not no_plots:
         from kdcli.plots import metric_vs_size, rank_plot
 

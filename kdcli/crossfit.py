@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ class TeacherPredictions:
     out_of_fold: np.ndarray | None  # (n_train, K): row i from a teacher that never saw row i
     test: np.ndarray  # (n_test, K): full-data teacher on the held-out rows
     size: dict = field(default_factory=dict)  # trees, leaves, bytes of the full-data teacher
+    ms_per_10k: float | None = None  # its prediction latency, when fitted in this run
 
 
 def stratified_folds(y: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -76,12 +78,16 @@ def teacher_predictions(
 
     teacher = make_teacher().fit(X_train, y_train)
     in_sample = predict_full(teacher, X_train, n_classes)
+    t0 = time.perf_counter()
     test = predict_full(teacher, X_test, n_classes)
+    ms_per_10k = 1000.0 * (time.perf_counter() - t0) * 10_000 / max(len(test), 1)
     size = model_size(teacher)
     if on_fit is not None:
         on_fit()
     if not cross_fit:  # modes raw/vanilla only: the K cross-fit teachers would go unused
-        return TeacherPredictions(in_sample=in_sample, out_of_fold=None, test=test, size=size)
+        return TeacherPredictions(
+            in_sample=in_sample, out_of_fold=None, test=test, size=size, ms_per_10k=ms_per_10k
+        )
     oof = out_of_fold_proba(
         make_teacher,
         X_train,
@@ -90,4 +96,6 @@ def teacher_predictions(
         folds,
         on_fold=(lambda _k: on_fit()) if on_fit is not None else None,
     )
-    return TeacherPredictions(in_sample=in_sample, out_of_fold=oof, test=test, size=size)
+    return TeacherPredictions(
+        in_sample=in_sample, out_of_fold=oof, test=test, size=size, ms_per_10k=ms_per_10k
+    )

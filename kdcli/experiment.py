@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from kdcli.correction import C_GRID, select_c
@@ -276,6 +277,11 @@ def run_split(
             )
 
     record(*TEACHER_ROW, teacher.test, teacher.size)
+    latency: list[dict] = []  # wall-clock, so kept apart from the (deterministic) results
+    if teacher.ms_per_10k is not None:
+        latency.append(
+            {"student": "teacher", "size": "", "mode": "teacher", "ms_per_10k": teacher.ms_per_10k}
+        )
     t0 = time.perf_counter()
     for family in settings.students:
         F_train, F_test = encode_for(family, X_train, X_test)
@@ -292,10 +298,17 @@ def run_split(
                 settings,
                 K,
                 advance,
+                latency,
             ):
                 record(family, size, mode, P, extra)
     timings["students"] = time.perf_counter() - t0
+    timings["latency"] = latency
     return records, timings
+
+
+def per_10k(seconds: float, rows: int) -> float:
+    """Prediction latency in milliseconds per 10,000 rows (wall clock: varies run to run)."""
+    return 1000.0 * seconds * 10_000 / max(rows, 1)
 
 
 def student_runs(
@@ -310,8 +323,10 @@ def student_runs(
     settings: FitSettings,
     K: int,
     advance,
+    latency: list[dict],
 ):
-    """Yield (mode, held-out probabilities, extra values) for every requested mode."""
+    """Yield (mode, held-out probabilities, extra values) for every requested mode; append each
+    final student's prediction latency to ``latency``."""
     y1h = one_hot(y_train, K)
     scale, eps = settings.scale, settings.eps
 
@@ -343,7 +358,16 @@ def student_runs(
         )
         model = make_student(family, size, settings.threads, seed)
         fit_student(model, F_train, T)
+        t0 = time.perf_counter()
         raw = model.predict(F_test)
+        latency.append(
+            {
+                "student": family,
+                "size": str(size),
+                "mode": mode,
+                "ms_per_10k": per_10k(time.perf_counter() - t0, len(F_test)),
+            }
+        )
         extra.update(model_size(model))
         advance(f"{family} {size} {mode}", 1)
         yield mode, to_proba(raw, K, scale, eps), extra
@@ -364,3 +388,34 @@ def run_fit(ds: Dataset, settings: FitSettings, advance: Advance = lambda _label
         records.extend(recs)
         timings.append({"repeat": split.repeat, "fold": split.fold, "seed": split.seed, **times})
     return records, timings
+
+
+def latency_frame(timings: list[dict], dataset: str, teacher: str) -> pd.DataFrame:
+    """Prediction latencies of every split as a long table (kept apart from the results: they
+    are wall-clock measurements, not reproducible numbers)."""
+    rows = [
+        {
+            "dataset": dataset,
+            "repeat": t["repeat"],
+            "fold": t["fold"],
+            "seed": t["seed"],
+            "teacher": teacher,
+            **entry,
+        }
+        for t in timings
+        for entry in t.get("latency", [])
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "dataset",
+            "repeat",
+            "fold",
+            "seed",
+            "teacher",
+            "student",
+            "size",
+            "mode",
+            "ms_per_10k",
+        ],
+    )

@@ -40,11 +40,17 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def write_results(
-    out_dir: Path, results: pd.DataFrame, summary: pd.DataFrame, record: dict
+    out_dir: Path,
+    results: pd.DataFrame,
+    summary: pd.DataFrame,
+    record: dict,
+    latency: pd.DataFrame | None = None,
 ) -> None:
     """results.csv (long format, one row per repeat × model × metric), summary.csv, run.json."""
     atomic_write_text(out_dir / "results.csv", results.to_csv(index=False))
     atomic_write_text(out_dir / "summary.csv", summary.to_csv(index=False))
+    if latency is not None:
+        atomic_write_text(out_dir / "latency.csv", latency.to_csv(index=False))
     atomic_write_text(out_dir / "run.json", json.dumps(record, indent=2, default=str) + "\n")
 
 

@@ -45,7 +45,11 @@ class Report:
 
 
 def build_report(
-    results: pd.DataFrame, metric: str, source: str, expected: list[str] | None = None
+    results: pd.DataFrame,
+    metric: str,
+    source: str,
+    expected: list[str] | None = None,
+    latency: pd.DataFrame | None = None,
 ) -> Report:
     scores = results[results.metric == metric]
     report = Report(source=source, metric=metric, missing=coverage(results, expected))
@@ -79,7 +83,10 @@ def build_report(
                     )
                 )
     for (dataset, teacher), part in results.groupby(["dataset", "teacher"], sort=True):
-        table = compression_table(part, metric)
+        lat = None
+        if latency is not None and len(latency):
+            lat = latency[(latency.dataset == dataset) & (latency.teacher == teacher)]
+        table = compression_table(part, metric, lat)
         if table is not None:
             report.sections.append(
                 Section(
@@ -126,6 +133,8 @@ def display_frame(section: Section) -> pd.DataFrame:
         for col in t.columns:
             if col in SIZE_METRICS:
                 out[col] = [f"{v:,.0f}" if v == v else "–" for v in t[col].astype(float)]
+            elif col == "ms_per_10k":
+                out[col] = [f"{v:,.1f}" if v == v else "–" for v in t[col].astype(float)]
             elif col not in ("student", "size"):
                 out[col] = [_fmt(v) for v in t[col]]
         return out
@@ -249,7 +258,9 @@ def render_html(report: Report) -> str:
 SIZE_METRICS = ("n_trees", "n_leaves", "model_bytes")
 
 
-def compression_table(part: pd.DataFrame, metric: str) -> pd.DataFrame | None:
+def compression_table(
+    part: pd.DataFrame, metric: str, latency: pd.DataFrame | None = None
+) -> pd.DataFrame | None:
     """Rows: the teacher, then each student × size; columns: its size, then the metric per mode."""
     if not part.metric.isin(SIZE_METRICS).any():
         return None
@@ -261,6 +272,9 @@ def compression_table(part: pd.DataFrame, metric: str) -> pd.DataFrame | None:
         index=["student", "size"], columns="mode", values="value", aggfunc="mean"
     )
     modes = [m for m in ["teacher", *MODES] if m in scores.columns]
+    if latency is not None and len(latency):
+        lat = latency.assign(size=latency["size"].fillna("").astype(str))
+        sizes = sizes.join(lat.groupby(["student", "size"])["ms_per_10k"].mean(), how="left")
     table = sizes.join(scores[modes], how="left").reset_index()
     order = sorted(
         range(len(table)),
@@ -271,4 +285,5 @@ def compression_table(part: pd.DataFrame, metric: str) -> pd.DataFrame | None:
         ),
     )
     table = table.loc[order].reset_index(drop=True)
-    return table[["student", "size", *[c for c in SIZE_METRICS if c in table.columns], *modes]]
+    shown = [c for c in (*SIZE_METRICS, "ms_per_10k") if c in table.columns]
+    return table[["student", "size", *shown, *modes]]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from kdcli.errors import KDError
-from kdcli.experiment import RESULT_COLUMNS
+from kdcli.experiment import RESULT_COLUMNS, latency_frame
 from kdcli.output import atomic_write, atomic_write_text
 from kdcli.report import summarise
 from kdcli.study import StudySettings, Unit
@@ -87,7 +87,17 @@ class ResultsDir:
     def failed(self, unit: Unit) -> bool:
         return (self.failures / f"{unit.unit_id}.json").exists()
 
-    def write_unit(self, unit: Unit, records: list[dict]) -> None:
+    def write_unit(self, unit: Unit, records: list[dict], timings: dict | None = None) -> None:
+        if timings is not None:  # before the unit file: a unit counts as done only with both
+            latency = latency_frame(
+                [{"repeat": unit.repeat, "fold": unit.fold, "seed": records[0]["seed"], **timings}],
+                unit.dataset,
+                unit.teacher,
+            )
+            atomic_write(
+                self.units / f"{unit.unit_id}.latency.csv",
+                lambda tmp: latency.to_csv(tmp, index=False),
+            )
         frame = pd.DataFrame.from_records(records)
         frame["size"] = frame["size"].astype(str)
         atomic_write(self.units / f"{unit.unit_id}.parquet", lambda tmp: frame.to_parquet(tmp))
@@ -123,6 +133,14 @@ class ResultsDir:
         extra = [c for c in results.columns if c not in RESULT_COLUMNS]
         results = results[RESULT_COLUMNS + extra]
         return results.sort_values(SORT, kind="stable").reset_index(drop=True)
+
+    def assemble_latency(self, units: list[Unit]) -> pd.DataFrame:
+        frames = [
+            pd.read_csv(p, dtype={"size": str})
+            for u in units
+            if (p := self.units / f"{u.unit_id}.latency.csv").exists()
+        ]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def write_tables(self, results: pd.DataFrame) -> pd.DataFrame:
         summary = summarise(results) if len(results) else pd.DataFrame()

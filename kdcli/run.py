@@ -18,6 +18,7 @@ from kdcli.experiment import (
     Advance,
     FitSettings,
     count_steps,
+    latency_frame,
     make_splits,
     parse_outer_folds,
     run_fit,
@@ -187,6 +188,7 @@ class FitResult:
     timings: list[dict]
     load_seconds: float
     started: str
+    latency: pd.DataFrame | None = None
 
 
 def execute_fit(plan: FitPlan, advance: Advance = lambda _label, _done: None) -> FitResult:
@@ -194,4 +196,5 @@ def execute_fit(plan: FitPlan, advance: Advance = lambda _label, _done: None) ->
     records, timings = run_fit(plan.dataset, plan.settings, advance)
     results = pd.DataFrame.from_records(records)
     results = results[RESULT_COLUMNS + [c for c in results.columns if c not in RESULT_COLUMNS]]
-    return FitResult(results, summarise(results), timings, plan.load_seconds, started)
+    latency = latency_frame(timings, plan.dataset.name, plan.settings.teacher)
+    return FitResult(results, summarise(results), timings, plan.load_seconds, started, latency)

@@ -132,3 +132,6 @@ def test_compression_section_from_a_real_run(kd, tmp_path):
     assert rows[("teacher", "")]["n_trees"] == 60  # 20 rounds x 3 classes
     assert rows[("tree", "4")]["n_leaves"] == 4 and rows[("linear", "4")]["n_trees"] == 0
     assert 0 <= rows[("tree", "4")]["crossfit"] <= 1
+    assert rows[("tree", "4")]["ms_per_10k"] > 0 and rows[("teacher", "")]["ms_per_10k"] > 0
+    latency = pd.read_csv(out / "latency.csv")
+    assert len(latency) == 1 + 2 * 4  # the teacher, then 2 students x 4 modes
