@@ -405,17 +405,5 @@ def latency_frame(timings: list[dict], dataset: str, teacher: str) -> pd.DataFra
         for t in timings
         for entry in t.get("latency", [])
     ]
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "dataset",
-            "repeat",
-            "fold",
-            "seed",
-            "teacher",
-            "student",
-            "size",
-            "mode",
-            "ms_per_10k",
-        ],
-    )
+    keys = [c for c in RESULT_COLUMNS if c not in ("metric", "value")]
+    return pd.DataFrame(rows, columns=[*keys, "ms_per_10k"])
