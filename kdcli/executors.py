@@ -33,6 +33,12 @@ def _short_error(err: BaseException) -> str:
     return f"{type(err).__name__}: {text[:300]}"
 
 
+def _timed_out(unit_id: str, timeout: float, seconds: float) -> Outcome:
+    return Outcome(
+        unit_id, error=f"timed out after {timeout:g} s (--timeout-per-unit)", seconds=seconds
+    )
+
+
 def _child(payload: dict, conn) -> None:
     """Body of a local worker process: run the unit, send back its result or its error.
 
@@ -98,11 +104,7 @@ class LocalExecutor:
                         outcome = self._receive(conn, unit_id, proc, now - started)
                     elif self.timeout is not None and now - started > self.timeout:
                         proc.kill()
-                        outcome = Outcome(
-                            unit_id,
-                            error=f"timed out after {self.timeout:g} s (--timeout-per-unit)",
-                            seconds=now - started,
-                        )
+                        outcome = _timed_out(unit_id, self.timeout, now - started)
                     if outcome is not None:
                         proc.join(5)
                         conn.close()
@@ -236,11 +238,7 @@ class DaskExecutor:
                             )
                     elif self.timeout is not None and now - started > self.timeout:
                         future.cancel()
-                        outcome = Outcome(
-                            unit_id,
-                            error=f"timed out after {self.timeout:g} s (--timeout-per-unit)",
-                            seconds=now - started,
-                        )
+                        outcome = _timed_out(unit_id, self.timeout, now - started)
                     if outcome is not None:
                         del running[future]
                         yield outcome
