@@ -127,11 +127,15 @@ def _run(request, settings, threads, executor, cfg, command, versions, reporter)
     record = store.open(settings, command, {"versions": versions})
     t0 = time.perf_counter()
     units, plan_failures = plan_units(settings, cfg, reporter.planning)
+    failed_members = {pf.dataset for pf in plan_failures}
     for pf in plan_failures:
         store.write_failure(
             f"{pf.dataset}__plan",
             {"dataset": pf.dataset, "spec": pf.spec, "error": pf.error, "stage": "plan"},
         )
+    for member in settings.members:  # planned now (e.g. fetched since): its old failure goes
+        if member["name"] not in failed_members:
+            store.clear_failure(f"{member['name']}__plan")
     by_id = {u.unit_id: u for u in units}
     if request.retry_failed:
         todo = [u for u in units if store.failed(u) and not store.done(u)]

@@ -101,13 +101,16 @@ class ResultsDir:
         frame = pd.DataFrame.from_records(records)
         frame["size"] = frame["size"].astype(str)
         atomic_write(self.units / f"{unit.unit_id}.parquet", lambda tmp: frame.to_parquet(tmp))
-        (self.failures / f"{unit.unit_id}.json").unlink(missing_ok=True)
+        self.clear_failure(unit.unit_id)
 
     def write_failure(self, unit_id: str, info: dict) -> None:
         atomic_write_text(
             self.failures / f"{unit_id}.json",
             json.dumps({**info, "at": _now()}, indent=2, default=str) + "\n",
         )
+
+    def clear_failure(self, unit_id: str) -> None:
+        (self.failures / f"{unit_id}.json").unlink(missing_ok=True)
 
     def failure_list(self) -> list[dict]:
         out = []

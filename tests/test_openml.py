@@ -265,3 +265,18 @@ def test_a_numeric_target_is_refused_as_regression(server, cache, kd):
     assert code == 2
     assert "numeric target 'thick' (a regression problem)" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_study_member_unavailable_offline_is_planned_once_fetched(server, cache, kd, tmp_path):
+    suite = tmp_path / "suite.csv"
+    suite.write_text("name,spec\nanneal,openml:2\niris,sklearn:iris\n")
+    args = ["benchmark", "--suite", suite, "--out", tmp_path / "study", *net(server, cache),
+            "--teacher-param", "n_estimators=20", "--sizes", "4", "--threads", "1", "--quiet"]
+    code, _, err = kd(*args, "--offline")
+    assert code == 1 and "anneal__plan" in err and "kd datasets fetch openml:2" in err
+    assert server.requests == []
+    code, stdout, err = kd(*args, "--json")  # online now: planned, fetched once, run
+    assert code == 0, err
+    report = json.loads(stdout)
+    assert report["units_failed"] == 0 and report["units_run"] == 1  # iris was done before
+    assert not (tmp_path / "study" / "failures" / "anneal__plan.json").exists()
