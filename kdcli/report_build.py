@@ -32,7 +32,7 @@ class Section:
     title: str
     table: pd.DataFrame
     note: str = ""
-    kind: str = "table"  # per-dataset | paired | ranks
+    kind: str = "table"  # per-dataset | paired | ranks | compression
 
 
 @dataclass
