@@ -1,7 +1,7 @@
 PYTHON ?= python3
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: install demo test lint bench regress regress-update clean
+.PHONY: install demo test lint bench bench-dao2021 regress regress-update replicate clean
 
 install:  ## install kd and its test tools into the current Python environment
 	$(PYTHON) -m pip install $(PIP_FLAGS) -e ".[dev]"
@@ -22,8 +22,21 @@ regress: install  ## re-run the reference studies and check their numbers (also 
 regress-update: install  ## deliberately rewrite results/reference/*.csv from fresh runs
 	$(PYTHON) -m kdcli.regress --update
 
-bench: install  ## speed and scale measurements; writes results/bench/
+bench: install  ## speed and scale measurements, incl. the full dao2021 preset on MAGIC (~30 min)
 	$(PYTHON) benchmarks/bench_fit.py
+
+bench-dao2021: install  ## only the dao2021 preset on MAGIC; writes results/bench/dao2021.json
+	$(PYTHON) benchmarks/bench_fit.py dao2021
+
+SHARED_DATA ?= ../shared/datasets
+REPLICATE_OUT ?= results/replicate/dao2021
+REPLICATE_JOBS ?= 1
+replicate: install  ## the paper's tabular experiments (MAGIC, Adult) checked against its numbers
+	kd benchmark --preset dao2021 --suite dir:$(SHARED_DATA) --datasets magic,adult \
+		--jobs $(REPLICATE_JOBS) --out $(REPLICATE_OUT)
+	kd report $(REPLICATE_OUT) --format md --out $(REPLICATE_OUT)/report.md
+	kd check $(REPLICATE_OUT) --against results/reference/dao2021.csv \
+		--claim 'crossfit,corrected>vanilla:logit>raw@1,2,3,5'
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache

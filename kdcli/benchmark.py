@@ -38,9 +38,10 @@ class BenchmarkRequest:
     retry_failed: bool = False
 
     def settings(self) -> StudySettings:
-        teachers = self.fit.teachers()
-        params = params_per_teacher(teachers, self.fit.teacher_param)
-        first = replace(self.fit, teacher=teachers[0])
+        request = self.fit.resolved()
+        teachers = request.teachers()
+        params = params_per_teacher(teachers, request.teacher_param)
+        first = replace(request, teacher=teachers[0])
         fit = first.settings()
         members = [
             {"name": m.name, "spec": m.spec}
@@ -84,6 +85,8 @@ class StudyReport:
     failures: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     teacher_fits_reused: int = 0
+    fits: int = 0  # model fits of the units run now, and their summed wall time
+    fit_seconds: float = 0.0
 
 
 class Reporter:
@@ -150,7 +153,10 @@ def _run(request, settings, threads, executor, cfg, command, versions, reporter)
             unit = by_id[outcome.unit_id]
             if outcome.result is not None:
                 store.write_unit(unit, outcome.result["records"], outcome.result["timings"])
-                report.teacher_fits_reused += bool(outcome.result["timings"].get("teacher_cached"))
+                timings = outcome.result["timings"]
+                report.teacher_fits_reused += bool(timings.get("teacher_cached"))
+                report.fits += timings.get("fits", 0)
+                report.fit_seconds += timings.get("fit_seconds", 0.0)
             else:
                 store.write_failure(
                     unit.unit_id,
@@ -192,6 +198,8 @@ def _run(request, settings, threads, executor, cfg, command, versions, reporter)
             "seconds": round(report.seconds, 2),
             "units_run": report.ran,
             "interrupted": report.interrupted,
+            "fits": report.fits,
+            "fit_seconds": round(report.fit_seconds, 2),
         }
     )
     store.write_record(record)

@@ -141,3 +141,78 @@ def update_reference(
     header = f"# kd reference results: {source}\n"
     atomic_write_text(Path(path), header + means.to_csv(index=False))
     return len(means)
+
+
+def partial_reference(reference: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
+    """The reference cells whose (dataset, teacher, student, size) the run has: a reduced re-run
+    (fewer datasets or sizes) is checked on what it ran; a mode or metric it lacks still misses."""
+    ran = cell_means(results)
+    have = set(ran[["dataset", "teacher", "student", "size"]].itertuples(index=False, name=None))
+    keys = reference.assign(size=reference["size"].fillna("").astype(str))
+    mask = [
+        (str(d), str(t), str(s), str(z)) in have
+        for d, t, s, z in keys[["dataset", "teacher", "student", "size"]].itertuples(
+            index=False, name=None
+        )
+    ]
+    return reference[mask]
+
+
+@dataclass
+class Claim:
+    """``A,B>C>D@1,2,3``: at each listed size (all sizes if none), every mode of a group has a
+    better mean than every mode of the next group, on every dataset, teacher and student."""
+
+    text: str
+    groups: list[list[str]]
+    sizes: list[str] | None
+
+
+def parse_claim(text: str) -> Claim:
+    body, _, sizes = text.partition("@")
+    groups = [[m.strip() for m in g.split(",") if m.strip()] for g in body.split(">")]
+    if len(groups) < 2 or any(not g for g in groups):
+        raise KDError(
+            f"--claim '{text}' is not an ordering; write e.g. "
+            "--claim 'crossfit,corrected>vanilla>raw@1,2,3'"
+        )
+    size_list = [s.strip() for s in sizes.split(",") if s.strip()] if sizes else None
+    if sizes and not size_list:
+        raise KDError(f"--claim '{text}' has no sizes after '@'; write e.g. @1,2,3")
+    return Claim(text, groups, size_list)
+
+
+def check_claims(results: pd.DataFrame, claims: list[Claim], metric: str) -> tuple[int, list[str]]:
+    """(comparisons made, one line per comparison that fails or cannot be made)."""
+    from kdcli.metrics import LOWER_IS_BETTER
+
+    if metric not in LOWER_IS_BETTER:
+        raise KDError(f"unknown --claim-metric '{metric}'; use one of {', '.join(LOWER_IS_BETTER)}")
+    means = cell_means(results)
+    means = means[means.metric == metric]
+    if means.empty:
+        raise KDError(f"the run has no '{metric}' results to check claims on")
+    lower = LOWER_IS_BETTER[metric]
+    checked, failures = 0, []
+    for (dataset, teacher, student), part in means.groupby(["dataset", "teacher", "student"]):
+        if student == "teacher":
+            continue
+        value = part.set_index(["size", "mode"])["value"]
+        for claim in claims:
+            sizes = claim.sizes or sorted(set(part["size"]))
+            for size in sizes:
+                where = f"{dataset} · {teacher} · {student} {size}"
+                for upper, below in zip(claim.groups, claim.groups[1:], strict=False):
+                    for a in upper:
+                        for b in below:
+                            checked += 1
+                            if (size, a) not in value.index or (size, b) not in value.index:
+                                failures.append(f"{where}: no {a} or {b} ({claim.text})")
+                                continue
+                            va, vb = float(value[(size, a)]), float(value[(size, b)])
+                            if not (va < vb if lower else va > vb):
+                                failures.append(
+                                    f"{where}: {a} {va:.4f} not better than {b} {vb:.4f} "
+                                    f"({claim.text})"
+                                )
+    return checked, failures

@@ -36,10 +36,12 @@ from kdcli.cli_options import (
     Modes,
     Offline,
     OpenMLServer,
+    Preset,
     Quiet,
     Repeats,
     Scale,
     Seed,
+    SelectFolds,
     SelectMetric,
     Sizes,
     Student,
@@ -84,8 +86,37 @@ def _root(
     """Knowledge distillation experiments for tabular data."""
 
 
+PRESET_FIELDS = (
+    "teacher",
+    "teacher_param",
+    "student",
+    "sizes",
+    "modes",
+    "folds",
+    "select_folds",
+    "test_size",
+    "repeats",
+    "scale",
+    "eps",
+    "select_metric",
+    "c_grid",
+    "metric",
+)
+
+
+def explicit_options(ctx: typer.Context) -> frozenset[str]:
+    """The options given on the command line (they override a --preset's values)."""
+
+    def given(name: str) -> bool:
+        source = ctx.get_parameter_source(name)
+        return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+
+    return frozenset(name for name in PRESET_FIELDS if name in ctx.params and given(name))
+
+
 @app.command()
 def fit(
+    ctx: typer.Context,
     dataset: Annotated[
         str,
         typer.Option(
@@ -115,6 +146,7 @@ def fit(
     sizes: Sizes = None,
     modes: Modes = "raw,vanilla,crossfit,corrected",
     folds: Folds = 5,
+    select_folds: SelectFolds = None,
     test_size: TestSize = 0.25,
     seed: Seed = 0,
     repeats: Repeats = 1,
@@ -122,6 +154,7 @@ def fit(
     eps: Eps = 1e-3,
     select_metric: SelectMetric = "log_loss",
     c_grid: CGrid = None,
+    preset: Preset = None,
     metric: Annotated[
         str,
         typer.Option(
@@ -169,6 +202,9 @@ def fit(
         folds_outer=folds_outer,
         max_rows=max_rows,
         openml=OpenMLConfig.from_env(cache_dir, openml_server, offline),
+        select_folds=select_folds,
+        preset=preset,
+        explicit=explicit_options(ctx),
     )
     if out is not None:
         check_out_dir(out, "kd-fit")
@@ -200,7 +236,8 @@ def fit(
         from kdcli.report import tables
 
         stdout = stdout_console()
-        for table in tables(result.summary, plan.table_metrics):
+        labels = (plan.settings.preset or {}).get("labels")
+        for table in tables(result.summary, plan.table_metrics, labels):
             stdout.print(table)
         if plan.settings.repeats == 1:
             stdout.print("[dim]one repeat: no standard errors (use --repeats 5 for ± se)[/dim]")
@@ -210,6 +247,7 @@ def fit(
 
 @app.command()
 def benchmark(
+    ctx: typer.Context,
     suite: Annotated[
         str,
         typer.Option(
@@ -236,6 +274,7 @@ def benchmark(
     sizes: Sizes = None,
     modes: Modes = "raw,vanilla,crossfit,corrected",
     folds: Folds = 5,
+    select_folds: SelectFolds = None,
     test_size: TestSize = 0.25,
     seed: Seed = 0,
     repeats: Repeats = 1,
@@ -243,6 +282,7 @@ def benchmark(
     eps: Eps = 1e-3,
     select_metric: SelectMetric = "log_loss",
     c_grid: CGrid = None,
+    preset: Preset = None,
     folds_outer: FoldsOuter = None,
     max_rows: MaxRows = None,
     jobs: Annotated[
@@ -306,6 +346,9 @@ def benchmark(
             c_grid=c_grid,
             folds_outer=folds_outer,
             max_rows=max_rows,
+            select_folds=select_folds,
+            preset=preset,
+            explicit=explicit_options(ctx),
         ),
         suite=suite,
         datasets=datasets,
@@ -337,13 +380,14 @@ def report(
         Path, typer.Argument(help="The --out folder of kd benchmark or kd fit.", show_default=False)
     ],
     metric: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="Metric of the tables: error, log_loss, brier, "
             "auc (on synthetic data also p0_mse, p0_kl, "
-            "excess_error)."
+            "excess_error) (default: the run's preset's metric, else error).",
+            show_default=False,
         ),
-    ] = "error",
+    ] = None,
     format_: Annotated[
         str,
         typer.Option(
@@ -377,6 +421,13 @@ def report(
     if format_ not in FORMATS:
         raise KDError(f"unknown --format '{format_}'; use one of {', '.join(FORMATS)}")
     results = load_results(run)
+    record_path = Path(run) / "run.json"
+    record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.exists() else {}
+    settings = record.get("settings", {})
+    preset = settings.get("preset") or settings.get("fit", {}).get("preset") or {}
+    labels = preset.get("labels", {})
+    if metric is None:
+        metric = preset.get("set", {}).get("metric", "error").split(",")[0]
     if metric not in LOWER_IS_BETTER:
         raise KDError(f"unknown --metric '{metric}'; use one of {', '.join(LOWER_IS_BETTER)}")
     if not (results.metric == metric).any():
@@ -385,23 +436,20 @@ def report(
         )
     if out is not None:
         check_out_file(out)
-    expected = None
-    record_path = Path(run) / "run.json"
-    if record_path.exists():
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-        members = record.get("settings", {}).get("members")
-        expected = [m["name"] for m in members] if members else None
+    members = settings.get("members")
+    expected = [m["name"] for m in members] if members else None
     latency = None
     if (Path(run) / "latency.csv").exists():
         latency = pd.read_csv(Path(run) / "latency.csv", dtype={"size": str})
-    rep = build_report(results, metric, str(run), expected, latency)
+    rep = build_report(results, metric, str(run), expected, latency, labels)
     if not no_plots:
         from kdcli.plots import metric_vs_size, rank_plot
 
         folder = plots or Path(run) / "plots"
         rep.plots = [
             p
-            for p in metric_vs_size(results, metric, folder) + rank_plot(results, metric, folder)
+            for p in metric_vs_size(results, metric, folder, labels)
+            + rank_plot(results, metric, folder, labels)
             if p.suffix == ".png"
         ]
     if format_ == "rich" and out is None:
@@ -464,17 +512,48 @@ def check(
     metric: Annotated[
         str, typer.Option(help="With --update: the metrics to keep.")
     ] = "error,log_loss,auc",
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial",
+            help="RUN is a reduced re-run: check only the reference cells of the datasets, "
+            "students and sizes it has.",
+        ),
+    ] = False,
+    claim: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--claim",
+            metavar="A,B>C@SIZES",
+            show_default=False,
+            help="An ordering of modes that must hold at every dataset and listed size "
+            "(repeatable), e.g. 'crossfit,corrected>vanilla>raw@1,2,3'.",
+        ),
+    ] = None,
+    claim_metric: Annotated[str, typer.Option(help="Metric the claims compare.")] = "auc",
     debug: Debug = False,
 ) -> None:
-    """Compare a run's numbers with a reference table; exit 1 if any cell regresses or is missing.
+    """Compare a run's numbers with a reference table; exit 1 if any cell regresses or is missing,
+    or a --claim fails.
 
-    Exit codes: 0 all cells within tolerance, 1 a regression or a missing cell, 2 bad input.
+    Exit codes: 0 all cells within tolerance and claims hold, 1 a regression, a missing cell or a
+    failed claim, 2 bad input.
     """
     from kdcli.check import check as check_cells
-    from kdcli.check import load_reference, load_results, update_reference
+    from kdcli.check import (
+        check_claims,
+        load_reference,
+        load_results,
+        parse_claim,
+        partial_reference,
+        update_reference,
+    )
 
     if tol is not None and tol < 0:
         raise KDError(f"--tol must be >= 0, got {tol}")
+    claims = [parse_claim(text) for text in claim or []]
+    if claims and update:
+        raise KDError("--claim checks a run; it cannot be combined with --update")
     results = load_results(run)
     if update:
         metrics = [m.strip() for m in metric.split(",") if m.strip()]
@@ -487,7 +566,15 @@ def check(
         )
         typer.echo(f"kd check: wrote {n} cells to {against}")
         return
-    report = check_cells(results, load_reference(against), tol)
+    reference = load_reference(against)
+    if partial:
+        reference = partial_reference(reference, results)
+        if reference.empty:
+            raise KDError(
+                f"{run} shares no dataset, student and size with {against}; nothing to check"
+            )
+    report = check_cells(results, reference, tol)
+    n_claims, broken = check_claims(results, claims, claim_metric) if claims else (0, [])
     for cell in report.regressed:
         typer.echo(
             f"REGRESSED {cell['dataset']} {cell['teacher']} {cell['student']} "
@@ -499,8 +586,16 @@ def check(
             f"MISSING   {cell['dataset']} {cell['teacher']} {cell['student']} "
             f"{cell['size']} {cell['mode']} {cell['metric']}"
         )
+    for line in broken:
+        typer.echo(f"CLAIM     {line}")
     typer.echo(report.verdict())
-    if not report.ok:
+    if claims:
+        state = "OK" if not broken else "FAIL"
+        typer.echo(
+            f"kd check: claims {state}: {n_claims} comparisons, {len(broken)} failed "
+            f"({'; '.join(c.text for c in claims)})"
+        )
+    if not report.ok or broken:
         raise typer.Exit(1)
 
 

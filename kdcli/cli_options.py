@@ -29,10 +29,33 @@ Sizes = Annotated[
         "linear 1); per family: tree=8,full;gbdt=10,100.",
     ),
 ]
-Modes = Annotated[str, typer.Option(help="Target modes, comma-separated.")]
+Modes = Annotated[
+    str,
+    typer.Option(
+        help="Target modes, comma-separated; MODE:SCALE gives one mode its own scale, "
+        "e.g. vanilla:logit."
+    ),
+]
 Folds = Annotated[
     int,
-    typer.Option(help="Cross-fitting folds K (also the folds that choose c of the correction)."),
+    typer.Option(
+        help="Cross-fitting folds K (also the folds that choose c, unless --select-folds)."
+    ),
+]
+SelectFolds = Annotated[
+    int | None,
+    typer.Option(
+        show_default=False,
+        help="Cross-validation folds that choose c of the correction (default: --folds).",
+    ),
+]
+Preset = Annotated[
+    str | None,
+    typer.Option(
+        show_default=False,
+        help="A published protocol: dao2021 (the paper's random-forest experiments). It sets "
+        "every option you do not give; the run record lists what it set.",
+    ),
 ]
 TestSize = Annotated[
     float,
@@ -45,7 +68,7 @@ Repeats = Annotated[
 Scale = Annotated[
     str,
     typer.Option(
-        help="prob: students regress probabilities; logit: "
+        help="prob: students regress probabilities; logit: logits (binary) or "
         "log-probabilities (softmax on prediction)."
     ),
 ]

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy.stats import wilcoxon
 
 from kdcli.metrics import LOWER_IS_BETTER
-from kdcli.targets import MODES
+from kdcli.targets import mode_sort_key, ordered_modes
 
 TEACHER_MODE = "teacher"
 TIE_TOLERANCE = 1e-12  # two values closer than this are equal
@@ -70,8 +70,7 @@ def size_key(size: str) -> tuple[int, float, str]:
 
 def _mode_order(modes) -> list[str]:
     """The modes present, in the order raw, vanilla, crossfit, corrected, then any others sorted."""
-    present = set(modes) - {TEACHER_MODE}
-    return [m for m in MODES if m in present] + sorted(present - set(MODES))
+    return ordered_modes(set(modes) - {TEACHER_MODE})
 
 
 def _normalise(results: pd.DataFrame) -> pd.DataFrame:
@@ -304,7 +303,6 @@ def _cell_gaps(frame: pd.DataFrame) -> list[str]:
     """The per-cell lines of :func:`coverage`."""
     cell = ["student", "size", "mode"]
     splits = frame[["dataset", "teacher", *cell, *SPLIT]].drop_duplicates()
-    mode_rank = {m: i for i, m in enumerate((*MODES, TEACHER_MODE))}
     lines: list[tuple[tuple, str]] = []
     for teacher, by_teacher in splits.groupby("teacher", sort=False):
         configs = set(by_teacher[cell].itertuples(index=False, name=None))
@@ -329,8 +327,7 @@ def _cell_gaps(frame: pd.DataFrame) -> list[str]:
                     mode == TEACHER_MODE,
                     student,
                     size_key(size),
-                    mode_rank.get(mode, len(mode_rank)),
-                    mode,
+                    mode_sort_key(mode),
                 )
                 lines.append((key, text))
     return [text for _, text in sorted(lines)]

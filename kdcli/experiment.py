@@ -15,10 +15,19 @@ from kdcli.crossfit import TeacherPredictions, stratified_folds, teacher_predict
 from kdcli.data.dataset import Dataset
 from kdcli.encoding import encode_for
 from kdcli.errors import KDError
+from kdcli.forest import prefix_forest, prefix_predictions
 from kdcli.metrics import classification_metrics, excess_risk
 from kdcli.model_size import model_size
 from kdcli.students import fit_student, make_student
-from kdcli.targets import MODES, make_targets, one_hot, regression_columns, to_proba
+from kdcli.targets import (
+    MODES,
+    base_mode,
+    make_targets,
+    mode_scale,
+    one_hot,
+    regression_columns,
+    to_proba,
+)
 from kdcli.teacher_cache import TeacherStore, data_fingerprint, teacher_key
 from kdcli.teachers import teacher_factory, teacher_params
 
@@ -57,6 +66,8 @@ class FitSettings:
     threads: int = 1
     outer_folds: list[int] | None = None  # a task's official folds to run; None = all
     max_rows: int | None = None
+    select_folds: int | None = None  # folds that choose c; None = the cross-fitting folds
+    preset: dict | None = None  # the preset behind these settings, what it set, what was overridden
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -173,7 +184,7 @@ def parse_outer_folds(text: str | None) -> list[int] | None:
 
 
 def needs_cross_fit(settings: FitSettings) -> bool:
-    return any(m in ("crossfit", "corrected") for m in settings.modes)
+    return any(base_mode(m) in ("crossfit", "corrected") for m in settings.modes)
 
 
 def teacher_steps(settings: FitSettings) -> int:
@@ -283,26 +294,30 @@ def run_split(
             {"student": "teacher", "size": "", "mode": "teacher", "ms_per_10k": teacher.ms_per_10k}
         )
     t0 = time.perf_counter()
+    select_folds = (
+        folds
+        if settings.select_folds in (None, settings.folds)
+        else stratified_folds(y_train, settings.select_folds, split.seed)
+    )
+    fit_log = FitLog()
     for family in settings.students:
         F_train, F_test = encode_for(family, X_train, X_test)
-        for size in settings.sizes[family]:
-            for mode, P, extra in student_runs(
-                family,
-                size,
-                F_train,
-                F_test,
-                y_train,
-                teacher,
-                folds,
-                split.seed,
-                settings,
-                K,
-                advance,
-                latency,
-            ):
-                record(family, size, mode, P, extra)
+        runs = family_runs(
+            family,
+            settings.sizes[family],
+            StudentData(F_train, F_test, y_train, K, teacher, select_folds, split.seed),
+            settings,
+            advance,
+            latency,
+            fit_log,
+        )
+        for size, mode, P, extra in runs:
+            record(family, size, mode, P, extra)
     timings["students"] = time.perf_counter() - t0
     timings["latency"] = latency
+    teacher_fits = 0 if timings["teacher_cached"] else teacher_steps(settings)
+    timings["fits"] = teacher_fits + fit_log.count
+    timings["fit_seconds"] = (timings["teacher"] if teacher_fits else 0.0) + fit_log.seconds
     return records, timings
 
 
@@ -311,66 +326,140 @@ def per_10k(seconds: float, rows: int) -> float:
     return 1000.0 * seconds * 10_000 / max(rows, 1)
 
 
-def student_runs(
-    family,
-    size,
-    F_train,
-    F_test,
-    y_train,
-    teacher: TeacherPredictions,
-    folds,
-    seed,
-    settings: FitSettings,
-    K: int,
-    advance,
-    latency: list[dict],
-):
-    """Yield (mode, held-out probabilities, extra values) for every requested mode; append each
-    final student's prediction latency to ``latency``."""
-    y1h = one_hot(y_train, K)
-    scale, eps = settings.scale, settings.eps
+@dataclass
+class FitLog:
+    """How many student fits ran and their summed wall time (for fits/second in benchmarks)."""
+
+    count: int = 0
+    seconds: float = 0.0
+
+    def fit(self, model, X, T):
+        t0 = time.perf_counter()
+        fit_student(model, X, T)
+        self.count += 1
+        self.seconds += time.perf_counter() - t0
+        return model
+
+
+@dataclass
+class StudentData:
+    """What every student of one split is fitted and scored on."""
+
+    F_train: object
+    F_test: object
+    y_train: np.ndarray
+    n_classes: int
+    teacher: TeacherPredictions
+    select_folds: list  # the folds that choose c of the correction
+    seed: int
+
+    def targets(self, mode: str, scale: str, eps: float, c: float | None = None) -> np.ndarray:
+        y1h = one_hot(self.y_train, self.n_classes)
+        T = make_targets(
+            base_mode(mode), y1h, self.teacher.in_sample, self.teacher.out_of_fold, c, scale, eps
+        )
+        return regression_columns(T, scale)
+
+    def choose_c(self, fit_predict, scale: str, settings: FitSettings, n_jobs: int):
+        return select_c(
+            lambda tr, T, held: fit_predict(tr, T, _rows(self.F_train, held)),
+            self.y_train,
+            one_hot(self.y_train, self.n_classes),
+            self.teacher.out_of_fold,
+            self.select_folds,
+            settings.c_grid,
+            scale,
+            settings.eps,
+            settings.select_metric,
+            n_jobs=n_jobs,
+        )
+
+
+def family_runs(family, sizes, data: StudentData, settings, advance, latency, fit_log):
+    """Yield (size, mode, held-out probabilities, extra values) for every size and mode."""
+    if family == "rf":
+        yield from nested_forest_runs(sizes, data, settings, advance, latency, fit_log)
+        return
+    for size in sizes:
+        for mode, P, extra in student_runs(family, size, data, settings, advance, latency, fit_log):
+            yield size, mode, P, extra
+
+
+def _scored(model, data: StudentData, mode, scale, eps, family, size, latency) -> tuple:
+    """Held-out probabilities and size of a fitted student; its prediction latency is logged."""
+    t0 = time.perf_counter()
+    raw = model.predict(data.F_test)
+    latency.append(
+        {
+            "student": family,
+            "size": str(size),
+            "mode": mode,
+            "ms_per_10k": per_10k(time.perf_counter() - t0, len(data.F_test)),
+        }
+    )
+    return to_proba(raw, data.n_classes, scale, eps), model_size(model)
+
+
+def student_runs(family, size, data: StudentData, settings, advance, latency, fit_log):
+    """Yield (mode, held-out probabilities, extra values) for every requested mode."""
 
     def fit_predict(train_idx, T, predict_rows):
-        model = make_student(family, size, settings.threads, seed)
-        fit_student(model, _rows(F_train, train_idx), T)
-        return model.predict(predict_rows)
+        model = make_student(family, size, settings.threads, data.seed)
+        fit_log.fit(model, _rows(data.F_train, train_idx), T)
+        return [model.predict(predict_rows)]
 
     for mode in settings.modes:
+        scale, eps = mode_scale(mode, settings.scale), settings.eps
         advance(f"{family} {size} {mode}", 0)
         extra = {}
         c = None
-        if mode == "corrected":
-            c, _scores = select_c(
-                lambda tr, T, held: fit_predict(tr, T, _rows(F_train, held)),
-                y_train,
-                y1h,
-                teacher.out_of_fold,
-                folds,
-                settings.c_grid,
-                scale,
-                eps,
-                settings.select_metric,
-                n_jobs=settings.threads if family in SINGLE_THREADED else 1,
-            )
+        if base_mode(mode) == "corrected":
+            n_jobs = settings.threads if family in SINGLE_THREADED else 1
+            c = data.choose_c(fit_predict, scale, settings, n_jobs)[0][0]
             extra["c"] = c
-        T = regression_columns(
-            make_targets(mode, y1h, teacher.in_sample, teacher.out_of_fold, c, scale, eps), scale
-        )
-        model = make_student(family, size, settings.threads, seed)
-        fit_student(model, F_train, T)
-        t0 = time.perf_counter()
-        raw = model.predict(F_test)
-        latency.append(
-            {
-                "student": family,
-                "size": str(size),
-                "mode": mode,
-                "ms_per_10k": per_10k(time.perf_counter() - t0, len(F_test)),
-            }
-        )
-        extra.update(model_size(model))
+        model = make_student(family, size, settings.threads, data.seed)
+        fit_log.fit(model, data.F_train, data.targets(mode, scale, eps, c))
+        P, model_extra = _scored(model, data, mode, scale, eps, family, size, latency)
+        extra.update(model_extra)
         advance(f"{family} {size} {mode}", 1)
-        yield mode, to_proba(raw, K, scale, eps), extra
+        yield mode, P, extra
+
+
+def nested_forest_runs(sizes, data: StudentData, settings, advance, latency, fit_log):
+    """The rf student at every size from one forest of the largest size per target set.
+
+    Exactly the numbers of separate fits (see kdcli.forest), including the choice of c, which
+    is made per size from the same cross-validation fits.
+    """
+    largest = max(int(k) for k in sizes)
+
+    def forest(n_trees: int):
+        return make_student("rf", n_trees, settings.threads, data.seed)
+
+    def fit_predict(train_idx, T, predict_rows):
+        model = fit_log.fit(forest(largest), _rows(data.F_train, train_idx), T)
+        return prefix_predictions(model, predict_rows, [int(k) for k in sizes])
+
+    for mode in settings.modes:
+        scale, eps = mode_scale(mode, settings.scale), settings.eps
+        advance(f"rf {','.join(map(str, sizes))} {mode}", 0)
+        if base_mode(mode) == "corrected":
+            chosen = [c for c, _scores in data.choose_c(fit_predict, scale, settings, 1)]
+        else:
+            chosen = [None] * len(sizes)
+        forests = {}  # one forest per distinct c, as large as its largest size
+        for c in dict.fromkeys(chosen):
+            n_trees = max(int(k) for k, ck in zip(sizes, chosen, strict=True) if ck == c)
+            forests[c] = fit_log.fit(
+                forest(n_trees), data.F_train, data.targets(mode, scale, eps, c)
+            )
+        for size, c in zip(sizes, chosen, strict=True):
+            model = prefix_forest(forests[c], int(size))
+            P, extra = _scored(model, data, mode, scale, eps, "rf", size, latency)
+            if c is not None:
+                extra = {"c": c, **extra}
+            advance(f"rf {size} {mode}", 1)
+            yield size, mode, P, extra
 
 
 def _rows(X, idx):

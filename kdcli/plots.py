@@ -11,10 +11,18 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from kdcli.compare import mean_ranks, per_dataset_table, size_key
-from kdcli.targets import MODES
+from kdcli.compare import CONFIG, mean_ranks, per_dataset_table, size_key
+from kdcli.targets import base_mode, ordered_modes, split_mode
 
 COLORS = {"raw": "#7f7f7f", "vanilla": "#1f77b4", "crossfit": "#2ca02c", "corrected": "#d62728"}
+
+
+def _style(mode: str) -> dict:
+    """A mode's colour by its kind; a variant with its own scale (vanilla:logit) dotted."""
+    return {
+        "color": COLORS.get(base_mode(mode), "#9467bd"),
+        "linestyle": ":" if split_mode(mode)[1] else "-",
+    }
 
 
 def _name(*parts: str) -> str:
@@ -32,8 +40,9 @@ def _save(fig, out_dir: Path, stem: str) -> list[Path]:
     return paths
 
 
-def metric_vs_size(results, metric: str, out_dir: Path) -> list[Path]:
+def metric_vs_size(results, metric: str, out_dir: Path, labels: dict | None = None) -> list[Path]:
     """One figure per (dataset, teacher, student): mean ± se band per mode across sizes."""
+    labels = labels or {}
     paths: list[Path] = []
     scores = results[results.metric == metric]
     for (dataset, teacher), part in scores.groupby(["dataset", "teacher"], sort=True):
@@ -43,13 +52,13 @@ def metric_vs_size(results, metric: str, out_dir: Path) -> list[Path]:
             table = table.loc[sizes]
             x = list(range(len(sizes)))
             fig, ax = plt.subplots(figsize=(6, 4))
-            for mode in MODES:
-                if f"{mode}_mean" not in table.columns:
-                    continue
+            found = [c.removesuffix("_mean") for c in table.columns if c.endswith("_mean")]
+            for mode in ordered_modes(found):
                 mean = table[f"{mode}_mean"].astype(float)
                 se = table[f"{mode}_se"].astype(float).fillna(0.0)
-                ax.plot(x, mean, marker="o", label=mode, color=COLORS[mode])
-                ax.fill_between(x, mean - se, mean + se, color=COLORS[mode], alpha=0.15)
+                style = _style(mode)
+                ax.plot(x, mean, marker="o", label=labels.get(mode, mode), **style)
+                ax.fill_between(x, mean - se, mean + se, color=style["color"], alpha=0.15)
             if "teacher_mean" in table.columns:
                 ax.axhline(
                     float(table["teacher_mean"].iloc[0]),
@@ -67,17 +76,23 @@ def metric_vs_size(results, metric: str, out_dir: Path) -> list[Path]:
     return paths
 
 
-def rank_plot(results, metric: str, out_dir: Path) -> list[Path]:
+def rank_plot(results, metric: str, out_dir: Path, labels: dict | None = None) -> list[Path]:
     """Mean rank of each mode across datasets, per student size (lower is better)."""
+    labels = labels or {}
     ranks = mean_ranks(results, metric)
     paths: list[Path] = []
     for (teacher, student), part in ranks.groupby(["teacher", "student"], sort=True):
         part = part.set_index("size").loc[sorted(part["size"], key=size_key)]
         fig, ax = plt.subplots(figsize=(6, 4))
         x = list(range(len(part)))
-        for mode in MODES:
-            if mode in part.columns:
-                ax.plot(x, part[mode].astype(float), marker="o", label=mode, color=COLORS[mode])
+        for mode in ordered_modes(c for c in part.columns if c not in (*CONFIG, "blocks")):
+            ax.plot(
+                x,
+                part[mode].astype(float),
+                marker="o",
+                label=labels.get(mode, mode),
+                **_style(mode),
+            )
         ax.set_xticks(x, list(part.index))
         ax.set_xlabel(f"{student} student size")
         ax.set_ylabel("mean rank (1 = best)")

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kdcli.metrics import LOWER_IS_BETTER
-from kdcli.targets import MODES
+from kdcli.targets import ordered_modes
 
 KEYS = ["dataset", "teacher", "student", "size", "mode", "metric"]
 
@@ -35,10 +35,18 @@ def _cell(mean: float, se: float, digits: int) -> str:
     return text
 
 
-def student_table(summary: pd.DataFrame, student: str, metric: str, digits: int = 4) -> Table:
-    """Rows: size; columns: modes; the best mode of each row in bold green with a ★."""
+def student_table(
+    summary: pd.DataFrame,
+    student: str,
+    metric: str,
+    digits: int = 4,
+    labels: dict | None = None,
+) -> Table:
+    """Rows: size; columns: modes (under ``labels`` where given, e.g. a paper's curve names);
+    the best mode of each row in bold green with a ★."""
     rows = summary[(summary.student == student) & (summary.metric == metric)]
-    modes = [m for m in MODES if m in set(rows["mode"])]
+    modes = ordered_modes(rows["mode"])
+    labels = labels or {}
     teacher = summary[(summary.student == "teacher") & (summary.metric == metric)]
     caption = None
     if len(teacher):
@@ -52,7 +60,7 @@ def student_table(summary: pd.DataFrame, student: str, metric: str, digits: int 
     )
     table.add_column("size", justify="right", style="bold")
     for mode in modes:
-        table.add_column(mode, justify="right")
+        table.add_column(labels.get(mode, mode), justify="right")
     with_gain = "raw" in modes and len(modes) > 1
     if with_gain:
         table.add_column("best − raw", justify="right", style="cyan")
@@ -81,10 +89,10 @@ def student_table(summary: pd.DataFrame, student: str, metric: str, digits: int 
     return table
 
 
-def tables(summary: pd.DataFrame, metrics: list[str]) -> list[Table]:
+def tables(summary: pd.DataFrame, metrics: list[str], labels: dict | None = None) -> list[Table]:
     students = [s for s in dict.fromkeys(summary["student"]) if s != "teacher"]
     return [
-        student_table(summary, s, m)
+        student_table(summary, s, m, labels=labels)
         for m in metrics
         for s in students
         if (summary.metric == m).any()
@@ -109,7 +117,7 @@ def study_table(
             | (summary.student == "teacher")
         )
     ]
-    modes = [m for m in MODES if m in set(rows["mode"])]
+    modes = ordered_modes(rows["mode"])
     lower = LOWER_IS_BETTER.get(metric, True)
     table = Table(
         title=f"held-out {metric} · teacher {teacher} · {student} student, size {size}",

@@ -22,7 +22,7 @@ from kdcli.compare import (
     per_dataset_table,
     size_key,
 )
-from kdcli.targets import MODES
+from kdcli.targets import base_mode, ordered_modes
 
 FORMATS = ("rich", "md", "csv", "json", "html")
 
@@ -33,6 +33,7 @@ class Section:
     table: pd.DataFrame
     note: str = ""
     kind: str = "table"  # per-dataset | paired | ranks | compression
+    labels: dict = field(default_factory=dict)  # mode → shown name (a preset's curve names)
 
 
 @dataclass
@@ -50,7 +51,10 @@ def build_report(
     source: str,
     expected: list[str] | None = None,
     latency: pd.DataFrame | None = None,
+    labels: dict | None = None,
 ) -> Report:
+    """``labels`` names modes as a preset's source does (e.g. 'KD student (logit)')."""
+    labels = labels or {}
     scores = results[results.metric == metric]
     report = Report(source=source, metric=metric, missing=coverage(results, expected))
     for (dataset, teacher), part in scores.groupby(["dataset", "teacher"], sort=True):
@@ -64,18 +68,19 @@ def build_report(
                     "per-dataset",
                 )
             )
-    modes = [m for m in MODES if m in set(scores["mode"])]
-    for baseline in ("raw", "vanilla"):
+    modes = ordered_modes(scores["mode"])
+    vanilla = next((m for m in modes if base_mode(m) == "vanilla"), None)
+    for baseline in ("raw", vanilla):
         for mode in modes:
-            if mode == baseline or baseline not in modes:
+            if baseline is None or mode == baseline or baseline not in modes:
                 continue
-            if baseline == "vanilla" and mode == "raw":
+            if baseline == vanilla and base_mode(mode) in ("raw", "vanilla"):
                 continue
             table = paired_comparison(results, metric, mode, baseline)
             if len(table):
                 report.sections.append(
                     Section(
-                        f"{mode} vs {baseline} · {metric}",
+                        f"{labels.get(mode, mode)} vs {labels.get(baseline, baseline)} · {metric}",
                         table,
                         "paired by dataset, fold, seed, student and size; relative reduction of "
                         f"{'1 − AUC' if metric == 'auc' else metric}; Wilcoxon signed-rank p-value",
@@ -108,6 +113,8 @@ def build_report(
                 "ranks",
             )
         )
+    for section in report.sections:
+        section.labels = labels
     return report
 
 
@@ -127,6 +134,10 @@ def _fmt(value, digits: int = 4) -> str:
 
 def display_frame(section: Section) -> pd.DataFrame:
     """Cells as text: per-dataset tables show 'mean ± se (n)' with the best mode starred."""
+    return _cells(section).rename(columns=section.labels)
+
+
+def _cells(section: Section) -> pd.DataFrame:
     t = section.table
     if section.kind == "compression":
         out = t.copy().astype(object)
@@ -140,7 +151,8 @@ def display_frame(section: Section) -> pd.DataFrame:
         return out
     if section.kind != "per-dataset":
         return t.map(_fmt)
-    modes = [m for m in [*MODES, "teacher"] if f"{m}_mean" in t.columns]
+    found = [c.removesuffix("_mean") for c in t.columns if c.endswith("_mean")]
+    modes = ordered_modes(found) + (["teacher"] if "teacher" in found else [])
     out = pd.DataFrame(index=t.index)
     for m in modes:
         cells = []
@@ -271,7 +283,7 @@ def compression_table(
     scores = part[part.metric == metric].pivot_table(
         index=["student", "size"], columns="mode", values="value", aggfunc="mean"
     )
-    modes = [m for m in ["teacher", *MODES] if m in scores.columns]
+    modes = (["teacher"] if "teacher" in scores.columns else []) + ordered_modes(scores.columns)
     if latency is not None and len(latency):
         lat = latency.assign(size=latency["size"].fillna("").astype(str))
         sizes = sizes.join(lat.groupby(["student", "size"])["ms_per_10k"].mean(), how="left")

@@ -84,6 +84,13 @@ class ResultsDir:
     def done(self, unit: Unit) -> bool:
         return (self.units / f"{unit.unit_id}.parquet").exists()
 
+    def unit_timings(self) -> list[dict]:
+        """Wall-clock seconds and fit counts of every finished unit (for speed measurements)."""
+        return [
+            {"unit": path.name.removesuffix(".timings.json"), **json.loads(path.read_text())}
+            for path in sorted(self.units.glob("*.timings.json"))
+        ]
+
     def failed(self, unit: Unit) -> bool:
         return (self.failures / f"{unit.unit_id}.json").exists()
 
@@ -97,6 +104,11 @@ class ResultsDir:
             atomic_write(
                 self.units / f"{unit.unit_id}.latency.csv",
                 lambda tmp: latency.to_csv(tmp, index=False),
+            )
+            kept = ("teacher", "students", "teacher_cached", "fits", "fit_seconds")
+            atomic_write_text(
+                self.units / f"{unit.unit_id}.timings.json",
+                json.dumps({k: timings[k] for k in kept if k in timings}) + "\n",
             )
         frame = pd.DataFrame.from_records(records)
         frame["size"] = frame["size"].astype(str)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 import pandas as pd
@@ -24,9 +24,10 @@ from kdcli.experiment import (
     run_fit,
 )
 from kdcli.metrics import EXCESS_METRICS, METRICS
+from kdcli.presets import apply_preset, get_preset, preset_record
 from kdcli.report import summarise
 from kdcli.students import DEFAULT_SIZES, FAMILIES, check_sizes, parse_sizes
-from kdcli.targets import MODES, SCALES
+from kdcli.targets import MODE_VARIANTS, MODES, SCALES
 from kdcli.teachers import TEACHERS, params_per_teacher
 
 
@@ -38,6 +39,20 @@ def _choices(option: str, text: str, allowed: tuple[str, ...]) -> list[str]:
         if v not in allowed:
             raise KDError(
                 f"unknown {option.lstrip('-')} '{v}'; use one or more of {', '.join(allowed)}"
+            )
+    return list(dict.fromkeys(values))
+
+
+def _modes(text: str) -> list[str]:
+    """Modes, each optionally with its own scale: raw,vanilla:logit,crossfit."""
+    values = [v.strip().lower() for v in text.split(",") if v.strip()]
+    if not values:
+        raise KDError(f"--modes is empty; use one or more of {', '.join(MODES)}")
+    for v in values:
+        if v not in MODE_VARIANTS:
+            raise KDError(
+                f"unknown mode '{v}'; use {', '.join(MODES)}, each optionally with its own "
+                f"scale, e.g. vanilla:logit (scales: {', '.join(SCALES)})"
             )
     return list(dict.fromkeys(values))
 
@@ -79,18 +94,32 @@ class FitRequest:
     folds_outer: str | None = None
     max_rows: int | None = None
     openml: OpenMLConfig | None = None
+    select_folds: int | None = None
+    preset: str | None = None
+    explicit: frozenset[str] = frozenset()  # fields given on the command line: beat the preset
+    preset_info: dict | None = None
+
+    def resolved(self) -> FitRequest:
+        """The request with its preset's values filled in where no flag was given."""
+        if not self.preset:
+            return self
+        preset = get_preset(self.preset)
+        filled = apply_preset(self, preset, set(self.explicit))
+        return replace(filled, preset=None, preset_info=preset_record(preset, set(self.explicit)))
 
     def teachers(self) -> list[str]:
-        return _choices("--teacher", self.teacher, TEACHERS)
+        return _choices("--teacher", self.resolved().teacher, TEACHERS)
 
     def settings(self) -> FitSettings:
+        if self.preset:
+            return self.resolved().settings()
         teachers = self.teachers()
         if len(teachers) > 1:
             raise KDError("kd fit takes one --teacher; kd benchmark compares several")
         teacher = teachers[0]
         overrides = params_per_teacher(teachers, self.teacher_param)[teacher]
         students = _choices("--student", self.student, FAMILIES)
-        modes = _choices("--modes", self.modes, MODES)
+        modes = _modes(self.modes)
         scale = _choices("--scale", self.scale, SCALES)[0]
         select_metric = _choices("--select-metric", self.select_metric, METRICS)[0]
         sizes = {f: list(DEFAULT_SIZES[f]) for f in students}
@@ -110,6 +139,8 @@ class FitRequest:
             check_sizes(family, sizes[family])
         if self.folds < 2:
             raise KDError(f"--folds must be at least 2, got {self.folds}")
+        if self.select_folds is not None and self.select_folds < 2:
+            raise KDError(f"--select-folds must be at least 2, got {self.select_folds}")
         if not 0.0 < self.test_size < 1.0:
             raise KDError(f"--test-size must be between 0 and 1 (a fraction), got {self.test_size}")
         if self.seed < 0:
@@ -139,6 +170,8 @@ class FitRequest:
             threads=self.threads,
             outer_folds=parse_outer_folds(self.folds_outer),
             max_rows=self.max_rows,
+            select_folds=self.select_folds,
+            preset=self.preset_info,
         )
 
     def _grid(self) -> tuple[float, ...]:
@@ -159,6 +192,8 @@ class FitRequest:
         return tuple(sorted(set(values)))
 
     def plan(self) -> FitPlan:
+        if self.preset:
+            return self.resolved().plan()
         settings = self.settings()
         t0 = time.perf_counter()
         ds = load_dataset(self.dataset, self.target, self.openml)

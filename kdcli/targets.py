@@ -12,6 +12,33 @@ import numpy as np
 
 MODES = ("raw", "vanilla", "crossfit", "corrected")
 SCALES = ("prob", "logit")
+MODE_VARIANTS = MODES + tuple(f"{m}:{s}" for m in MODES for s in SCALES)
+
+
+def split_mode(mode: str) -> tuple[str, str | None]:
+    """``vanilla:logit`` → ('vanilla', 'logit'); a plain mode has no scale of its own."""
+    base, _, scale = mode.partition(":")
+    return base, scale or None
+
+
+def base_mode(mode: str) -> str:
+    return split_mode(mode)[0]
+
+
+def mode_scale(mode: str, default: str) -> str:
+    """The scale a mode's student regresses on: its own (``vanilla:logit``) or the run's."""
+    return split_mode(mode)[1] or default
+
+
+def mode_sort_key(mode: str) -> tuple[int, str]:
+    """raw, vanilla (and its variants), crossfit, corrected, then anything else by name."""
+    base = base_mode(mode)
+    return (MODES.index(base) if base in MODES else len(MODES), mode)
+
+
+def ordered_modes(modes) -> list[str]:
+    """The distinct student modes among ``modes`` (the teacher's row left out), in report order."""
+    return sorted(set(modes) - {"teacher"}, key=mode_sort_key)
 
 
 def one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -76,9 +103,11 @@ def make_targets(
 
 
 def regression_columns(T: np.ndarray, scale: str) -> np.ndarray:
-    """What the student regresses: for binary data on the probability scale, the positive column."""
-    if scale == "prob" and T.shape[1] == 2:
-        return T[:, 1]
+    """What the student regresses. Binary data needs one column: on the probability scale the
+    positive class, on the logit scale the logit log p₁ − log p₀ (softmax of (0, z) is the
+    sigmoid), which for the corrected targets is logit p̂ + γ (y − p̂) / (p̂ (1 − p̂))."""
+    if T.shape[1] == 2:
+        return T[:, 1] if scale == "prob" else T[:, 1] - T[:, 0]
     return T
 
 
@@ -88,6 +117,8 @@ def to_proba(pred: np.ndarray, n_classes: int, scale: str, eps: float) -> np.nda
     if pred.ndim == 1:
         pred = pred[:, None]
     if scale == "logit":
+        if pred.shape[1] == 1 and n_classes == 2:  # a binary logit z: softmax of (0, z)
+            pred = np.column_stack([np.zeros(len(pred)), pred[:, 0]])
         z = pred - pred.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)

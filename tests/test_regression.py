@@ -1,10 +1,12 @@
 """CI regression of reported numbers (`make regress`) and `kd check` itself."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
-from kdcli.check import check, load_reference, load_results
-from kdcli.regress import REFERENCE_DIR, SHARED, needs_shared, run_study, studies
+from kdcli.check import check, load_reference, load_results, partial_reference
+from kdcli.regress import SHARED, check_args, needs_shared, reference_path, run_study, studies
 
 
 @pytest.mark.parametrize("name", sorted(studies()))
@@ -14,11 +16,15 @@ def test_reported_numbers_hold(name, tmp_path, kd):
     if needs_shared(study) and not SHARED.exists():
         pytest.skip(f"{SHARED} not found: study '{name}' needs ../shared/datasets")
     out = run_study(name, tmp_path)
-    code, stdout, err = kd("check", out, "--against", REFERENCE_DIR / f"{name}.csv")
+    code, stdout, err = kd(*check_args(name, out))
     assert code == 0, stdout + err
     assert "kd check: OK" in stdout
-    report = check(load_results(out), load_reference(REFERENCE_DIR / f"{name}.csv"), None)
-    assert report.cells > 40 and report.within == report.cells
+    reference = load_reference(reference_path(name))
+    if "reference" in study:
+        reference = partial_reference(reference, load_results(out))
+        assert "kd check: claims OK" in stdout
+    report = check(load_results(out), reference, None)
+    assert report.cells > 12 and report.within == report.cells
 
 
 @pytest.fixture
@@ -107,3 +113,88 @@ def test_update_rewrites_values_and_keeps_tolerances(kd, run_dir, tmp_path):
     assert new.loc["error", "tolerance"] == 0.003  # kept
     assert new.loc["auc", "tolerance"] == 0.02  # new cell: --tol
     assert kd("check", run_dir, "--against", ref)[0] == 0
+
+
+def claim_run(tmp_path, values: dict, metric: str = "auc") -> Path:
+    """A run folder whose (size, mode) → AUC means are ``values``, over two repeats."""
+    rows = []
+    for (size, mode), auc in values.items():
+        for repeat, shift in ((0, -0.001), (1, 0.001)):
+            rows.append(
+                {
+                    "dataset": "d",
+                    "repeat": repeat,
+                    "fold": 0,
+                    "seed": repeat,
+                    "teacher": "rf",
+                    "student": "rf",
+                    "size": size,
+                    "mode": mode,
+                    "metric": metric,
+                    "value": auc + shift,
+                }
+            )
+    out = tmp_path / f"claims-{metric}"
+    out.mkdir()
+    pd.DataFrame(rows).to_csv(out / "results.csv", index=False)
+    return out
+
+
+def test_claims_hold_fail_and_respect_the_metric_direction(kd, tmp_path):
+    run = claim_run(
+        tmp_path,
+        {
+            ("1", "raw"): 0.70,
+            ("1", "vanilla:logit"): 0.80,
+            ("1", "crossfit"): 0.85,
+            ("1", "corrected"): 0.84,
+            ("3", "raw"): 0.80,
+            ("3", "vanilla:logit"): 0.86,
+            ("3", "crossfit"): 0.85,  # below vanilla at size 3
+            ("3", "corrected"): 0.87,
+        },
+    )
+    ref = write_ref(tmp_path / "ref.csv", ["d,rf,rf,1,raw,auc,0.70,0.01"])
+    code, out, _ = kd(
+        "check", run, "--against", ref, "--claim", "crossfit,corrected>vanilla:logit>raw@1"
+    )
+    assert code == 0 and "claims OK: 3 comparisons, 0 failed" in out
+    code, out, _ = kd(
+        "check", run, "--against", ref, "--claim", "crossfit,corrected>vanilla:logit>raw"
+    )
+    assert code == 1
+    assert "CLAIM     d · rf · rf 3: crossfit 0.8500 not better than vanilla:logit 0.8600" in out
+    assert "claims FAIL: 6 comparisons, 1 failed" in out
+    # error: lower is better, so the same claim reads the values the other way round
+    errors = claim_run(tmp_path, {("1", "raw"): 0.1, ("1", "vanilla:logit"): 0.2}, "error")
+    err_ref = write_ref(tmp_path / "eref.csv", ["d,rf,rf,1,raw,error,0.1,0.01"])
+    claim = ("--claim", "raw>vanilla:logit", "--claim-metric")
+    assert kd("check", errors, "--against", err_ref, *claim, "error")[0] == 0
+    code, _, err = kd("check", errors, "--against", err_ref, *claim, "auc")
+    assert code == 2 and "no 'auc' results" in err  # bad input, not a failed claim
+    code, _, err = kd("check", run, "--against", ref, "--claim", "crossfit")
+    assert code == 2 and "is not an ordering" in err
+    code, out, _ = kd("check", run, "--against", ref, "--claim", "crossfit>missing@1")
+    assert code == 1 and "no crossfit or missing" in out
+
+
+def test_partial_checks_only_what_a_reduced_run_ran(kd, tmp_path):
+    run = claim_run(tmp_path, {("1", "raw"): 0.70, ("1", "crossfit"): 0.85})
+    ref = write_ref(
+        tmp_path / "ref.csv",
+        [
+            "d,rf,rf,1,raw,auc,0.70,0.01",
+            "d,rf,rf,1,crossfit,auc,0.85,0.01",
+            "d,rf,rf,1,corrected,auc,0.85,0.01",  # a mode the run lacks: still missing
+            "d,rf,rf,40,raw,auc,0.90,0.01",  # a size it did not run: left out
+            "other,rf,rf,1,raw,auc,0.70,0.01",  # a dataset it did not run: left out
+        ],
+    )
+    code, out, _ = kd("check", run, "--against", ref)
+    assert code == 1 and "3 missing" in out
+    code, out, _ = kd("check", run, "--against", ref, "--partial")
+    assert code == 1 and "3 cells, 2 within tolerance, 0 out of tolerance, 1 missing" in out
+    assert "MISSING   d rf rf 1 corrected auc" in out
+    other = write_ref(tmp_path / "other.csv", ["x,rf,rf,1,raw,auc,0.70,0.01"])
+    code, _, err = kd("check", run, "--against", other, "--partial")
+    assert code == 2 and "nothing to check" in err

@@ -8,8 +8,11 @@ from kdcli.targets import (
     corrected_log,
     gamma,
     make_targets,
+    mode_scale,
+    mode_sort_key,
     one_hot,
     regression_columns,
+    split_mode,
     to_proba,
 )
 
@@ -99,9 +102,38 @@ def test_make_targets_modes_and_shapes():
 def test_binary_targets_are_the_positive_column_multiclass_keep_k():
     T2 = np.array([[0.3, 0.7], [0.6, 0.4]])
     np.testing.assert_array_equal(regression_columns(T2, "prob"), [0.7, 0.4])
-    assert regression_columns(T2, "logit").shape == (2, 2)
     T3 = np.ones((5, 3)) / 3
     assert regression_columns(T3, "prob").shape == (5, 3)
+
+
+def test_binary_logit_scale_regresses_the_logit_and_inverts_by_sigmoid():
+    p = np.array([0.1, 0.5, 0.8])
+    L = np.log(np.column_stack([1 - p, p]))
+    z = regression_columns(L, "logit")
+    np.testing.assert_allclose(z, np.log(p / (1 - p)))
+    np.testing.assert_allclose(to_proba(z, 2, "logit", eps=1e-3)[:, 1], p)
+
+
+def test_binary_logit_correction_is_the_logit_step_toward_the_label():
+    p, y, c = np.array([0.2, 0.7]), np.array([1, 0]), 0.5
+    y1h = one_hot(y, 2)
+    P = np.column_stack([1 - p, p])
+    z = regression_columns(make_targets("corrected", y1h, p_crossfit=P, c=c, scale="logit"), "logit")
+    g = c / (c + (y - p) ** 2)
+    np.testing.assert_allclose(z, np.log(p / (1 - p)) + g * (y - p) / (p * (1 - p)))
+
+
+def test_mode_variants_carry_their_own_scale():
+    assert split_mode("vanilla:logit") == ("vanilla", "logit")
+    assert split_mode("crossfit") == ("crossfit", None)
+    assert mode_scale("vanilla:logit", "prob") == "logit"
+    assert mode_scale("corrected", "prob") == "prob"
+    assert sorted(["corrected", "vanilla:logit", "raw", "crossfit"], key=mode_sort_key) == [
+        "raw",
+        "vanilla:logit",
+        "crossfit",
+        "corrected",
+    ]
 
 
 def test_to_proba_clips_and_renormalises():
