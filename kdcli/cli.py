@@ -512,6 +512,14 @@ def check(
     metric: Annotated[
         str, typer.Option(help="With --update: the metrics to keep.")
     ] = "error,log_loss,auc",
+    tol_all: Annotated[
+        float | None,
+        typer.Option(
+            help="One absolute tolerance for every cell, replacing the reference's own (e.g. a "
+            "one-repeat run against means over five repeats).",
+            show_default=False,
+        ),
+    ] = None,
     partial: Annotated[
         bool,
         typer.Option(
@@ -551,6 +559,12 @@ def check(
 
     if tol is not None and tol < 0:
         raise KDError(f"--tol must be >= 0, got {tol}")
+    if tol_all is not None and (tol_all < 0 or update):
+        raise KDError(
+            "--tol-all must be >= 0 and cannot be combined with --update"
+            if update
+            else f"--tol-all must be >= 0, got {tol_all}"
+        )
     claims = [parse_claim(text) for text in claim or []]
     if claims and update:
         raise KDError("--claim checks a run; it cannot be combined with --update")
@@ -567,6 +581,8 @@ def check(
         typer.echo(f"kd check: wrote {n} cells to {against}")
         return
     reference = load_reference(against)
+    if tol_all is not None:
+        reference = reference.assign(tolerance=tol_all)
     if partial:
         reference = partial_reference(reference, results)
         if reference.empty:

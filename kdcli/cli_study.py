@@ -103,6 +103,8 @@ class StudyDisplay(Reporter):
                         "seconds": round(report.seconds, 2),
                         "units_skipped": report.skipped,
                         "teacher_predictions_reused": report.teacher_fits_reused,
+                        "fits": report.fits,
+                        "fit_seconds": round(report.fit_seconds, 2),
                         "failures": [
                             {k: f.get(k) for k in ("unit", "error")} for f in report.failures
                         ],
@@ -138,8 +140,12 @@ class StudyDisplay(Reporter):
         sizes = [str(v) for v in settings.fit.sizes[student]]
         size = "full" if "full" in sizes else max(sizes, key=float)
         teacher = settings.teachers[0]
+        preset = settings.fit.preset or {}
+        metric = preset.get("set", {}).get("metric", "error").split(",")[0]
         if ((summary.student == student) & (summary.teacher == teacher)).any():
-            out.print(study_table(summary, teacher, student, size))
+            out.print(
+                study_table(summary, teacher, student, size, metric, labels=preset.get("labels"))
+            )
             combos = len(settings.teachers) * sum(len(v) for v in settings.fit.sizes.values())
             if combos > 1:
                 out.print(
@@ -150,6 +156,6 @@ class StudyDisplay(Reporter):
         out.print(
             f"{report.total} units, {report.done} with results; "
             f"{report.teacher_fits_reused} reused cached teacher predictions; "
-            f"{report.seconds:.1f} s; tables in {request.out}/",
+            f"{report.seconds:.1f} s, {report.fits} model fits; tables in {request.out}/",
             markup=False,
         )

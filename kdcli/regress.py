@@ -74,7 +74,7 @@ def check_args(name: str, out: Path) -> list[str]:
     study = studies()[name]
     args = ["check", str(out), "--against", str(reference_path(name))]
     if "reference" in study:
-        args.append("--partial")
+        args += ["--partial", "--tol-all", str(study["tolerance"])]
     for claim in study.get("claims", []):
         args += ["--claim", claim]
     return args

@@ -106,9 +106,11 @@ def study_table(
     size: str,
     metric: str = "error",
     digits: int = 4,
+    labels: dict | None = None,
 ) -> Table:
     """One screen for a study: a row per dataset, the modes as columns, the best marked; the last
     row counts on how many datasets each mode was best."""
+    labels = labels or {}
     rows = summary[
         (summary.teacher == teacher)
         & (summary.metric == metric)
@@ -127,7 +129,7 @@ def study_table(
     table.add_column("dataset")
     table.add_column("teacher", justify="right", style="dim")
     for mode in modes:
-        table.add_column(mode, justify="right")
+        table.add_column(labels.get(mode, mode), justify="right")
     wins = dict.fromkeys(modes, 0)
     for dataset in dict.fromkeys(rows["dataset"]):
         by_mode = rows[rows.dataset == dataset].set_index("mode")

@@ -92,7 +92,11 @@ CASES = [
     ("unknown-teacher", ["--teacher", "catboost"], ["unknown teacher 'catboost'", "lightgbm"]),
     ("unknown-student", ["--student", "tree,knn"], ["unknown student 'knn'", "gbdt"]),
     ("empty-student", ["--student", ","], ["--student is empty"]),
-    ("unknown-mode", ["--modes", "raw,magic"], ["unknown modes 'magic'", "crossfit"]),
+    (
+        "unknown-mode",
+        ["--modes", "raw,magic"],
+        ["unknown mode 'magic'", "crossfit", "vanilla:logit"],
+    ),
     ("teacher-param-no-value", ["--teacher-param", "num_leaves"], ["malformed --teacher-param"]),
     ("teacher-param-no-key", ["--teacher-param", "=3"], ["malformed --teacher-param '=3'"]),
     ("teacher-param-empty-value", ["--teacher-param", "num_leaves="], ["malformed"]),

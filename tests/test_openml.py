@@ -270,8 +270,21 @@ def test_a_numeric_target_is_refused_as_regression(server, cache, kd):
 def test_a_study_member_unavailable_offline_is_planned_once_fetched(server, cache, kd, tmp_path):
     suite = tmp_path / "suite.csv"
     suite.write_text("name,spec\nanneal,openml:2\niris,sklearn:iris\n")
-    args = ["benchmark", "--suite", suite, "--out", tmp_path / "study", *net(server, cache),
-            "--teacher-param", "n_estimators=20", "--sizes", "4", "--threads", "1", "--quiet"]
+    args = [
+        "benchmark",
+        "--suite",
+        suite,
+        "--out",
+        tmp_path / "study",
+        *net(server, cache),
+        "--teacher-param",
+        "n_estimators=20",
+        "--sizes",
+        "4",
+        "--threads",
+        "1",
+        "--quiet",
+    ]
     code, _, err = kd(*args, "--offline")
     assert code == 1 and "anneal__plan" in err and "kd datasets fetch openml:2" in err
     assert server.requests == []

@@ -198,3 +198,12 @@ def test_partial_checks_only_what_a_reduced_run_ran(kd, tmp_path):
     other = write_ref(tmp_path / "other.csv", ["x,rf,rf,1,raw,auc,0.70,0.01"])
     code, _, err = kd("check", run, "--against", other, "--partial")
     assert code == 2 and "nothing to check" in err
+
+
+def test_tol_all_replaces_every_cell_tolerance(kd, tmp_path):
+    run = claim_run(tmp_path, {("1", "raw"): 0.70})
+    ref = write_ref(tmp_path / "ref.csv", ["d,rf,rf,1,raw,auc,0.715,0.01"])
+    assert kd("check", run, "--against", ref)[0] == 1  # 0.015 off, tolerance 0.01
+    code, out, _ = kd("check", run, "--against", ref, "--tol-all", "0.02")
+    assert code == 0 and "1 within tolerance" in out
+    assert kd("check", run, "--against", ref, "--tol-all", "-1")[0] == 2

@@ -118,7 +118,9 @@ def test_binary_logit_correction_is_the_logit_step_toward_the_label():
     p, y, c = np.array([0.2, 0.7]), np.array([1, 0]), 0.5
     y1h = one_hot(y, 2)
     P = np.column_stack([1 - p, p])
-    z = regression_columns(make_targets("corrected", y1h, p_crossfit=P, c=c, scale="logit"), "logit")
+    z = regression_columns(
+        make_targets("corrected", y1h, p_crossfit=P, c=c, scale="logit"), "logit"
+    )
     g = c / (c + (y - p) ** 2)
     np.testing.assert_allclose(z, np.log(p / (1 - p)) + g * (y - p) / (p * (1 - p)))
 
