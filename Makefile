@@ -30,7 +30,7 @@ bench-dao2021: install  ## only the dao2021 preset on MAGIC; writes results/benc
 
 SHARED_DATA ?= ../shared/datasets
 REPLICATE_OUT ?= results/replicate/dao2021
-REPLICATE_JOBS ?= 1
+REPLICATE_JOBS ?= 2
 replicate: install  ## the paper's tabular experiments (MAGIC, Adult) checked against its numbers
 	kd benchmark --preset dao2021 --suite dir:$(SHARED_DATA) --datasets magic,adult \
 		--jobs $(REPLICATE_JOBS) --out $(REPLICATE_OUT)
