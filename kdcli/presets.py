@@ -66,17 +66,26 @@ def get_preset(name: str) -> Preset:
 
 
 def apply_preset(request, preset: Preset, explicit: set[str]):
-    """The request with the preset's values for every field not in ``explicit``."""
+    """The request with the preset's values for every field not in ``explicit``.
+
+    A preset's teacher parameters are scoped (``rf.n_estimators=500``): with another teacher
+    chosen on the command line they do not apply and are dropped.
+    """
     values = {k: v for k, v in preset.values.items() if k not in explicit}
-    return replace(request, **values)
+    filled = replace(request, **values)
+    if "teacher_param" in values:
+        chosen = {t.strip().lower() for t in filled.teacher.split(",")}
+        kept = [p for p in values["teacher_param"] if p.split(".", 1)[0] in chosen]
+        filled = replace(filled, teacher_param=kept)
+    return filled
 
 
-def preset_record(preset: Preset, explicit: set[str]) -> dict:
+def preset_record(preset: Preset, explicit: set[str], filled) -> dict:
     """What goes into run.json: the preset, the values it set and what the user overrode."""
     return {
         "name": preset.name,
         "source": preset.source,
-        "set": {k: v for k, v in preset.values.items() if k not in explicit},
+        "set": {k: getattr(filled, k) for k in preset.values if k not in explicit},
         "overridden": sorted(k for k in preset.values if k in explicit),
         "labels": preset.labels,
         "why": preset.why,

@@ -105,7 +105,8 @@ class FitRequest:
             return self
         preset = get_preset(self.preset)
         filled = apply_preset(self, preset, set(self.explicit))
-        return replace(filled, preset=None, preset_info=preset_record(preset, set(self.explicit)))
+        info = preset_record(preset, set(self.explicit), filled)
+        return replace(filled, preset=None, preset_info=info)
 
     def teachers(self) -> list[str]:
         return _choices("--teacher", self.resolved().teacher, TEACHERS)

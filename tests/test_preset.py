@@ -187,3 +187,29 @@ def test_select_folds_are_the_folds_that_choose_c():
     assert timings["fits"] == 5 + 2 * 3 + 1  # teachers, c grid x selection folds, final
     _, timings = run_split(ds, split, _settings(**{**settings.__dict__, "select_folds": None}))
     assert timings["fits"] == 5 + 2 * 4 + 1  # default: the cross-fitting folds
+
+
+def test_another_teacher_drops_the_presets_forest_parameters(kd):
+    code, stdout, stderr = kd(
+        "fit",
+        *SMALL,
+        "--preset",
+        "dao2021",
+        "--teacher",
+        "lightgbm",
+        "--teacher-param",
+        "n_estimators=20",
+        "--sizes",
+        "1",
+        "--repeats",
+        "1",
+        "--folds",
+        "3",
+        "--select-folds",
+        "2",
+        "--json",
+    )
+    assert code == 0, stderr
+    settings = json.loads(stdout)["settings"]
+    assert settings["teacher"] == "lightgbm" and settings["teacher_params"] == {"n_estimators": 20}
+    assert settings["students"] == ["rf"] and settings["select_metric"] == "auc"
