@@ -51,6 +51,7 @@ from kdcli.cli_options import (
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.errors import KDError
 from kdcli.output import check_out_dir
+from kdcli.presets import preset_labels, preset_metric
 
 app = typer.Typer(
     name="kd",
@@ -86,32 +87,14 @@ def _root(
     """Knowledge distillation experiments for tabular data."""
 
 
-PRESET_FIELDS = (
-    "teacher",
-    "teacher_param",
-    "student",
-    "sizes",
-    "modes",
-    "folds",
-    "select_folds",
-    "test_size",
-    "repeats",
-    "scale",
-    "eps",
-    "select_metric",
-    "c_grid",
-    "metric",
-)
-
-
 def explicit_options(ctx: typer.Context) -> frozenset[str]:
-    """The options given on the command line (they override a --preset's values)."""
+    """The options given on the command line or environment (they beat a --preset's values)."""
 
     def given(name: str) -> bool:
         source = ctx.get_parameter_source(name)
         return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
 
-    return frozenset(name for name in PRESET_FIELDS if name in ctx.params and given(name))
+    return frozenset(name for name in ctx.params if given(name))
 
 
 @app.command()
@@ -236,8 +219,9 @@ def fit(
         from kdcli.report import tables
 
         stdout = stdout_console()
-        labels = (plan.settings.preset or {}).get("labels")
-        for table in tables(result.summary, plan.table_metrics, labels):
+        for table in tables(
+            result.summary, plan.table_metrics, preset_labels(plan.settings.preset)
+        ):
             stdout.print(table)
         if plan.settings.repeats == 1:
             stdout.print("[dim]one repeat: no standard errors (use --repeats 5 for ± se)[/dim]")
@@ -424,10 +408,9 @@ def report(
     record_path = Path(run) / "run.json"
     record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.exists() else {}
     settings = record.get("settings", {})
-    preset = settings.get("preset") or settings.get("fit", {}).get("preset") or {}
-    labels = preset.get("labels", {})
-    if metric is None:
-        metric = preset.get("set", {}).get("metric", "error").split(",")[0]
+    preset = settings.get("preset") or settings.get("fit", {}).get("preset")  # kd fit | benchmark
+    labels = preset_labels(preset)
+    metric = metric or preset_metric(preset)
     if metric not in LOWER_IS_BETTER:
         raise KDError(f"unknown --metric '{metric}'; use one of {', '.join(LOWER_IS_BETTER)}")
     if not (results.metric == metric).any():

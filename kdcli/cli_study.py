@@ -17,6 +17,7 @@ from rich.progress import (
 
 from kdcli.benchmark import Reporter, StudyReport
 from kdcli.executors import Outcome
+from kdcli.presets import preset_labels, preset_metric
 from kdcli.report import study_table
 from kdcli.study import Unit
 
@@ -140,11 +141,17 @@ class StudyDisplay(Reporter):
         sizes = [str(v) for v in settings.fit.sizes[student]]
         size = "full" if "full" in sizes else max(sizes, key=float)
         teacher = settings.teachers[0]
-        preset = settings.fit.preset or {}
-        metric = preset.get("set", {}).get("metric", "error").split(",")[0]
+        preset = settings.fit.preset
         if ((summary.student == student) & (summary.teacher == teacher)).any():
             out.print(
-                study_table(summary, teacher, student, size, metric, labels=preset.get("labels"))
+                study_table(
+                    summary,
+                    teacher,
+                    student,
+                    size,
+                    preset_metric(preset),
+                    labels=preset_labels(preset),
+                )
             )
             combos = len(settings.teachers) * sum(len(v) for v in settings.fit.sizes.values())
             if combos > 1:

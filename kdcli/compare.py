@@ -68,11 +68,6 @@ def size_key(size: str) -> tuple[int, float, str]:
         return (3, 0.0, size)
 
 
-def _mode_order(modes) -> list[str]:
-    """The modes present, in the order raw, vanilla, crossfit, corrected, then any others sorted."""
-    return ordered_modes(set(modes) - {TEACHER_MODE})
-
-
 def _normalise(results: pd.DataFrame) -> pd.DataFrame:
     """A copy with ``size`` as canonical text and the name columns as str."""
     out = results.copy()
@@ -129,7 +124,7 @@ def per_dataset_table(
     ]
     rows = frame[(frame["student"] == str(student)) & (frame["mode"] != TEACHER_MODE)]
     teacher_rows = frame[frame["mode"] == TEACHER_MODE]
-    modes = _mode_order(rows["mode"].unique())
+    modes = ordered_modes(rows["mode"].unique())
     sizes = sorted(rows["size"].unique(), key=size_key)
     t_mean, t_se, t_n = _split_stats(teacher_rows)
 
@@ -250,7 +245,7 @@ def mean_ranks(results: pd.DataFrame, metric: str) -> pd.DataFrame:
     frame = _normalise(results)
     frame = frame[(frame["metric"] == metric) & (frame["mode"] != TEACHER_MODE)]
     frame = frame.dropna(subset=["value"])
-    all_modes = _mode_order(frame["mode"].unique())
+    all_modes = ordered_modes(frame["mode"].unique())
 
     records = []
     for (teacher, student, size), group in frame.groupby(CONFIG, sort=False):

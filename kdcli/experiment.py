@@ -110,18 +110,27 @@ def make_splits(ds: Dataset, settings: FitSettings) -> list[Split]:
             raise KDError(
                 f"cannot split {ds.name} with --test-size {settings.test_size}: {err}"
             ) from None
-        _check_training_classes(ds, ds.y[train], settings.folds)
+        _check_training_classes(ds, ds.y[train], *_most_folds(settings))
         splits.append(Split(repeat=r, fold=0, seed=seed, train=np.sort(train), test=np.sort(test)))
     return splits
 
 
-def _check_training_classes(ds: Dataset, y_train: np.ndarray, folds: int) -> None:
+def _most_folds(settings: FitSettings) -> tuple[int, str]:
+    """The larger of the cross-fitting and c-selection fold counts, and the option that set it."""
+    if settings.select_folds is not None and settings.select_folds > settings.folds:
+        return settings.select_folds, "--select-folds"
+    return settings.folds, "--folds"
+
+
+def _check_training_classes(
+    ds: Dataset, y_train: np.ndarray, folds: int, option: str = "--folds"
+) -> None:
     train_counts = np.bincount(y_train, minlength=ds.n_classes)
     if train_counts.min() < folds:
         k = int(train_counts.argmin())
         raise KDError(
             f"class '{ds.class_names[k]}' has {int(train_counts[k])} training rows, fewer than "
-            f"--folds {folds}; use --folds {max(2, int(train_counts[k]))} or fewer"
+            f"{option} {folds}; use {option} {max(2, int(train_counts[k]))} or fewer"
             if train_counts[k] >= 2
             else f"class '{ds.class_names[k]}' has {int(train_counts[k])} training row(s); "
             "cross-fitting needs >= 2: drop that class or lower --test-size"
@@ -145,12 +154,12 @@ def _official_splits(ds: Dataset, settings: FitSettings) -> list[Split]:
     if bad:
         raise KDError(f"{ds.name} has folds 0-{n_folds - 1}; --folds-outer asks for fold {bad[0]}")
     splits = []
+    most, option = _most_folds(settings)
     for s in ds.outer_splits:
         if s.repeat < settings.repeats and s.fold in wanted:
-            if np.bincount(ds.y[s.train], minlength=ds.n_classes).max() < settings.folds:
+            if np.bincount(ds.y[s.train], minlength=ds.n_classes).max() < most:
                 raise KDError(
-                    f"{ds.name} fold {s.fold} has too few training rows for "
-                    f"--folds {settings.folds}"
+                    f"{ds.name} fold {s.fold} has too few training rows for {option} {most}"
                 )
             splits.append(
                 Split(

@@ -90,3 +90,14 @@ def preset_record(preset: Preset, explicit: set[str], filled) -> dict:
         "labels": preset.labels,
         "why": preset.why,
     }
+
+
+def preset_metric(record: dict | None, default: str = "error") -> str:
+    """The metric a run's tables lead with: its preset's first metric, else ``default``."""
+    metric = (record or {}).get("set", {}).get("metric") or default
+    return metric.split(",")[0].strip()
+
+
+def preset_labels(record: dict | None) -> dict:
+    """The names a run's preset gives its modes (empty without a preset)."""
+    return (record or {}).get("labels", {})

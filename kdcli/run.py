@@ -31,30 +31,25 @@ from kdcli.targets import MODE_VARIANTS, MODES, SCALES
 from kdcli.teachers import TEACHERS, params_per_teacher
 
 
-def _choices(option: str, text: str, allowed: tuple[str, ...]) -> list[str]:
+def _choices(
+    option: str, text: str, allowed: tuple[str, ...], shown: str | None = None
+) -> list[str]:
+    """The distinct values of a comma-separated option; ``shown`` describes ``allowed`` in errors
+    where listing every value would not help (modes with their scale variants)."""
+    shown = shown or ", ".join(allowed)
     values = [v.strip().lower() for v in text.split(",") if v.strip()]
     if not values:
-        raise KDError(f"{option} is empty; use one or more of {', '.join(allowed)}")
+        raise KDError(f"{option} is empty; use one or more of {shown}")
     for v in values:
         if v not in allowed:
-            raise KDError(
-                f"unknown {option.lstrip('-')} '{v}'; use one or more of {', '.join(allowed)}"
-            )
+            raise KDError(f"unknown {option.lstrip('-')} '{v}'; use one or more of {shown}")
     return list(dict.fromkeys(values))
 
 
-def _modes(text: str) -> list[str]:
-    """Modes, each optionally with its own scale: raw,vanilla:logit,crossfit."""
-    values = [v.strip().lower() for v in text.split(",") if v.strip()]
-    if not values:
-        raise KDError(f"--modes is empty; use one or more of {', '.join(MODES)}")
-    for v in values:
-        if v not in MODE_VARIANTS:
-            raise KDError(
-                f"unknown mode '{v}'; use {', '.join(MODES)}, each optionally with its own "
-                f"scale, e.g. vanilla:logit (scales: {', '.join(SCALES)})"
-            )
-    return list(dict.fromkeys(values))
+MODES_SHOWN = (
+    f"{', '.join(MODES)}, each optionally with its own scale, e.g. vanilla:logit "
+    f"(scales: {', '.join(SCALES)})"
+)
 
 
 @dataclass
@@ -120,7 +115,7 @@ class FitRequest:
         teacher = teachers[0]
         overrides = params_per_teacher(teachers, self.teacher_param)[teacher]
         students = _choices("--student", self.student, FAMILIES)
-        modes = _modes(self.modes)
+        modes = _choices("--modes", self.modes, MODE_VARIANTS, MODES_SHOWN)
         scale = _choices("--scale", self.scale, SCALES)[0]
         select_metric = _choices("--select-metric", self.select_metric, METRICS)[0]
         sizes = {f: list(DEFAULT_SIZES[f]) for f in students}
