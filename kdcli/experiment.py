@@ -326,6 +326,7 @@ def run_split(
     timings["latency"] = latency
     teacher_fits = 0 if timings["teacher_cached"] else teacher_steps(settings)
     timings["fits"] = teacher_fits + fit_log.count
+    # the teacher's share is its wall time: its fits plus their (small) predictions
     timings["fit_seconds"] = (timings["teacher"] if teacher_fits else 0.0) + fit_log.seconds
     return records, timings
 
