@@ -1,7 +1,7 @@
 PYTHON ?= python3
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: install demo test lint bench bench-dao2021 regress regress-update replicate clean
+.PHONY: install demo test test-fast lint bench bench-dao2021 regress regress-update replicate clean
 
 install:  ## install kd and its test tools into the current Python environment
 	$(PYTHON) -m pip install $(PIP_FLAGS) -e ".[dev]"
@@ -12,6 +12,10 @@ demo: install  ## the main job on bundled data, no network
 test: install  ## lint and the test suite (what CI runs)
 	$(PYTHON) -m ruff check kdcli tests benchmarks
 	$(PYTHON) -m pytest -q
+
+test-fast: install  ## lint and the tests without the slow process-level ones
+	$(PYTHON) -m ruff check kdcli tests benchmarks
+	$(PYTHON) -m pytest -q -m "not slow"
 
 lint:
 	$(PYTHON) -m ruff check kdcli tests benchmarks

@@ -1,3 +1,26 @@
-"""kd: knowledge distillation experiments for tabular data."""
+"""kd: knowledge distillation experiments for tabular data.
+
+The public API (documented in :mod:`kdcli.api`): ``load_dataset``, ``fit_spec`` and ``fit``,
+``study_spec`` and ``run_study``, ``report`` and ``render``, ``check`` and ``update_reference``.
+Names load on first use, so ``import kdcli`` (and the ``kd`` command) starts quickly.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    api = importlib.import_module("kdcli.api")
+    if name == "__all__":  # `from kdcli import *`: the API, without importing it up front
+        return ["__version__", *api.__all__]
+    if name in api.__all__:
+        return getattr(api, name)
+    raise AttributeError(f"module 'kdcli' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    api = importlib.import_module("kdcli.api")
+    return sorted([*globals(), *api.__all__])

@@ -1,3 +1,4 @@
 from kdcli.cli import main
 
-main()
+if __name__ == "__main__":  # not when a fork server imports it as __mp_main__
+    main()

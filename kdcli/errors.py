@@ -1,8 +1,14 @@
-"""User-facing errors: one line naming the problem and the fix, exit code 2."""
+"""Errors kd raises on purpose: one line naming the problem and the fix.
+
+The CLI prints ``str(err)`` (or, for a :class:`SpecError`, the same text with the command-line
+option's name) and exits with ``err.exit_code``; Python callers catch them like any exception.
+"""
+
+from __future__ import annotations
 
 
 class KDError(Exception):
-    """Bad input from the user. The CLI prints ``str(err)`` on one line and exits with code 2."""
+    """Bad input from the user (exit code 2)."""
 
     exit_code = 2
 
@@ -12,3 +18,24 @@ class DataUnavailable(KDError):
     damaged cache entry offline. Exit code 3, so scripts can tell it from bad input."""
 
     exit_code = 3
+
+
+class SpecError(KDError, ValueError):
+    """A bad value of one named setting.
+
+    ``message`` may hold ``{opt}`` where the setting is named: from Python it reads as the
+    parameter (``sizes``), on the command line as the option (``--sizes``).
+    """
+
+    def __init__(self, param: str, message: str):
+        self.param = param
+        self.message = message
+        super().__init__(self.render(param))
+
+    def render(self, name: str) -> str:
+        return self.message.replace("{opt}", name)
+
+    @property
+    def option(self) -> str:
+        """The command-line spelling of the setting."""
+        return "--" + self.param.replace("_", "-")

@@ -3,9 +3,10 @@
     python -m kdcli.regress            run every study and check it (exit 1 on a regression)
     python -m kdcli.regress --update   rewrite the references from fresh runs (deliberate change)
 
-Studies are defined in results/reference/studies.json; the study NAME is checked against
+Studies are defined in results/reference/studies.json (``settings`` as for :func:`kdcli.fit_spec`,
+``execution`` as for :func:`kdcli.run_study`); the study NAME is checked against
 results/reference/NAME.csv, or against a fixed ``reference`` it names (a published table, which
-``--update`` never rewrites; checked with ``--partial`` and the study's ``claims``). Studies on
+``--update`` never rewrites; checked with ``partial`` and the study's ``claims``). Studies on
 ../shared/datasets files are skipped where it is absent.
 """
 
@@ -16,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kdcli.check import load_results, update_reference
+import kdcli
 from kdcli.data.cache import PROJECT_ROOT
 
 REFERENCE_DIR = PROJECT_ROOT / "results" / "reference"
@@ -34,9 +35,7 @@ def needs_shared(study: dict) -> bool:
 
 
 def run_study(name: str, workdir: Path) -> Path:
-    """Run one study with `kd benchmark` into workdir; return its --out folder."""
-    from kdcli.cli import main
-
+    """Run one study into workdir; return its output folder."""
     study = studies()[name]
     suite = workdir / f"{name}-suite.csv"
     lines = ["name,spec"]
@@ -46,22 +45,14 @@ def run_study(name: str, workdir: Path) -> Path:
         lines.append(f"{member},{spec}")
     suite.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = workdir / name
-    args = [
-        "benchmark",
-        "--suite",
-        str(suite),
-        "--out",
-        str(out),
-        "--cache-dir",
-        str(workdir / "cache"),
-        "--quiet",
-        *study["args"],
-    ]
-    try:
-        main(args)
-    except SystemExit as exit_:
-        if exit_.code not in (0, None):
-            raise RuntimeError(f"kd {' '.join(args)} exited with {exit_.code}") from None
+    report = kdcli.run_study(
+        kdcli.study_spec(str(suite), **study["settings"]),
+        out,
+        openml=kdcli.OpenMLConfig(cache_dir=workdir / "cache", offline=True),
+        **study.get("execution", {}),
+    )
+    if report.failures or report.interrupted:
+        raise RuntimeError(f"study {name} did not finish: {report.failures}")
     return out
 
 
@@ -69,15 +60,17 @@ def reference_path(name: str) -> Path:
     return REFERENCE_DIR / studies()[name].get("reference", f"{name}.csv")
 
 
-def check_args(name: str, out: Path) -> list[str]:
-    """The `kd check` arguments that judge the study's run in ``out``."""
+def check_study(name: str, out: Path) -> kdcli.CheckReport:
+    """The judgement of the study's run in ``out``."""
     study = studies()[name]
-    args = ["check", str(out), "--against", str(reference_path(name))]
-    if "reference" in study:
-        args += ["--partial", "--tol-all", str(study["tolerance"])]
-    for claim in study.get("claims", []):
-        args += ["--claim", claim]
-    return args
+    fixed = "reference" in study
+    return kdcli.check(
+        out,
+        reference_path(name),
+        tol_all=study["tolerance"] if fixed else None,
+        partial=fixed,
+        claims=study.get("claims", ()),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,24 +86,30 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name}: skipped (its reference {study['reference']} is a fixed table)")
                 continue
             out = run_study(name, Path(tmp))
-            reference = reference_path(name)
             if update:
-                n = update_reference(
-                    load_results(out),
-                    reference,
+                n = kdcli.update_reference(
+                    kdcli.load_results(out),
+                    reference_path(name),
                     METRICS,
                     study["tolerance"],
                     f"study '{name}' of results/reference/studies.json",
                 )
-                print(f"{name}: wrote {n} cells to {reference}")
+                print(f"{name}: wrote {n} cells to {reference_path(name)}")
                 continue
-            from kdcli.cli import main as kd
-
-            print(f"{name}: kd {' '.join(check_args(name, out))}")
-            try:
-                kd(check_args(name, out))
-            except SystemExit as exit_:
-                failed |= exit_.code not in (0, None)
+            report = check_study(name, out)
+            for cell in report.regressed + report.missing:
+                print(f"{name}: {cell}")
+            for line in report.broken:
+                print(f"{name}: claim {line}")
+            print(
+                f"{name}: {report.verdict()}"
+                + (
+                    f"; claims: {report.comparisons} comparisons, {len(report.broken)} failed"
+                    if report.claims
+                    else ""
+                )
+            )
+            failed |= not report.ok
     return 1 if failed else 0
 
 

@@ -63,6 +63,7 @@ def wait_for_units(out, n, proc, limit=120):
     raise AssertionError("units did not appear")
 
 
+@pytest.mark.slow
 def test_kill_9_loses_only_units_in_flight_and_resume_equals_a_clean_run(kd, manifest, tmp_path):
     args = bench_args(manifest, tmp_path / "killed", tmp_path / "cache-a", "--repeats", "3")
     proc = spawn(args)
@@ -84,6 +85,7 @@ def test_kill_9_loses_only_units_in_flight_and_resume_equals_a_clean_run(kd, man
     pd.testing.assert_frame_equal(results(tmp_path / "killed"), results(tmp_path / "clean"))
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_resumes(kd, manifest, tmp_path):
     out = tmp_path / "out"
     args = bench_args(manifest, out, tmp_path / "cache", "--repeats", "3")
@@ -185,24 +187,24 @@ def test_a_unit_past_its_timeout_is_stopped_and_recorded(kd, tmp_path):
     assert "timed out after 1 s" in err
 
 
+@pytest.mark.slow
 def test_a_killed_worker_is_recorded_as_failed(tmp_path):
     """A worker killed mid-unit (as the kernel does when memory runs out) fails only its unit."""
     import multiprocessing
     import threading
 
-    from kdcli.benchmark import BenchmarkRequest, unit_payloads
     from kdcli.data.openml_source import OpenMLConfig
-    from kdcli.executors import LocalExecutor
-    from kdcli.run import FitRequest
-    from kdcli.study import plan_units
+    from kdcli.spec import study_spec
+    from kdcli.study.executors import LocalExecutor
+    from kdcli.study.plan import plan_units
+    from kdcli.study.unit import payload
 
     suite = tmp_path / "suite.csv"
     suite.write_text("name,spec\nbig,synthetic:binary?n=20000\nsmall,sklearn:iris\n")
-    request = BenchmarkRequest(fit=FitRequest(dataset="", sizes="4"), suite=str(suite))
-    settings = request.settings()
+    study = study_spec(str(suite), sizes="4")
     cfg = OpenMLConfig(cache_dir=tmp_path / "cache", offline=True)
-    units, _ = plan_units(settings, cfg)
-    work = unit_payloads(settings, units, cfg, threads=1)
+    units, _ = plan_units(study, cfg)
+    work = [(u.unit_id, payload(study.fit, u, cfg, threads=1)) for u in units]
     victim = {}
 
     def kill_first_child():
@@ -224,6 +226,7 @@ def test_a_killed_worker_is_recorded_as_failed(tmp_path):
     assert small.error is None and small.result["records"]  # the study went on
 
 
+@pytest.mark.slow
 def test_serial_jobs_and_dask_give_identical_tables(kd, manifest, tmp_path):
     from distributed import LocalCluster
 

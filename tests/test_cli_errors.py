@@ -1,5 +1,5 @@
 """`kd fit` on bad input: one line `kd: error: ...` on stderr, exit code 2, no traceback, nothing
-written. Every case fails in FitRequest.plan() (or in option parsing), before any model is fit.
+written. Every case fails in the spec or kdcli.prepare_fit (or in option parsing), before any model is fit.
 """
 
 import subprocess
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import kdcli
 from kdcli.cli import main
-from kdcli.run import FitRequest
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -249,8 +249,8 @@ def test_few_rows_case_is_about_folds(files):
     y = pd.read_csv(files["few.csv"])["target"].to_numpy()
     train, _ = train_test_split(np.arange(len(y)), test_size=0.25, stratify=y, random_state=0)
     assert (y[train] == "b").sum() == 4
-    plan = FitRequest(dataset=f"file:{files['few.csv']}", folds=4).plan()  # checks, no fit
-    assert plan.settings.folds == 4
+    plan = kdcli.prepare_fit(f"file:{files['few.csv']}", folds=4)  # checks, no fit
+    assert plan.fit.folds == 4
     assert plan.dataset.class_names == ["a", "b"]
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kdcli.compare import coverage, mean_ranks, paired_comparison, per_dataset_table
-from kdcli.experiment import RESULT_COLUMNS
+from kdcli.records import RESULT_COLUMNS
+from kdcli.reporting.compare import coverage, mean_ranks, paired_comparison, per_dataset_table
 
 
 def row(

@@ -6,8 +6,8 @@ from lightgbm import LGBMClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.neighbors import KNeighborsClassifier
 
-from kdcli.crossfit import out_of_fold_proba, stratified_folds, teacher_predictions
-from kdcli.targets import one_hot
+from kdcli.science.crossfit import out_of_fold_proba, stratified_folds, teacher_predictions
+from kdcli.science.targets import one_hot
 
 
 class Memoriser(ClassifierMixin, BaseEstimator):

@@ -1,23 +1,15 @@
 """Statistical claims on synthetic designs with known p0 (fixed seeds, margins with room)."""
 
-import pandas as pd
 import pytest
 
+import kdcli
 from kdcli.data import load_dataset
-from kdcli.experiment import FitSettings, run_fit
 
 
 def _run(spec, teacher_params, sizes, repeats=2):
     ds = load_dataset(spec)
-    settings = FitSettings(
-        students=["tree"],
-        sizes={"tree": sizes},
-        threads=1,
-        repeats=repeats,
-        teacher_params=teacher_params,
-    )
-    records, _ = run_fit(ds, settings)
-    return pd.DataFrame(records)
+    result = kdcli.fit(ds, threads=1, sizes=sizes, repeats=repeats, teacher_param=teacher_params)
+    return result.results
 
 
 def _value(df, mode, metric, repeat, size):

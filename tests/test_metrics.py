@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, brier_score_loss, log_loss, roc_auc_score
 
-from kdcli.metrics import classification_metrics, excess_risk, macro_auc, score
+from kdcli.science.metrics import classification_metrics, excess_risk, macro_auc, score
 
 
 def _data(k, n=400, seed=0):

@@ -12,10 +12,11 @@ import pytest
 from kdcli.data import load_dataset
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.errors import DataUnavailable, KDError
-from kdcli.experiment import FitSettings, make_splits
+from kdcli.experiment.splits import make_splits
+from kdcli.spec import fit_spec
 
 from conftest import SHARED
-from openml_server import OpenMLTestServer
+from support.openml_server import OpenMLTestServer
 
 FORMAT = SHARED / "openml-format"
 FAST = ["--teacher-param", "n_estimators=30", "--threads", "1", "--sizes", "8"]
@@ -99,7 +100,7 @@ def test_fetch_then_offline_reuse_with_the_server_stopped(server, cache, kd, tmp
 def test_official_splits_are_the_outer_folds(server, cache):
     ds = load_dataset("openml-task:1882", None, cfg_for(server, cache))
     assert len(ds.outer_splits) == 100  # 10 repeats x 10 folds
-    splits = make_splits(ds, FitSettings(repeats=2, outer_folds=[0, 3]))
+    splits = make_splits(ds, fit_spec(repeats=2, folds_outer=[0, 3]))
     assert [(s.repeat, s.fold) for s in splits] == [(0, 0), (0, 3), (1, 0), (1, 3)]
     for s in splits:
         np.testing.assert_array_equal(s.test, official_test_rows(s.repeat, s.fold))

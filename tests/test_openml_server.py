@@ -17,7 +17,7 @@ import pytest
 import requests
 from openml.exceptions import OpenMLServerError, OpenMLServerException, OpenMLServerNoResult
 
-from openml_server import OpenMLTestServer
+from support.openml_server import OpenMLTestServer
 
 SHARED_OPENML = Path(__file__).resolve().parents[1].parent / "shared" / "openml-format"
 STORED = SHARED_OPENML / "cache" / "org" / "openml" / "test"

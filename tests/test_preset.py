@@ -10,8 +10,10 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestRegressor
 
 from kdcli.data.dataset import Dataset
-from kdcli.experiment import FitSettings, make_splits, run_split
-from kdcli.forest import prefix_forest, prefix_predictions
+from kdcli.experiment.split_fit import run_split
+from kdcli.experiment.splits import make_splits
+from kdcli.science.forest import prefix_forest, prefix_predictions
+from kdcli.spec import FitSpec, fit_spec
 
 SMALL = ["--dataset", "sklearn:breast_cancer", "--threads", "1"]
 
@@ -39,7 +41,7 @@ def test_preset_sets_the_paper_protocol_and_flags_override_it(kd, tmp_path):
     assert code == 0, stderr
     record = json.loads((out / "run.json").read_text())
     settings = record["settings"]
-    assert settings["teacher"] == "rf" and settings["teacher_params"] == {"n_estimators": 500}
+    assert settings["teachers"] == [{"name": "rf", "params": {"n_estimators": 500}}]
     assert settings["students"] == ["rf"]
     assert settings["modes"] == ["raw", "vanilla:logit", "crossfit", "corrected"]
     assert settings["select_metric"] == "auc" and settings["eps"] == 0.002
@@ -143,11 +145,11 @@ def _synthetic() -> Dataset:
     return Dataset(name="synth", X=frame, y=y, class_names=["a", "b"])
 
 
-def _settings(**kw) -> FitSettings:
+def _settings(**kw) -> FitSpec:
     base = dict(
         teacher="rf",
-        teacher_params={"n_estimators": 30},
-        students=["rf"],
+        teacher_param={"n_estimators": 30},
+        student="rf",
         modes=["raw", "vanilla:logit", "crossfit", "corrected"],
         folds=4,
         select_folds=3,
@@ -156,20 +158,22 @@ def _settings(**kw) -> FitSettings:
         test_size=0.3,
     )
     base.update(kw)
-    return FitSettings(**base)
+    return fit_spec(**base)
 
 
 def test_nested_students_equal_separate_fits_with_far_fewer_fits():
     ds = _synthetic()
     nested = _settings(sizes={"rf": [1, 3, 6]})
     split = make_splits(ds, nested)[0]
-    records, timings = run_split(ds, split, nested)
+    out = run_split(ds, split, nested, nested.teacher)
+    records, timings = out.records, out.timings
     # teacher: 1 + 4 folds; students: raw, vanilla, crossfit one forest each; corrected:
     # 2 c values x 3 selection folds, then one forest per distinct chosen c (at most 2).
     assert 5 + 3 + 6 + 1 <= timings["fits"] <= 5 + 3 + 6 + 2
     got = pd.DataFrame(records)
     for size in (1, 6):
-        alone, _ = run_split(ds, split, _settings(sizes={"rf": [size]}))
+        spec = _settings(sizes={"rf": [size]})
+        alone = run_split(ds, split, spec, spec.teacher).records
         want = pd.DataFrame(alone)
         for frame in (got, want):
             frame["key"] = frame["mode"] + "/" + frame["metric"]
@@ -181,11 +185,12 @@ def test_nested_students_equal_separate_fits_with_far_fewer_fits():
 
 def test_select_folds_are_the_folds_that_choose_c():
     ds = _synthetic()
-    settings = _settings(students=["tree"], sizes={"tree": [8]}, modes=["corrected"])
+    settings = _settings(student="tree", sizes={"tree": [8]}, modes=["corrected"])
     split = make_splits(ds, settings)[0]
-    _, timings = run_split(ds, split, settings)
+    timings = run_split(ds, split, settings, settings.teacher).timings
     assert timings["fits"] == 5 + 2 * 3 + 1  # teachers, c grid x selection folds, final
-    _, timings = run_split(ds, split, _settings(**{**settings.__dict__, "select_folds": None}))
+    default = _settings(student="tree", sizes={"tree": [8]}, modes=["corrected"], select_folds=None)
+    timings = run_split(ds, split, default, default.teacher).timings
     assert timings["fits"] == 5 + 2 * 4 + 1  # default: the cross-fitting folds
 
 
@@ -211,5 +216,5 @@ def test_another_teacher_drops_the_presets_forest_parameters(kd):
     )
     assert code == 0, stderr
     settings = json.loads(stdout)["settings"]
-    assert settings["teacher"] == "lightgbm" and settings["teacher_params"] == {"n_estimators": 20}
+    assert settings["teachers"] == [{"name": "lightgbm", "params": {"n_estimators": 20}}]
     assert settings["students"] == ["rf"] and settings["select_metric"] == "auc"

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from kdcli.data.suites import available_suites, read_manifest, select, suite_members
 from kdcli.errors import KDError
-from kdcli.suites import available_suites, read_manifest, select, suite_members
 
 from conftest import shared_path
 

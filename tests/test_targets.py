@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kdcli.targets import (
+from kdcli.science.targets import (
     corrected,
     corrected_log,
     gamma,

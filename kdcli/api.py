@@ -1,0 +1,194 @@
+"""kd's Python API: what every `kd` command does, as functions returning pandas objects and
+plain dataclasses. The CLI is a thin layer over these.
+
+    import kdcli
+    result = kdcli.fit("sklearn:breast_cancer", student="tree,gbdt", sizes=[8, 64], repeats=3)
+    result.table("error")                       # sizes x modes, the teacher as a column
+    study = kdcli.run_study(kdcli.study_spec("demo"), out="runs/demo", jobs=2)
+    kdcli.check("runs/demo", against="results/reference/bundled.csv").ok
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from kdcli.atomic import atomic_write_text, check_out_dir
+from kdcli.data import Dataset
+from kdcli.data import load_dataset as _load
+from kdcli.data.openml_source import OpenMLConfig
+from kdcli.experiment.fit import FitPlan, FitResult, execute_fit, plan_fit
+from kdcli.experiment.split_fit import Advance
+from kdcli.records import load_results
+from kdcli.reporting.check import CheckReport, update_reference
+from kdcli.reporting.check import check_run as check
+from kdcli.reporting.report import Report, render
+from kdcli.reporting.report import report_run as report
+from kdcli.spec.execution import Execution
+from kdcli.spec.fit import FitSpec, fit_spec
+from kdcli.spec.study import StudySpec, study_spec
+from kdcli.study.runner import Reporter, StudyReport
+from kdcli.study.runner import run_study as _run_study
+
+__all__ = [
+    "CheckReport",
+    "Dataset",
+    "Execution",
+    "FitPlan",
+    "FitResult",
+    "FitSpec",
+    "OpenMLConfig",
+    "Report",
+    "Reporter",
+    "StudyReport",
+    "StudySpec",
+    "check",
+    "execute_fit",
+    "fit",
+    "fit_spec",
+    "load_dataset",
+    "load_results",
+    "prepare_fit",
+    "render",
+    "report",
+    "run_study",
+    "save_fit",
+    "study_spec",
+    "update_reference",
+]
+
+
+def load_dataset(
+    spec: str,
+    target: str | None = None,
+    max_rows: int | None = None,
+    seed: int = 0,
+    openml: OpenMLConfig | None = None,
+) -> Dataset:
+    """The dataset a SPEC names (sklearn:NAME, synthetic:NAME?k=v, file:PATH, openml:ID,
+    openml-task:ID); ``max_rows`` takes a stratified subsample drawn with ``seed``."""
+    ds = _load(spec, target, openml)
+    return ds.subsample(max_rows, seed) if max_rows is not None else ds
+
+
+def prepare_fit(
+    dataset: str | Dataset,
+    spec: FitSpec | None = None,
+    target: str | None = None,
+    openml: OpenMLConfig | None = None,
+    **settings,
+) -> FitPlan:
+    """Load the data and check it against the spec (every refusal happens here, before any
+    fit); ``settings`` make the spec when none is given (see :func:`fit_spec`)."""
+    if spec is None:
+        spec = fit_spec(**settings)
+    elif settings:
+        raise TypeError("give a spec or settings, not both")
+    if isinstance(dataset, str):
+        dataset = load_dataset(dataset, target, spec.max_rows, spec.seed, openml)
+    return plan_fit(dataset, spec)
+
+
+def fit(
+    dataset: str | Dataset,
+    spec: FitSpec | None = None,
+    *,
+    target: str | None = None,
+    threads: int | None = None,
+    openml: OpenMLConfig | None = None,
+    progress: Advance | None = None,
+    **settings,
+) -> FitResult:
+    """Distil one teacher into every student x size x mode on one dataset, over its outer splits.
+
+    ``threads`` per model fit defaults to the usable cores; ``progress(label, steps_done)`` is
+    told of every fit.
+    """
+    plan = prepare_fit(dataset, spec, target, openml, **settings)
+    threads = Execution(threads=threads).threads_per_fit
+    return execute_fit(plan, threads, progress or (lambda _label, _done: None))
+
+
+def save_fit(out: Path, result: FitResult, record: dict) -> None:
+    """results.csv, summary.csv, latency.csv and run.json in ``out``, each written atomically."""
+    out = Path(out)
+    check_out_dir(out, "kd-fit")
+    atomic_write_text(out / "results.csv", result.results.to_csv(index=False))
+    atomic_write_text(out / "summary.csv", result.summary.to_csv(index=False))
+    atomic_write_text(out / "latency.csv", result.latency.to_csv(index=False))
+    atomic_write_text(out / "run.json", json.dumps(record, indent=2, default=str) + "\n")
+
+
+def fit_record(plan: FitPlan, result: FitResult, seconds: float, command: str = "") -> dict:
+    """Everything needed to reproduce and read a fit: what `kd fit --out` keeps as run.json."""
+    ds = plan.dataset
+    return {
+        "kind": "kd-fit",
+        "kd_version": package_versions()["kd"],
+        "command": command,
+        "started": result.started,
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "settings": plan.fit.to_dict(),
+        "dataset": {
+            "spec": ds.meta.get("spec"),
+            "name": ds.name,
+            "rows": ds.n_rows,
+            "features": ds.X.shape[1],
+            "classes": ds.n_classes,
+            "class_names": ds.class_names,
+            "p0_known": ds.p0 is not None,
+            "meta": ds.meta,
+        },
+        "versions": package_versions(),
+        "platform": platform.platform(),
+        "timings": {"total_seconds": round(seconds, 3), "splits": result.timings},
+        "summary": json.loads(result.summary.to_json(orient="records")),
+    }
+
+
+def run_study(
+    spec: StudySpec,
+    out: str | Path,
+    *,
+    jobs: int = 1,
+    threads: int | None = None,
+    executor: str = "local",
+    address: str | None = None,
+    timeout_per_unit: float | None = None,
+    retry_failed: bool = False,
+    openml: OpenMLConfig | None = None,
+    reporter: Reporter | None = None,
+    command: str = "",
+) -> StudyReport:
+    """Run, or resume, a study in the folder ``out`` (made by :func:`study_spec`): one result
+    file per finished unit, so the same call after an interruption runs only what is left.
+    ``executor`` is 'local' (``jobs`` worker processes) or 'dask' (a cluster at ``address``, or
+    a local one of ``jobs`` workers)."""
+    execution = Execution(jobs, threads, executor, address, timeout_per_unit)
+    return _run_study(
+        spec,
+        None if out is None else Path(out),
+        execution,
+        openml,
+        reporter,
+        retry_failed,
+        command,
+        package_versions(),
+    )
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python, kd and the libraries behind its numbers, for run records."""
+    out = {"python": platform.python_version()}
+    for name in ("kd", "numpy", "pandas", "scikit-learn", "scipy", "lightgbm", "xgboost"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+__all__ += ["fit_record", "package_versions"]

@@ -1,0 +1,59 @@
+"""The `kd` command line: a thin layer over :mod:`kdcli.api`, a module per command.
+
+Errors raised on purpose (:class:`kdcli.errors.KDError`) become one line and their exit code; a
+setting named in Python (``sizes``) is named as its option (``--sizes``). Anything else is a bug
+or a library failure: one line, exit 1, the traceback with --debug.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from kdcli.cli import benchmark, check, datasets, fit, report  # noqa: F401 - register commands
+from kdcli.cli.app import app, invocation, stderr_console
+from kdcli.errors import KDError, SpecError
+
+try:  # typer >= 0.20 carries its own copy of click
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click.exceptions import UsageError
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: user errors are one line and exit 2; --debug shows tracebacks."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    invocation[:] = args
+    debug = "--debug" in args
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=args, prog_name="kd", standalone_mode=False)
+    except KDError as err:
+        if debug:
+            raise
+        text = err.render(err.option) if isinstance(err, SpecError) else str(err)
+        stderr_console().print(f"kd: error: {text}", markup=False)
+        sys.exit(err.exit_code)
+    except UsageError as err:
+        if not err.format_message().strip():  # `kd` alone: the help was shown, nothing to add
+            sys.exit(2)
+        where = err.ctx.command_path if err.ctx is not None else "kd"
+        print(f"kd: error: {err.format_message()} (see {where} --help)", file=sys.stderr)
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        print("kd: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as err:  # a bug or a library failure: say so in one line
+        if debug:
+            raise
+        print(
+            f"kd: error: {type(err).__name__}: {err} (run with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+    if code == 130:
+        print("kd: interrupted; nothing was written for unfinished work", file=sys.stderr)
+    sys.exit(code if isinstance(code, int) else 0)

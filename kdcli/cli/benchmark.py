@@ -1,0 +1,101 @@
+"""`kd benchmark`: a study over a suite, resumable, on local workers or a Dask cluster."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kdcli import api
+from kdcli.cli.app import app, command_line
+from kdcli.cli.display import StudyDisplay
+from kdcli.cli.options import with_spec_options
+from kdcli.data.openml_source import OpenMLConfig
+from kdcli.spec import DEFAULTS, study_spec
+
+
+@app.command()
+@with_spec_options
+def benchmark(
+    ctx: typer.Context,
+    settings: dict,
+    openml: OpenMLConfig,
+    suite: Annotated[
+        str,
+        typer.Option(
+            help="Suite: openml-cc18, paper, demo (names under datasets/), dir:PATH or a "
+            "manifest .csv."
+        ),
+    ] = "demo",
+    datasets: Annotated[
+        str | None,
+        typer.Option(help="Only these suite members, comma-separated.", show_default=False),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Study folder: one file per finished unit; the same command on it resumes.",
+            show_default=False,
+        ),
+    ] = None,
+    teacher: Annotated[
+        str, typer.Option(help="Teachers, comma-separated: lightgbm, xgboost, rf.")
+    ] = DEFAULTS["teacher"],
+    jobs: Annotated[
+        int,
+        typer.Option(help="Units run at once, each in its own worker process (or Dask worker)."),
+    ] = 1,
+    threads: Annotated[
+        int | None,
+        typer.Option(help="Threads per model fit (default: cores // jobs).", show_default=False),
+    ] = None,
+    executor: Annotated[str, typer.Option(help="local (worker processes) or dask.")] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler, tcp://HOST:PORT (default with --executor dask: a local "
+            "cluster of --jobs workers).",
+            show_default=False,
+        ),
+    ] = None,
+    timeout_per_unit: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds after which a unit is stopped and recorded as failed.", show_default=False
+        ),
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Run only the units that failed before.")
+    ] = False,
+    json_: bool = False,
+    quiet: bool = False,
+    debug: bool = False,
+) -> None:
+    """Run a study over a suite: every dataset x outer fold x teacher, all students and modes.
+
+    Each finished unit is kept in --out; the same command resumes; exit code 1 if any unit
+    failed (they are listed, and --retry-failed re-runs them).
+    """
+    spec = study_spec(suite, datasets, **settings)
+    display = StudyDisplay(quiet=quiet or json_, live=sys.stderr.isatty())
+    with display:
+        report = api.run_study(
+            spec,
+            out,
+            jobs=jobs,
+            threads=threads,
+            executor=executor,
+            address=address,
+            timeout_per_unit=timeout_per_unit,
+            retry_failed=retry_failed,
+            openml=openml,
+            reporter=display,
+            command=command_line(),
+        )
+    display.finish(report, spec, json_)
+    if report.interrupted:
+        raise typer.Exit(130)
+    if report.failures:
+        raise typer.Exit(1)

@@ -1,0 +1,123 @@
+"""`kd check`: a run's numbers against a reference table, and claims about modes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kdcli import api
+from kdcli.cli.app import app
+from kdcli.cli.options import Debug
+from kdcli.errors import KDError
+
+
+@app.command()
+def check(
+    run: Annotated[
+        Path,
+        typer.Argument(
+            help="Results: the --out folder of kd fit or kd benchmark, or a results CSV.",
+            show_default=False,
+        ),
+    ],
+    against: Annotated[
+        Path,
+        typer.Option(
+            "--against",
+            help="Reference CSV (long format, optional tolerance column).",
+            show_default=False,
+        ),
+    ],
+    tol: Annotated[
+        float | None,
+        typer.Option(
+            help="Absolute tolerance for cells without one of their own.", show_default=False
+        ),
+    ] = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Rewrite the reference from RUN (deliberate changes), keeping tolerances.",
+        ),
+    ] = False,
+    metric: Annotated[
+        str, typer.Option(help="With --update: the metrics to keep.")
+    ] = "error,log_loss,auc",
+    tol_all: Annotated[
+        float | None,
+        typer.Option(
+            help="One absolute tolerance for every cell, replacing the reference's own (e.g. a "
+            "one-repeat run against means over five repeats).",
+            show_default=False,
+        ),
+    ] = None,
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial",
+            help="RUN is a reduced re-run: check only the reference cells of the datasets, "
+            "students and sizes it has.",
+        ),
+    ] = False,
+    claim: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--claim",
+            metavar="A,B>C@SIZES",
+            show_default=False,
+            help="An ordering of modes that must hold at every dataset and listed size "
+            "(repeatable), e.g. 'crossfit,corrected>vanilla>raw@1,2,3'.",
+        ),
+    ] = None,
+    claim_metric: Annotated[str, typer.Option(help="Metric the claims compare.")] = "auc",
+    debug: Debug = False,
+) -> None:
+    """Compare a run's numbers with a reference table; exit 1 if any cell regresses or is missing,
+    or a --claim fails.
+
+    Exit codes: 0 all cells within tolerance and claims hold, 1 a regression, a missing cell or a
+    failed claim, 2 bad input.
+    """
+    if update:
+        if tol is not None and not tol >= 0:
+            raise KDError(f"--tol must be >= 0, got {tol}")
+        if tol_all is not None or claim or partial:
+            raise KDError(
+                "--update rewrites the reference; it takes no --tol-all, --claim or --partial"
+            )
+        metrics = [m.strip() for m in metric.split(",") if m.strip()]
+        n = api.update_reference(
+            api.load_results(run),
+            against,
+            metrics,
+            tol if tol is not None else 0.01,
+            f"written by `kd check {run} --against {against} --update`",
+        )
+        typer.echo(f"kd check: wrote {n} cells to {against}")
+        return
+    report = api.check(run, against, tol, tol_all, partial, claim or (), claim_metric)
+    for cell in report.regressed:
+        typer.echo(
+            f"REGRESSED {cell['dataset']} {cell['teacher']} {cell['student']} "
+            f"{cell['size']} {cell['mode']} {cell['metric']}: {cell['observed']:.6f} vs "
+            f"reference {cell['reference']:.6f} (tolerance {cell['tolerance']:g})"
+        )
+    for cell in report.missing:
+        typer.echo(
+            f"MISSING   {cell['dataset']} {cell['teacher']} {cell['student']} "
+            f"{cell['size']} {cell['mode']} {cell['metric']}"
+        )
+    for line in report.broken:
+        typer.echo(f"CLAIM     {line}")
+    typer.echo(report.verdict())
+    if report.claims:
+        state = "OK" if not report.broken else "FAIL"
+        typer.echo(
+            f"kd check: claims {state}: {report.comparisons} comparisons, {len(report.broken)} "
+            f"failed ({'; '.join(c.text for c in report.claims)})"
+        )
+    if not report.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,162 @@
+"""`kd datasets list` and `kd datasets fetch`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from kdcli import api
+from kdcli.cli.app import datasets_app, stderr_console, stdout_console
+from kdcli.cli.options import CacheDir, Debug, Offline, OpenMLServer
+from kdcli.data.catalog import cache_state, fetch_all
+from kdcli.data.openml_source import OpenMLConfig
+from kdcli.data.suites import Member, select, suite_members
+from kdcli.errors import KDError
+
+
+@datasets_app.command("list")
+def datasets_list(
+    suite: Annotated[
+        str,
+        typer.Option(
+            help="Suite: a name under datasets/ (openml-cc18, paper, "
+            "demo), dir:PATH or a manifest .csv."
+        ),
+    ] = "demo",
+    datasets: Annotated[
+        str | None, typer.Option(help="Only these members, comma-separated.", show_default=False)
+    ] = None,
+    cache_dir: CacheDir = None,
+    openml_server: OpenMLServer = None,
+    json_: Annotated[
+        bool, typer.Option("--json", help="Print JSON rows instead of a table.")
+    ] = False,
+    debug: Debug = False,
+) -> None:
+    """Show a suite's datasets: name, id, rows, features, classes, and whether each is cached.
+
+    Needs no network: sizes come from the suite's manifest.
+    """
+
+    cfg = OpenMLConfig.from_env(cache_dir, openml_server, True)
+    members = select(suite_members(suite), datasets)
+    rows = [
+        {
+            "name": m.name,
+            "spec": m.spec,
+            "rows": m.rows,
+            "features": m.features,
+            "classes": m.classes,
+            "cached": cache_state(m, cfg),
+        }
+        for m in members
+    ]
+    for row in rows:  # a folder's files are read for their sizes: quick and always local
+        if row["spec"].startswith("file:") and row["rows"] is None and row["cached"] == "file":
+            try:
+                ds = api.load_dataset(row["spec"])
+            except KDError:
+                row["cached"] = "unreadable"
+                continue
+            row.update(rows=ds.n_rows, features=ds.X.shape[1], classes=ds.n_classes)
+    if json_:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(
+        title=f"suite {suite}: {len(rows)} datasets",
+        title_justify="left",
+        caption=f"cache: {cfg.cache_dir}",
+    )
+    for col, justify in (
+        ("name", "left"),
+        ("id", "left"),
+        ("rows", "right"),
+        ("features", "right"),
+        ("classes", "right"),
+        ("cached", "left"),
+    ):
+        table.add_column(col, justify=justify)
+    for r in rows:
+        shown = {"yes": "[green]yes[/green]", "damaged": "[red]damaged[/red]"}
+        table.add_row(
+            r["name"],
+            r["spec"],
+            *(("–" if r[k] is None else f"{r[k]:,}") for k in ("rows", "features", "classes")),
+            shown.get(r["cached"], r["cached"]),
+        )
+    stdout_console().print(table)
+
+
+@datasets_app.command("fetch")
+def datasets_fetch(
+    specs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Dataset SPECs, e.g. openml:1590 openml-task:7592.", show_default=False
+        ),
+    ] = None,
+    suite: Annotated[
+        str | None, typer.Option(help="Fetch every member of this suite.", show_default=False)
+    ] = None,
+    datasets: Annotated[
+        str | None, typer.Option(help="With --suite: only these members.", show_default=False)
+    ] = None,
+    cache_dir: CacheDir = None,
+    offline: Offline = False,
+    openml_server: OpenMLServer = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only failures.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Download datasets into the cache; what is cached already is not fetched again.
+
+    Exit code 1 if any dataset could not be fetched (the others are kept).
+    """
+
+    if not specs and not suite:
+        raise KDError("name datasets to fetch (e.g. kd datasets fetch openml:1590) or a --suite")
+    if specs and suite:
+        raise KDError("give dataset SPECs or --suite, not both")
+    members = (
+        select(suite_members(suite), datasets)
+        if suite
+        else [Member(name=spec, spec=spec) for spec in specs]
+    )
+    cfg = OpenMLConfig.from_env(cache_dir, openml_server, offline)
+    console = stderr_console()
+    show_progress = not quiet and sys.stderr.isatty()
+    with Progress(
+        TextColumn("{task.description:<32}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not show_progress,
+    ) as progress:
+        task = progress.add_task("fetching", total=len(members))
+
+        def report(outcome) -> None:
+            progress.update(task, advance=1, description=outcome.member.name)
+            if outcome.status == "failed" or not quiet:
+                detail = f": {outcome.detail}" if outcome.detail else ""
+                progress.console.print(
+                    f"{outcome.status:>8} {outcome.member.name}{detail}", markup=False
+                )
+
+        outcomes = fetch_all(members, cfg, report)
+    failed = [o for o in outcomes if o.status == "failed"]
+    if not quiet:
+        counts = {s: sum(o.status == s for o in outcomes) for s in ("fetched", "cached", "local")}
+        console.print(
+            f"{counts['fetched']} fetched, {counts['cached']} already cached, "
+            f"{counts['local']} local, {len(failed)} failed; cache: {cfg.cache_dir}",
+            markup=False,
+        )
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,169 @@
+"""What `kd benchmark` shows: live progress on a terminal, plain lines otherwise, a summary."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from kdcli.reporting.tables import study_table
+from kdcli.spec.presets import preset_labels, preset_metric
+from kdcli.spec.study import StudySpec
+from kdcli.study.executors import Outcome
+from kdcli.study.plan import Unit
+from kdcli.study.runner import Reporter, StudyReport
+
+
+class StudyDisplay(Reporter):
+    def __init__(self, quiet: bool, live: bool):
+        self.quiet, self.live = quiet, live and not quiet
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.progress = Progress(
+            TextColumn("{task.description:<48}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("[red]{task.fields[failed]} failed"),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=self.err,
+            transient=True,
+            disable=not self.live,
+        )
+        self.task = None
+        self.plan_task = None
+        self.done = self.failed = 0
+        self.running: list[str] = []
+        self.total = 0
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def planning(self, dataset: str) -> None:
+        if self.plan_task is None:
+            self.plan_task = self.progress.add_task("planning", total=None, failed=0)
+        self.progress.update(self.plan_task, description=f"planning {dataset} (data)")
+
+    def start(self, total: int, todo: int, skipped: int) -> None:
+        if self.plan_task is not None:
+            self.progress.remove_task(self.plan_task)
+        self.total, self.done = todo, 0
+        self.task = self.progress.add_task("starting", total=todo, failed=0)
+        if not self.quiet:
+            self.err.print(f"{total} units: {skipped} finished before, {todo} to run", markup=False)
+
+    def unit_started(self, unit: Unit) -> None:
+        self.running.append(unit.label)
+        self._describe()
+
+    def _describe(self) -> None:
+        shown = ", ".join(self.running[:2]) + (" …" if len(self.running) > 2 else "")
+        self.progress.update(self.task, description=shown or "finishing")
+
+    def unit_finished(self, unit: Unit, outcome: Outcome) -> None:
+        if unit.label in self.running:
+            self.running.remove(unit.label)
+        self.done += 1
+        self.failed += outcome.error is not None
+        self.progress.update(self.task, advance=1, failed=self.failed)
+        self._describe()
+        if self.quiet:
+            return
+        status = "ok" if outcome.error is None else "FAILED"
+        line = f"[{self.done}/{self.total}] {status:<6} {unit.label}  {outcome.seconds:.1f} s"
+        if outcome.error is not None:
+            line += f"  {outcome.error}"
+        if self.live:
+            self.progress.console.print(line, markup=False)
+        else:
+            print(line, flush=True)
+
+    def finish(self, report: StudyReport, spec: StudySpec, json_: bool) -> None:
+        out = Console() if sys.stdout.isatty() else Console(width=160)
+        if json_:
+            print(
+                json.dumps(
+                    {
+                        "out": str(report.out),
+                        "units_total": report.total,
+                        "units_run": report.ran,
+                        "units_failed": len(report.failures),
+                        "interrupted": report.interrupted,
+                        "seconds": round(report.seconds, 2),
+                        "units_skipped": report.skipped,
+                        "teacher_predictions_reused": report.teacher_fits_reused,
+                        "fits": report.fits,
+                        "fit_seconds": round(report.fit_seconds, 2),
+                        "failures": [
+                            {k: f.get(k) for k in ("unit", "error")} for f in report.failures
+                        ],
+                        "summary": json.loads(report.summary.to_json(orient="records"))
+                        if report.summary is not None and len(report.summary)
+                        else [],
+                    },
+                    indent=2,
+                )
+            )
+            return
+        if report.interrupted:
+            self.err.print(
+                f"interrupted: {report.ran} unit(s) finished in this run; run the same "
+                "command to resume",
+                markup=False,
+            )
+        if report.failures:
+            self.err.print(
+                f"{len(report.failures)} unit(s) failed (details in "
+                f"{report.out}/failures/; --retry-failed re-runs them):",
+                markup=False,
+            )
+            for f in report.failures[:10]:
+                self.err.print(f"  {f['unit']}: {f.get('error')}", markup=False)
+            if len(report.failures) > 10:
+                self.err.print(f"  ... and {len(report.failures) - 10} more", markup=False)
+        if self.quiet or report.summary is None or not len(report.summary):
+            return
+        summary = report.summary
+        fit = spec.fit
+        student = fit.students[0]
+        sizes = [str(v) for v in fit.sizes[student]]
+        size = "full" if "full" in sizes else max(sizes, key=float)
+        teacher = fit.teachers[0].label
+        preset = fit.preset
+        if ((summary.student == student) & (summary.teacher == teacher)).any():
+            out.print(
+                study_table(
+                    summary,
+                    teacher,
+                    student,
+                    size,
+                    preset_metric(preset),
+                    labels=preset_labels(preset),
+                )
+            )
+            combos = len(fit.teachers) * sum(len(v) for v in fit.sizes.values())
+            if combos > 1:
+                out.print(
+                    f"{combos - 1} more teacher/student/size combination(s), and every "
+                    f"metric: {report.out}/summary.csv",
+                    markup=False,
+                )
+        out.print(
+            f"{report.total} units, {report.done} with results; "
+            f"{report.teacher_fits_reused} reused cached teacher predictions; "
+            f"{report.seconds:.1f} s, {report.fits} model fits; tables in {report.out}/",
+            markup=False,
+        )

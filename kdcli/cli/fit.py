@@ -1,0 +1,133 @@
+"""`kd fit`: one dataset, one teacher, every student x size x mode."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from kdcli import api
+from kdcli.atomic import check_out_dir
+from kdcli.cli.app import app, command_line, stderr_console, stdout_console
+from kdcli.cli.options import with_spec_options
+from kdcli.data.openml_source import OpenMLConfig
+from kdcli.science.metrics import EXCESS_METRICS, METRICS
+from kdcli.spec import DEFAULTS, fit_spec
+from kdcli.spec.execution import usable_cores
+from kdcli.spec.presets import preset_labels, preset_metric
+from kdcli.spec.values import choices
+
+DatasetSpec = Annotated[
+    str,
+    typer.Option(
+        "--dataset",
+        "-d",
+        help="Dataset SPEC: sklearn:NAME (breast_cancer, digits, wine, iris), "
+        "synthetic:NAME?k=v (binary, multiclass; p0 known), file:PATH (.csv, .tsv, .gz, "
+        ".parquet), openml:ID, openml-task:ID.",
+    ),
+]
+
+
+@app.command()
+@with_spec_options
+def fit(
+    ctx: typer.Context,
+    settings: dict,
+    openml: OpenMLConfig,
+    dataset: DatasetSpec = "sklearn:breast_cancer",
+    target: Annotated[
+        str | None,
+        typer.Option(
+            help="Target column of a file: dataset (default: 'target' if present, else the "
+            "last column).",
+            show_default=False,
+        ),
+    ] = None,
+    teacher: Annotated[
+        str, typer.Option(help="Teacher: lightgbm, xgboost or rf (scikit-learn random forest).")
+    ] = DEFAULTS["teacher"],
+    metric: Annotated[
+        str,
+        typer.Option(
+            help="Metrics shown in the tables, comma-separated (error, log_loss, brier, auc; on "
+            "synthetic data also p0_mse, p0_kl, excess_error) (default: error; on synthetic data "
+            "error,p0_mse).",
+            show_default=False,
+        ),
+    ] = "",
+    threads: Annotated[
+        int, typer.Option(help="Threads per model fit (default: the usable cores).")
+    ] = usable_cores(),
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write results.csv, summary.csv and run.json here.", show_default=False),
+    ] = None,
+    json_: bool = False,
+    quiet: bool = False,
+    debug: bool = False,
+) -> None:
+    """Distil a teacher into students on one dataset and compare the four target modes."""
+    spec = fit_spec(**settings)
+    threads = api.Execution(threads=threads).threads_per_fit
+    if out is not None:
+        check_out_dir(out, "kd-fit")
+    t0 = time.perf_counter()
+    plan = api.prepare_fit(dataset, spec, target, openml)  # every refusal happens here
+    shown = table_metrics(metric, plan.dataset.p0 is not None, spec.preset)
+    show_progress = not quiet and not json_ and sys.stderr.isatty()
+    with Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr_console(),
+        transient=True,
+        disable=not show_progress,
+    ) as progress:
+        task = progress.add_task("loading", total=plan.total_steps)
+        result = api.execute_fit(
+            plan,
+            threads,
+            lambda label, done: progress.update(task, advance=done, description=label),
+        )
+    record = api.fit_record(plan, result, time.perf_counter() - t0, command_line())
+    record["execution"] = {"threads": threads}
+    if out is not None:
+        api.save_fit(out, result, record)
+    if json_:
+        typer.echo(json.dumps(record, indent=2, default=str))
+    elif not quiet:
+        from kdcli.reporting.tables import tables
+
+        stdout = stdout_console()
+        for table in tables(result.summary, shown, preset_labels(spec.preset)):
+            stdout.print(table)
+        if len(plan.splits) == 1:
+            stdout.print("[dim]one repeat: no standard errors (use --repeats 5 for ± se)[/dim]")
+        if out is not None:
+            stdout.print(f"results written to {out}", markup=False)
+
+
+def table_metrics(metric: str, has_p0: bool, preset: dict | None) -> list[str]:
+    """The metrics of the tables: as asked, else the preset's, else error (and p0_mse)."""
+    allowed = METRICS + (EXCESS_METRICS if has_p0 else ())
+    metric = metric or (preset_metric(preset, "") if preset else "")
+    if not metric:
+        return ["error", "p0_mse"] if has_p0 else ["error"]
+    asked = [m.strip().lower() for m in metric.split(",") if m.strip()]
+    needs_p0 = [m for m in asked if m in EXCESS_METRICS]
+    if needs_p0 and not has_p0:
+        from kdcli.errors import SpecError
+
+        raise SpecError(
+            "metric",
+            f"{{opt}} {needs_p0[0]} needs the true probabilities p0, which only synthetic: "
+            "datasets have; drop it for this dataset",
+        )
+    return choices("metric", metric, allowed)

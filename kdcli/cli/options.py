@@ -1,0 +1,216 @@
+"""Command-line options shared by `kd fit` and `kd benchmark`: one definition, one help text,
+defaults from the spec (:data:`kdcli.spec.DEFAULTS`), added to both commands by
+:func:`with_spec_options`."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from pathlib import Path
+from typing import Annotated, get_type_hints
+
+import typer
+
+from kdcli.data.openml_source import OpenMLConfig
+from kdcli.spec import DEFAULTS
+
+TeacherParam = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--teacher-param",
+        metavar="KEY=VALUE",
+        show_default=False,
+        help="Override a teacher hyperparameter (repeatable), e.g. num_leaves=31; "
+        "TEACHER.KEY=VALUE for one teacher only.",
+    ),
+]
+Student = Annotated[
+    str, typer.Option(help="Student families, comma-separated: tree, rf, gbdt, linear.")
+]
+Sizes = Annotated[
+    str | None,
+    typer.Option(
+        show_default=False,
+        help="Student sizes, comma-separated positive integers ('full' = unlimited "
+        "leaves, tree only) (default: tree 8,64,512,full; rf 1,10,100; gbdt 1,10,100; "
+        "linear 1); per family: tree=8,full;gbdt=10,100.",
+    ),
+]
+Modes = Annotated[
+    str,
+    typer.Option(
+        help="Target modes, comma-separated; MODE:SCALE gives one mode its own scale, "
+        "e.g. vanilla:logit."
+    ),
+]
+Folds = Annotated[
+    int,
+    typer.Option(
+        help="Cross-fitting folds K (also the folds that choose c, unless --select-folds)."
+    ),
+]
+SelectFolds = Annotated[
+    int | None,
+    typer.Option(
+        show_default=False,
+        help="Cross-validation folds that choose c of the correction (default: --folds).",
+    ),
+]
+Preset = Annotated[
+    str | None,
+    typer.Option(
+        show_default=False,
+        help="A published protocol: dao2021 (the paper's random-forest experiments). It sets "
+        "every option you do not give; the run record lists what it set.",
+    ),
+]
+TestSize = Annotated[
+    float,
+    typer.Option(help="Fraction of rows held out for scoring (datasets without official folds)."),
+]
+Seed = Annotated[int, typer.Option(help="Seed; repeat r uses seed + r.")]
+Repeats = Annotated[
+    int, typer.Option(help="Repeats with different splits (a task: its first R official repeats).")
+]
+Scale = Annotated[
+    str,
+    typer.Option(
+        help="prob: students regress probabilities; logit: logits (binary) or "
+        "log-probabilities (softmax on prediction)."
+    ),
+]
+Eps = Annotated[
+    float,
+    typer.Option(
+        help="Probability floor: student probabilities are clipped "
+        "to (eps, 1); logit scale clips teacher probabilities below "
+        "at eps."
+    ),
+]
+SelectMetric = Annotated[
+    str, typer.Option(help="Metric that chooses c of the correction (error, log_loss, brier, auc).")
+]
+CGrid = Annotated[
+    str | None,
+    typer.Option(
+        show_default=False,
+        help="Candidate values of c, comma-separated (default: 1e-5,1e-4,...,1e3).",
+    ),
+]
+FoldsOuter = Annotated[
+    str | None,
+    typer.Option(
+        show_default=False,
+        help="openml-task: datasets: which official folds to run, e.g. 0-2, 0,3 (default: all).",
+    ),
+]
+MaxRows = Annotated[
+    int | None,
+    typer.Option(
+        show_default=False,
+        help="Stratified subsample of this many rows, for quick runs (recorded in the results).",
+    ),
+]
+CacheDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        envvar="KD_CACHE_DIR",
+        show_default=False,
+        help="Data and teacher-prediction cache (default: datasets/cache in a checkout, "
+        "else ~/.cache/kd).",
+    ),
+]
+Offline = Annotated[
+    bool,
+    typer.Option(
+        "--offline",
+        envvar="KD_OFFLINE",
+        help="Never touch the network: use only what is in the cache.",
+    ),
+]
+OpenMLServer = Annotated[
+    str | None,
+    typer.Option(
+        "--openml-server",
+        envvar="KD_OPENML_SERVER",
+        show_default=False,
+        help="OpenML API URL (default: https://www.openml.org/api/v1/xml).",
+    ),
+]
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no tables.")]
+Json = Annotated[
+    bool, typer.Option("--json", help="Print the run record as JSON on stdout instead of tables.")
+]
+
+
+def _shared(name: str, annotation, default) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
+SPEC_PARAMS = [
+    _shared("teacher_param", TeacherParam, None),
+    _shared("student", Student, DEFAULTS["student"]),
+    _shared("sizes", Sizes, None),
+    _shared("modes", Modes, DEFAULTS["modes"]),
+    _shared("folds", Folds, DEFAULTS["folds"]),
+    _shared("select_folds", SelectFolds, None),
+    _shared("test_size", TestSize, DEFAULTS["test_size"]),
+    _shared("seed", Seed, DEFAULTS["seed"]),
+    _shared("repeats", Repeats, DEFAULTS["repeats"]),
+    _shared("scale", Scale, DEFAULTS["scale"]),
+    _shared("eps", Eps, DEFAULTS["eps"]),
+    _shared("select_metric", SelectMetric, DEFAULTS["select_metric"]),
+    _shared("c_grid", CGrid, None),
+    _shared("preset", Preset, None),
+    _shared("folds_outer", FoldsOuter, None),
+    _shared("max_rows", MaxRows, None),
+]
+DATA_PARAMS = [
+    _shared("cache_dir", CacheDir, None),
+    _shared("offline", Offline, False),
+    _shared("openml_server", OpenMLServer, None),
+]
+OUTPUT_PARAMS = [
+    _shared("json_", Json, False),
+    _shared("quiet", Quiet, False),
+    _shared("debug", Debug, False),
+]
+SPEC_NAMES = {*DEFAULTS, "preset"}
+
+
+def given(ctx: typer.Context, name: str) -> bool:
+    """Whether an option came from the command line or the environment (it beats a preset)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+
+
+def with_spec_options(command):
+    """Add the spec, data and output options to a command. It receives ``settings`` (the spec
+    settings given explicitly, for :func:`kdcli.spec.fit_spec`; its own ``teacher`` among
+    them) and ``openml`` (where data comes from) in their place."""
+    hints = get_type_hints(command, include_extras=True)  # the command module's names
+    shared = SPEC_PARAMS + DATA_PARAMS + OUTPUT_PARAMS
+    names = {"settings", "openml"} | {p.name for p in shared}
+    own = [
+        p.replace(annotation=hints.get(p.name, p.annotation))
+        for p in inspect.signature(command).parameters.values()
+        if p.name not in names
+    ]
+
+    @functools.wraps(command)
+    def wrapper(ctx: typer.Context, **kwargs):
+        settings = {k: kwargs.pop(k) for k in list(kwargs) if k in SPEC_NAMES}
+        settings = {k: v for k, v in settings.items() if given(ctx, k)}
+        openml = OpenMLConfig.from_env(
+            kwargs.pop("cache_dir"), kwargs.pop("openml_server"), kwargs.pop("offline")
+        )
+        return command(ctx=ctx, settings=settings, openml=openml, **kwargs)
+
+    wrapper.__signature__ = inspect.Signature([*own, *shared])
+    wrapper.__annotations__ = {p.name: p.annotation for p in [*own, *shared]}
+    del wrapper.__wrapped__  # typer must read the new signature, not the command's
+    return wrapper

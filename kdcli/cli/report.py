@@ -1,0 +1,70 @@
+"""`kd report`: tables, statistics and plots of a run's folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kdcli import api
+from kdcli.atomic import atomic_write_text
+from kdcli.cli.app import app, stdout_console
+from kdcli.cli.options import Debug
+from kdcli.errors import KDError
+from kdcli.reporting.report import FORMATS, render_rich
+
+
+@app.command()
+def report(
+    run: Annotated[
+        Path, typer.Argument(help="The --out folder of kd benchmark or kd fit.", show_default=False)
+    ],
+    metric: Annotated[
+        str | None,
+        typer.Option(
+            help="Metric of the tables: error, log_loss, brier, auc (on synthetic data also "
+            "p0_mse, p0_kl, excess_error) (default: the run's preset's metric, else error).",
+            show_default=False,
+        ),
+    ] = None,
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format", help="rich (terminal), md, csv, json or html (one self-contained file)."
+        ),
+    ] = "rich",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the report to this file instead of stdout.", show_default=False),
+    ] = None,
+    plots: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the PNG/SVG plots (default: RUN/plots).", show_default=False),
+    ] = None,
+    no_plots: Annotated[bool, typer.Option("--no-plots", help="Draw no plots.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Tables of held-out results per dataset, paired statistics across datasets, plots."""
+    if format_ not in FORMATS:
+        raise KDError(f"unknown --format '{format_}'; use one of {', '.join(FORMATS)}")
+    if out is not None:
+        check_out_file(out)
+    rep = api.report(run, metric, plots, draw_plots=not no_plots)
+    if format_ == "rich" and out is None:
+        render_rich(rep, stdout_console())
+        return
+    text = api.render(rep, format_)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        atomic_write_text(out, text)
+        typer.echo(f"kd report: wrote {out}", err=True)
+
+
+def check_out_file(path: Path) -> None:
+    if path.exists() and path.is_dir():
+        raise KDError(f"--out {path} is a folder; give a file name")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise KDError(f"--out {path}: the folder {parent} does not exist")

@@ -1,0 +1,362 @@
+"""One split's fits: the teachers once, then every student x size x mode, held-out scores."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from kdcli.data.dataset import Dataset
+from kdcli.errors import KDError
+from kdcli.experiment.splits import Split
+from kdcli.records import TEACHER_ROW
+from kdcli.science.correction import select_c
+from kdcli.science.crossfit import TeacherPredictions, stratified_folds, teacher_predictions
+from kdcli.science.encoding import encode_for
+from kdcli.science.forest import prefix_forest, prefix_predictions
+from kdcli.science.metrics import classification_metrics, excess_risk
+from kdcli.science.model_size import model_size
+from kdcli.science.students import fit_student, make_student
+from kdcli.science.targets import (
+    base_mode,
+    make_targets,
+    mode_scale,
+    one_hot,
+    regression_columns,
+    to_proba,
+)
+from kdcli.science.teachers import make_teacher
+from kdcli.spec.fit import FitSpec, TeacherSpec
+
+SINGLE_THREADED = ("tree", "linear")  # students whose c-selection fits run side by side
+Advance = Callable[[str, int], None]  # (what is running now, steps just finished)
+
+
+class TeacherStore(Protocol):
+    """Where teacher predictions of a split may be kept (a study's cache); see kdcli.study."""
+
+    def get(self, ds: Dataset, split: Split, teacher: TeacherSpec, folds: int): ...
+
+    def put(
+        self, ds: Dataset, split: Split, teacher: TeacherSpec, folds: int, preds, info: dict
+    ) -> None: ...
+
+
+def teacher_steps(fit: FitSpec) -> int:
+    """Teacher fits per split: the full-data teacher and, when a mode needs them, K more."""
+    return 1 + (fit.folds if fit.cross_fit else 0)
+
+
+def count_steps(fit: FitSpec, n_splits: int) -> int:
+    """Progress units: teacher fits plus student fits (c selection counts as one)."""
+    per_split = len(fit.teachers) * teacher_steps(fit)
+    for family in fit.students:
+        per_split += len(fit.teachers) * len(fit.sizes[family]) * len(fit.modes)
+    return per_split * n_splits
+
+
+@dataclass
+class SplitResult:
+    records: list[dict]  # long format (kdcli.records)
+    latency: list[dict]  # prediction wall time per model, kept apart from the records
+    timings: dict  # seconds, fit counts, whether the teacher came from the store
+
+
+def run_split(
+    ds: Dataset,
+    split: Split,
+    fit: FitSpec,
+    teacher: TeacherSpec,
+    threads: int = 1,
+    advance: Advance = lambda _label, _done: None,
+    store: TeacherStore | None = None,
+    name: str | None = None,
+) -> SplitResult:
+    """All fits of one split and one teacher; ``name`` is the dataset's name in the records.
+
+    With a ``store``, teacher predictions are read from it when present, else computed and put
+    there.
+    """
+    X_train, X_test = ds.X.iloc[split.train], ds.X.iloc[split.test]
+    y_train, y_test = ds.y[split.train], ds.y[split.test]
+    folds = stratified_folds(y_train, fit.folds, split.seed)
+    timings: dict = {}
+    t0 = time.perf_counter()
+    label = f"{split.where}: teacher {teacher.label}"
+    advance(label, 0)
+    preds = store.get(ds, split, teacher, fit.folds) if store is not None else None
+    timings["teacher_cached"] = preds is not None
+    if preds is None:
+        preds = _fit_teachers(
+            teacher,
+            X_train,
+            y_train,
+            X_test,
+            ds.n_classes,
+            folds,
+            fit,
+            threads,
+            split.seed,
+            lambda: advance(label, 1),
+        )
+        if store is not None and fit.cross_fit:  # only complete predictions are kept
+            info = {
+                "dataset": ds.name,
+                "teacher": teacher.label,
+                "seed": split.seed,
+                "repeat": split.repeat,
+                "fold": split.fold,
+            }
+            store.put(ds, split, teacher, fit.folds, preds, info)
+    else:
+        advance(label, teacher_steps(fit))
+    timings["teacher"] = time.perf_counter() - t0
+
+    keys = {
+        "dataset": name or ds.name,
+        "repeat": split.repeat,
+        "fold": split.fold,
+        "seed": split.seed,
+        "teacher": teacher.label,
+    }
+    p0_test = ds.p0[split.test] if ds.p0 is not None else None
+    records: list[dict] = []
+
+    def record(student: str, size, mode: str, P: np.ndarray, extra: dict | None = None) -> None:
+        scores = classification_metrics(y_test, P)
+        if p0_test is not None:
+            scores.update(excess_risk(P, p0_test))
+        scores.update(extra or {})
+        for metric, value in scores.items():
+            records.append(
+                {
+                    **keys,
+                    "student": student,
+                    "size": str(size),
+                    "mode": mode,
+                    "metric": metric,
+                    "value": float(value),
+                }
+            )
+
+    record(*TEACHER_ROW, preds.test, preds.size)
+    latency: list[dict] = []  # wall-clock, so kept apart from the (deterministic) results
+    if preds.ms_per_10k is not None:
+        latency.append(
+            {"student": "teacher", "size": "", "mode": "teacher", "ms_per_10k": preds.ms_per_10k}
+        )
+    t0 = time.perf_counter()
+    select_folds = (
+        folds
+        if fit.select_folds in (None, fit.folds)
+        else stratified_folds(y_train, fit.select_folds, split.seed)
+    )
+    fit_log = FitLog()
+    for family in fit.students:
+        F_train, F_test = encode_for(family, X_train, X_test)
+        data = StudentData(
+            F_train, F_test, y_train, ds.n_classes, preds, select_folds, split.seed, threads
+        )
+        for size, mode, P, extra in family_runs(
+            family, fit.sizes[family], data, fit, advance, latency, fit_log
+        ):
+            record(family, size, mode, P, extra)
+    for entry in latency:  # the students' entries know only their model
+        entry.update(keys)
+    timings["students"] = time.perf_counter() - t0
+    teacher_fits = 0 if timings["teacher_cached"] else teacher_steps(fit)
+    timings["fits"] = teacher_fits + fit_log.count
+    # the teacher's share is its wall time: its fits plus their (small) predictions
+    timings["fit_seconds"] = (timings["teacher"] if teacher_fits else 0.0) + fit_log.seconds
+    return SplitResult(records, latency, timings)
+
+
+def _fit_teachers(
+    teacher: TeacherSpec,
+    X_train,
+    y_train,
+    X_test,
+    n_classes,
+    folds,
+    fit: FitSpec,
+    threads: int,
+    seed: int,
+    on_fit,
+) -> TeacherPredictions:
+    """The full-data and cross-fit teachers; a library's refusal of a parameter value is
+    reported in one line naming the overrides (values are checked by fitting, not before)."""
+    params = teacher.full_params
+
+    def make():
+        return make_teacher(teacher.name, params, threads, seed)
+
+    try:
+        return teacher_predictions(
+            make, X_train, y_train, X_test, n_classes, folds, on_fit=on_fit, cross_fit=fit.cross_fit
+        )
+    except Exception as err:
+        if not teacher.params or not _is_parameter_error(err):
+            raise
+        given = ", ".join(f"{k}={v!r}" for k, v in teacher.params.items())
+        detail = " ".join(str(err).split())[:200]
+        raise KDError(
+            f"teacher {teacher.name} does not accept --teacher-param {given}: {detail}"
+        ) from err
+
+
+def _is_parameter_error(err: Exception) -> bool:
+    """Errors libraries raise for a bad hyperparameter value (not, say, out of memory)."""
+    names = {type(e).__name__ for e in (err, err.__cause__) if e is not None}
+    return bool(
+        names
+        & {"ValueError", "TypeError", "LightGBMError", "XGBoostError", "InvalidParameterError"}
+    )
+
+
+def per_10k(seconds: float, rows: int) -> float:
+    """Prediction latency in milliseconds per 10,000 rows (wall clock: varies run to run)."""
+    return 1000.0 * seconds * 10_000 / max(rows, 1)
+
+
+@dataclass
+class FitLog:
+    """How many student fits ran and their summed wall time (for fits/second in benchmarks)."""
+
+    count: int = 0
+    seconds: float = 0.0
+
+    def fit(self, model, X, T):
+        t0 = time.perf_counter()
+        fit_student(model, X, T)
+        self.count += 1
+        self.seconds += time.perf_counter() - t0
+        return model
+
+
+@dataclass
+class StudentData:
+    """What every student of one split is fitted and scored on."""
+
+    F_train: object
+    F_test: object
+    y_train: np.ndarray
+    n_classes: int
+    teacher: TeacherPredictions
+    select_folds: list  # the folds that choose c of the correction
+    seed: int
+    threads: int  # per fit
+
+    def targets(self, mode: str, scale: str, eps: float, c: float | None = None) -> np.ndarray:
+        y1h = one_hot(self.y_train, self.n_classes)
+        T = make_targets(
+            base_mode(mode), y1h, self.teacher.in_sample, self.teacher.out_of_fold, c, scale, eps
+        )
+        return regression_columns(T, scale)
+
+    def choose_c(self, fit_predict, scale: str, fit: FitSpec, n_jobs: int):
+        return select_c(
+            lambda tr, T, held: fit_predict(tr, T, _rows(self.F_train, held)),
+            self.y_train,
+            one_hot(self.y_train, self.n_classes),
+            self.teacher.out_of_fold,
+            self.select_folds,
+            fit.c_grid,
+            scale,
+            fit.eps,
+            fit.select_metric,
+            n_jobs=n_jobs,
+        )
+
+
+def family_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency, fit_log):
+    """Yield (size, mode, held-out probabilities, extra values) for every size and mode."""
+    if family == "rf":
+        yield from nested_forest_runs(sizes, data, fit, advance, latency, fit_log)
+        return
+    for size in sizes:
+        for mode, P, extra in student_runs(family, size, data, fit, advance, latency, fit_log):
+            yield size, mode, P, extra
+
+
+def _scored(model, data: StudentData, mode, scale, eps, family, size, latency) -> tuple:
+    """Held-out probabilities and size of a fitted student; its prediction latency is logged."""
+    t0 = time.perf_counter()
+    raw = model.predict(data.F_test)
+    latency.append(
+        {
+            "student": family,
+            "size": str(size),
+            "mode": mode,
+            "ms_per_10k": per_10k(time.perf_counter() - t0, len(data.F_test)),
+        }
+    )
+    return to_proba(raw, data.n_classes, scale, eps), model_size(model)
+
+
+def student_runs(family, size, data: StudentData, fit: FitSpec, advance, latency, fit_log):
+    """Yield (mode, held-out probabilities, extra values) for every requested mode."""
+
+    def fit_predict(train_idx, T, predict_rows):
+        model = make_student(family, size, data.threads, data.seed)
+        fit_log.fit(model, _rows(data.F_train, train_idx), T)
+        return [model.predict(predict_rows)]
+
+    for mode in fit.modes:
+        scale, eps = mode_scale(mode, fit.scale), fit.eps
+        advance(f"{family} {size} {mode}", 0)
+        extra = {}
+        c = None
+        if base_mode(mode) == "corrected":
+            n_jobs = data.threads if family in SINGLE_THREADED else 1
+            c = data.choose_c(fit_predict, scale, fit, n_jobs)[0][0]
+            extra["c"] = c
+        model = make_student(family, size, data.threads, data.seed)
+        fit_log.fit(model, data.F_train, data.targets(mode, scale, eps, c))
+        P, model_extra = _scored(model, data, mode, scale, eps, family, size, latency)
+        extra.update(model_extra)
+        advance(f"{family} {size} {mode}", 1)
+        yield mode, P, extra
+
+
+def nested_forest_runs(sizes, data: StudentData, fit: FitSpec, advance, latency, fit_log):
+    """The rf student at every size from one forest of the largest size per target set.
+
+    Exactly the numbers of separate fits (see kdcli.forest), including the choice of c, which
+    is made per size from the same cross-validation fits.
+    """
+    largest = max(int(k) for k in sizes)
+
+    def forest(n_trees: int):
+        return make_student("rf", n_trees, data.threads, data.seed)
+
+    def fit_predict(train_idx, T, predict_rows):
+        model = fit_log.fit(forest(largest), _rows(data.F_train, train_idx), T)
+        return prefix_predictions(model, predict_rows, [int(k) for k in sizes])
+
+    for mode in fit.modes:
+        scale, eps = mode_scale(mode, fit.scale), fit.eps
+        advance(f"rf {','.join(map(str, sizes))} {mode}", 0)
+        if base_mode(mode) == "corrected":
+            chosen = [c for c, _scores in data.choose_c(fit_predict, scale, fit, 1)]
+        else:
+            chosen = [None] * len(sizes)
+        forests = {}  # one forest per distinct c, as large as its largest size
+        for c in dict.fromkeys(chosen):
+            n_trees = max(int(k) for k, ck in zip(sizes, chosen, strict=True) if ck == c)
+            forests[c] = fit_log.fit(
+                forest(n_trees), data.F_train, data.targets(mode, scale, eps, c)
+            )
+        for size, c in zip(sizes, chosen, strict=True):
+            model = prefix_forest(forests[c], int(size))
+            P, extra = _scored(model, data, mode, scale, eps, "rf", size, latency)
+            if c is not None:
+                extra = {"c": c, **extra}
+            advance(f"rf {size} {mode}", 1)
+            yield size, mode, P, extra
+
+
+def _rows(X, idx):
+    return X.iloc[idx] if hasattr(X, "iloc") else X[idx]

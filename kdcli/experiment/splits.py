@@ -1,0 +1,113 @@
+"""The outer train/test splits of a dataset, checked before anything is fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from kdcli.data.dataset import Dataset
+from kdcli.errors import SpecError
+from kdcli.spec.fit import FitSpec
+
+
+@dataclass(frozen=True)
+class Split:
+    repeat: int
+    fold: int
+    seed: int
+    train: np.ndarray
+    test: np.ndarray
+
+    @property
+    def where(self) -> str:
+        return f"repeat {self.repeat}" + (f" fold {self.fold}" if self.fold else "")
+
+
+def make_splits(ds: Dataset, fit: FitSpec, only: tuple[int, int] | None = None) -> list[Split]:
+    """A task's official folds where the dataset has them, else seeded stratified splits; with
+    ``only`` = (repeat, fold), that one split (a study's unit)."""
+    if ds.outer_splits is not None:
+        splits = _official_splits(ds, fit, only)
+    else:
+        splits = _own_splits(ds, fit, only)
+    return splits
+
+
+def _own_splits(ds: Dataset, fit: FitSpec, only) -> list[Split]:
+    if fit.outer_folds is not None:
+        raise SpecError(
+            "folds_outer", "{opt} applies to openml-task: datasets, which have official folds"
+        )
+    counts = np.bincount(ds.y, minlength=ds.n_classes)
+    smallest = int(counts.min())
+    if smallest < 2:
+        name = ds.class_names[int(counts.argmin())]
+        raise SpecError(
+            "dataset",
+            f"class '{name}' of {ds.name} has {smallest} row; a held-out split needs >= 2 rows "
+            "per class: drop that class from the file",
+        )
+    repeats = range(fit.repeats) if only is None else [only[0]]
+    splits = []
+    for r in repeats:
+        seed = fit.seed + r
+        try:
+            train, test = train_test_split(
+                np.arange(ds.n_rows), test_size=fit.test_size, stratify=ds.y, random_state=seed
+            )
+        except ValueError as err:
+            raise SpecError(
+                "test_size", f"cannot split {ds.name} with {{opt}} {fit.test_size}: {err}"
+            ) from None
+        _check_training_classes(ds, ds.y[train], fit)
+        splits.append(Split(repeat=r, fold=0, seed=seed, train=np.sort(train), test=np.sort(test)))
+    return splits
+
+
+def _check_training_classes(ds: Dataset, y_train: np.ndarray, fit: FitSpec) -> None:
+    folds, param = fit.most_folds
+    train_counts = np.bincount(y_train, minlength=ds.n_classes)
+    if train_counts.min() < folds:
+        k = int(train_counts.argmin())
+        raise SpecError(
+            param,
+            f"class '{ds.class_names[k]}' has {int(train_counts[k])} training rows, fewer than "
+            f"{{opt}} {folds}; use {{opt}} {max(2, int(train_counts[k]))} or fewer"
+            if train_counts[k] >= 2
+            else f"class '{ds.class_names[k]}' has {int(train_counts[k])} training row(s); "
+            "cross-fitting needs >= 2: drop that class or lower --test-size",
+        )
+
+
+def _official_splits(ds: Dataset, fit: FitSpec, only) -> list[Split]:
+    """The task's folds for repeats 0..R-1 and the chosen outer folds.
+
+    Rare classes are not refused here: with official folds a class may have fewer training rows
+    than the folds; cross-fitting then sees it in some folds only, which the teachers tolerate.
+    """
+    repeats = 1 + max(s.repeat for s in ds.outer_splits)
+    n_folds = 1 + max(s.fold for s in ds.outer_splits)
+    if fit.repeats > repeats:
+        raise SpecError(
+            "repeats", f"{ds.name} has {repeats} official repeat(s); use {{opt}} {repeats} or less"
+        )
+    wanted = fit.outer_folds if fit.outer_folds is not None else range(n_folds)
+    bad = [f for f in wanted if f >= n_folds]
+    if bad:
+        raise SpecError(
+            "folds_outer", f"{ds.name} has folds 0-{n_folds - 1}; {{opt}} asks for fold {bad[0]}"
+        )
+    most, param = fit.most_folds
+    splits = []
+    for s in ds.outer_splits:
+        if only is not None and (s.repeat, s.fold) != only:
+            continue
+        if s.repeat < fit.repeats and s.fold in wanted:
+            if np.bincount(ds.y[s.train], minlength=ds.n_classes).max() < most:
+                raise SpecError(
+                    param, f"{ds.name} fold {s.fold} has too few training rows for {{opt}} {most}"
+                )
+            splits.append(Split(s.repeat, s.fold, fit.seed + s.repeat, s.train, s.test))
+    return splits

@@ -1,0 +1,106 @@
+"""The long results format, owned here and nowhere else.
+
+One row per (dataset, repeat, outer fold, teacher, student, size, mode, metric): ``results.csv``
+of `kd fit`, ``results.parquet|csv`` of a study and every reference table share it. The teacher's
+own scores are the rows with ``student == mode == "teacher"`` and an empty size.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from kdcli.errors import KDError
+
+RESULT_COLUMNS = [
+    "dataset",
+    "repeat",
+    "fold",
+    "seed",
+    "teacher",
+    "student",
+    "size",
+    "mode",
+    "metric",
+    "value",
+]
+CELL = ["dataset", "teacher", "student", "size", "mode", "metric"]  # a cell: mean over splits
+SORT = ["dataset", "teacher", "repeat", "fold", "student", "size", "mode", "metric"]
+TEACHER_ROW = ("teacher", "", "teacher")  # (student, size, mode) of the teacher's own scores
+LATENCY_COLUMNS = [c for c in RESULT_COLUMNS if c not in ("metric", "value")] + ["ms_per_10k"]
+
+
+def size_key(size: str) -> tuple[int, float, str]:
+    """Sort key for sizes: "" (the teacher) first, then numeric order, then "full", then others."""
+    if size == "":
+        return (0, 0.0, "")
+    if size == "full":
+        return (2, 0.0, "")
+    try:
+        return (1, float(size), "")
+    except ValueError:
+        return (3, 0.0, size)
+
+
+def frame(records: list[dict]) -> pd.DataFrame:
+    """Records as a results frame: the long columns first, sizes as text."""
+    out = pd.DataFrame.from_records(records, columns=None if records else RESULT_COLUMNS)
+    out["size"] = out["size"].astype(str)
+    return out[RESULT_COLUMNS + [c for c in out.columns if c not in RESULT_COLUMNS]]
+
+
+def ordered(results: pd.DataFrame) -> pd.DataFrame:
+    """The fixed row order of assembled results: equal for any executor and any unit order."""
+    return results.sort_values(SORT, kind="stable").reset_index(drop=True)
+
+
+def summarise(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean, standard error (NaN with one split) and count over repeats and outer folds."""
+    if results.empty:
+        return pd.DataFrame(columns=[*CELL, "mean", "n", "se"])
+    grouped = results.groupby(CELL, sort=False)["value"]
+    out = grouped.agg(mean="mean", std="std", n="count").reset_index()
+    out["se"] = out["std"] / out["n"].map(math.sqrt)
+    return out.drop(columns="std")
+
+
+def cell_means(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean over repeats and outer folds of every cell, sizes as text ('' for the teacher)."""
+    data = results.assign(size=results["size"].fillna("").astype(str))
+    return data.groupby(CELL, sort=True)["value"].mean().reset_index()
+
+
+def latency_frame(rows: list[dict]) -> pd.DataFrame:
+    """Prediction latencies, kept apart from the results: wall-clock, not reproducible."""
+    return pd.DataFrame(rows, columns=LATENCY_COLUMNS)
+
+
+def load_results(path: Path) -> pd.DataFrame:
+    """The long results of a `kd fit --out` or `kd benchmark --out` folder (or a CSV file)."""
+    path = Path(path)
+    if path.is_dir():
+        for name in ("results.parquet", "results.csv"):
+            if (path / name).exists():
+                path = path / name
+                break
+        else:
+            raise KDError(
+                f"{path} holds no results.csv or results.parquet; give the --out folder "
+                "of a kd fit or kd benchmark run"
+            )
+    if not path.exists():
+        raise KDError(f"{path} does not exist; give a results folder or CSV")
+    try:
+        data = (
+            pd.read_parquet(path)
+            if path.suffix == ".parquet"
+            else pd.read_csv(path, dtype={"size": str})
+        )
+    except (OSError, ValueError) as err:
+        raise KDError(f"cannot read {path}: {' '.join(str(err).split())}") from None
+    missing = [c for c in [*CELL, "value"] if c not in data.columns]
+    if missing:
+        raise KDError(f"{path} lacks the column(s) {', '.join(missing)}; it is not kd results")
+    return data

@@ -1,0 +1,105 @@
+"""The paper's figure for any dataset (held-out metric vs student size, one line per mode, the
+teacher dashed) and an aggregate mean-rank plot. PNG and SVG, drawn with matplotlib (Agg)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+from kdcli.records import size_key
+from kdcli.reporting.compare import CONFIG, mean_ranks, per_dataset_table
+from kdcli.science.targets import base_mode, ordered_modes, split_mode
+
+COLORS = {"raw": "#7f7f7f", "vanilla": "#1f77b4", "crossfit": "#2ca02c", "corrected": "#d62728"}
+
+
+def _style(mode: str) -> dict:
+    """A mode's colour by its kind; a variant with its own scale (vanilla:logit) dotted."""
+    return {
+        "color": COLORS.get(base_mode(mode), "#9467bd"),
+        "linestyle": ":" if split_mode(mode)[1] else "-",
+    }
+
+
+def _name(*parts: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", "-".join(parts)).strip("-")
+
+
+def _save(fig, out_dir: Path, stem: str) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for suffix in (".png", ".svg"):
+        path = out_dir / f"{stem}{suffix}"
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def metric_vs_size(results, metric: str, out_dir: Path, labels: dict | None = None) -> list[Path]:
+    """One figure per (dataset, teacher, student): mean ± se band per mode across sizes."""
+    labels = labels or {}
+    paths: list[Path] = []
+    scores = results[results.metric == metric]
+    for (dataset, teacher), part in scores.groupby(["dataset", "teacher"], sort=True):
+        for student in sorted(s for s in part.student.unique() if s != "teacher"):
+            table = per_dataset_table(results, dataset, teacher, student, metric)
+            sizes = sorted(table.index, key=size_key)
+            table = table.loc[sizes]
+            x = list(range(len(sizes)))
+            fig, ax = plt.subplots(figsize=(6, 4))
+            found = [c.removesuffix("_mean") for c in table.columns if c.endswith("_mean")]
+            for mode in ordered_modes(found):
+                mean = table[f"{mode}_mean"].astype(float)
+                se = table[f"{mode}_se"].astype(float).fillna(0.0)
+                style = _style(mode)
+                ax.plot(x, mean, marker="o", label=labels.get(mode, mode), **style)
+                ax.fill_between(x, mean - se, mean + se, color=style["color"], alpha=0.15)
+            if "teacher_mean" in table.columns:
+                ax.axhline(
+                    float(table["teacher_mean"].iloc[0]),
+                    color="black",
+                    linestyle="--",
+                    label=f"teacher ({teacher})",
+                )
+            ax.set_xticks(x, sizes)
+            ax.set_xlabel(f"{student} student size")
+            ax.set_ylabel(f"held-out {metric}")
+            ax.set_title(f"{dataset}: {student} students distilled from {teacher}")
+            ax.legend(frameon=False)
+            ax.grid(alpha=0.3)
+            paths += _save(fig, out_dir, _name(dataset, teacher, student, metric))
+    return paths
+
+
+def rank_plot(results, metric: str, out_dir: Path, labels: dict | None = None) -> list[Path]:
+    """Mean rank of each mode across datasets, per student size (lower is better)."""
+    labels = labels or {}
+    ranks = mean_ranks(results, metric)
+    paths: list[Path] = []
+    for (teacher, student), part in ranks.groupby(["teacher", "student"], sort=True):
+        part = part.set_index("size").loc[sorted(part["size"], key=size_key)]
+        fig, ax = plt.subplots(figsize=(6, 4))
+        x = list(range(len(part)))
+        for mode in ordered_modes(c for c in part.columns if c not in (*CONFIG, "blocks")):
+            ax.plot(
+                x,
+                part[mode].astype(float),
+                marker="o",
+                label=labels.get(mode, mode),
+                **_style(mode),
+            )
+        ax.set_xticks(x, list(part.index))
+        ax.set_xlabel(f"{student} student size")
+        ax.set_ylabel("mean rank (1 = best)")
+        ax.invert_yaxis()
+        ax.set_title(f"mean rank across datasets · teacher {teacher} · {metric}")
+        ax.legend(frameon=False)
+        ax.grid(alpha=0.3)
+        paths += _save(fig, out_dir, _name("mean-rank", teacher, student, metric))
+    return paths

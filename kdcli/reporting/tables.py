@@ -1,0 +1,151 @@
+"""The tables a person reads: a grid of rows x modes, each cell mean ± se, ★ on the best mode.
+
+One builder (:func:`star_row`) serves the `kd fit` tables (rows: sizes), the study screen of
+`kd benchmark` (rows: datasets) and the per-dataset sections of `kd report`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import pandas as pd
+from rich.table import Table
+from rich.text import Text
+
+from kdcli.records import size_key
+from kdcli.reporting.compare import best_modes
+from kdcli.science.metrics import LOWER_IS_BETTER
+from kdcli.science.targets import ordered_modes
+
+STAR = "★ "
+
+
+def cell_text(mean: float, se: float, digits: int = 4, n: int | None = None) -> str:
+    if math.isnan(mean):
+        return "–"
+    text = f"{mean:.{digits}f}"
+    if not math.isnan(se):
+        text += f" ± {se:.{digits}f}"
+    return text if n is None else f"{text} ({n})"
+
+
+def star_row(
+    cells: Mapping[str, tuple], modes: list[str], lower: bool, digits: int = 4
+) -> tuple[list[tuple[str, bool]], list[str]]:
+    """``cells``: mode → (mean, se) or (mean, se, n). Returns (text, is best) per mode in
+    ``modes`` ("–" where a mode has no cell) and the best modes."""
+    best = best_modes({m: float(c[0]) for m, c in cells.items()}, lower)
+    out = []
+    for mode in modes:
+        if mode not in cells:
+            out.append(("–", False))
+            continue
+        text = cell_text(*cells[mode][:2], digits, *cells[mode][2:])
+        out.append(((STAR if mode in best else "") + text, mode in best))
+    return out, best
+
+
+def _rich(cells: list[tuple[str, bool]]) -> list[Text]:
+    return [Text(text, style="bold green") if best else Text(text) for text, best in cells]
+
+
+def _cells(rows: pd.DataFrame) -> dict[str, tuple]:
+    by_mode = rows.set_index("mode")
+    return {m: (by_mode.loc[m, "mean"], by_mode.loc[m, "se"]) for m in by_mode.index}
+
+
+def student_table(
+    summary: pd.DataFrame,
+    student: str,
+    metric: str,
+    digits: int = 4,
+    labels: dict | None = None,
+) -> Table:
+    """Rows: size; columns: modes (under ``labels`` where given, e.g. a paper's curve names),
+    then how much the best mode gains over training on labels."""
+    rows = summary[(summary.student == student) & (summary.metric == metric)]
+    modes = ordered_modes(rows["mode"])
+    labels = labels or {}
+    lower = LOWER_IS_BETTER.get(metric, True)
+    teacher = summary[(summary.student == "teacher") & (summary.metric == metric)]
+    caption = None
+    if len(teacher):
+        t = teacher.iloc[0]
+        caption = f"teacher {t.teacher}: {cell_text(t['mean'], t['se'], digits)}"
+    table = Table(
+        title=f"{student} student · held-out {metric} ({'lower' if lower else 'higher'} is better)",
+        caption=caption,
+        title_justify="left",
+    )
+    table.add_column("size", justify="right", style="bold")
+    for mode in modes:
+        table.add_column(labels.get(mode, mode), justify="right")
+    with_gain = "raw" in modes and len(modes) > 1
+    if with_gain:
+        table.add_column("best − raw", justify="right", style="cyan")
+    for size in sorted(set(rows["size"]), key=size_key):
+        cells = _cells(rows[rows["size"] == size])
+        shown, best = star_row(cells, modes, lower, digits)
+        extra = []
+        if with_gain:
+            gain = cells[best[0]][0] - cells["raw"][0] if best and "raw" in cells else math.nan
+            text = f"{gain:+.{digits}f}" if abs(gain) >= 0.5 * 10**-digits else "0"
+            extra = [Text("–" if math.isnan(gain) else text)]
+        table.add_row(size, *_rich(shown), *extra)
+    return table
+
+
+def tables(summary: pd.DataFrame, metrics: list[str], labels: dict | None = None) -> list[Table]:
+    students = [s for s in dict.fromkeys(summary["student"]) if s != "teacher"]
+    return [
+        student_table(summary, s, m, labels=labels)
+        for m in metrics
+        for s in students
+        if (summary.metric == m).any()
+    ]
+
+
+def study_table(
+    summary: pd.DataFrame,
+    teacher: str,
+    student: str,
+    size: str,
+    metric: str = "error",
+    digits: int = 4,
+    labels: dict | None = None,
+) -> Table:
+    """One screen for a study: a row per dataset, the modes as columns, the best marked; the last
+    row counts on how many datasets each mode was best."""
+    labels = labels or {}
+    rows = summary[
+        (summary.teacher == teacher)
+        & (summary.metric == metric)
+        & (
+            ((summary.student == student) & (summary["size"].astype(str) == size))
+            | (summary.student == "teacher")
+        )
+    ]
+    modes = ordered_modes(rows["mode"])
+    lower = LOWER_IS_BETTER.get(metric, True)
+    table = Table(
+        title=f"held-out {metric} · teacher {teacher} · {student} student, size {size}",
+        caption="★ best mode per dataset; mean ± se over repeats and outer folds",
+        title_justify="left",
+    )
+    table.add_column("dataset")
+    table.add_column("teacher", justify="right", style="dim")
+    for mode in modes:
+        table.add_column(labels.get(mode, mode), justify="right")
+    wins = dict.fromkeys(modes, 0)
+    for dataset in dict.fromkeys(rows["dataset"]):
+        cells = _cells(rows[rows.dataset == dataset])
+        teacher_cell = cells.pop("teacher", None)
+        shown, best = star_row(cells, modes, lower, digits)
+        for mode in best:
+            wins[mode] += 1
+        own = cell_text(*teacher_cell, digits) if teacher_cell else "–"
+        table.add_row(dataset, own, *_rich(shown))
+    table.add_section()
+    table.add_row("best on (datasets)", "", *(str(wins[m]) for m in modes), style="bold")
+    return table

@@ -1,0 +1,1 @@
+"""The science, as plain functions on arrays and scikit-learn-style estimators."""

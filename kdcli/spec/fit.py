@@ -1,0 +1,188 @@
+"""What decides the numbers of a distillation experiment, parsed and checked once.
+
+:func:`fit_spec` takes the settings as the command line gives them (text) or as Python gives them
+(lists, dicts, numbers), fills defaults and a preset, checks every value and returns a frozen
+:class:`FitSpec`. Everything downstream (one split's fits, a study's workers) reads it as is and
+never checks it again. How and where work runs (threads, executor) is not part of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from kdcli.errors import SpecError
+from kdcli.science.correction import C_GRID
+from kdcli.science.metrics import METRICS
+from kdcli.science.students import DEFAULT_SIZES, FAMILIES, check_sizes
+from kdcli.science.targets import MODE_VARIANTS, MODES, SCALES, base_mode
+from kdcli.science.teachers import TEACHER_DEFAULTS, TEACHERS, check_param_names
+from kdcli.spec import values
+from kdcli.spec.presets import apply_preset
+
+MAX_SEED = 2**32 - 1  # numpy's and the libraries' seeds are 32-bit
+
+# The one place defaults live; the CLI shows these in its help.
+DEFAULTS: dict = {
+    "teacher": "lightgbm",
+    "teacher_param": (),
+    "student": "tree",
+    "sizes": None,  # per family: DEFAULT_SIZES
+    "modes": ",".join(MODES),
+    "folds": 5,
+    "select_folds": None,  # the cross-fitting folds
+    "test_size": 0.25,
+    "seed": 0,
+    "repeats": 1,
+    "scale": "prob",
+    "eps": 1e-3,
+    "select_metric": "log_loss",
+    "c_grid": None,  # C_GRID
+    "folds_outer": None,  # all of a task's official folds
+    "max_rows": None,
+}
+MODES_SHOWN = (
+    f"{', '.join(MODES)}, each optionally with its own scale, e.g. vanilla:logit "
+    f"(scales: {', '.join(SCALES)})"
+)
+
+
+@dataclass(frozen=True)
+class TeacherSpec:
+    """A teacher library and the hyperparameters the user overrode (names checked)."""
+
+    name: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def full_params(self) -> dict:
+        """The library defaults kd uses, with the overrides applied."""
+        return {**TEACHER_DEFAULTS[self.name], **self.params}
+
+    @property
+    def label(self) -> str:
+        """The teacher's name in results."""
+        return self.name
+
+
+@dataclass(frozen=True)
+class FitSpec:
+    """Settings of one experiment on a dataset (or on each dataset of a study)."""
+
+    teachers: tuple[TeacherSpec, ...]
+    students: tuple[str, ...]
+    sizes: dict  # family → tuple of sizes (int, or 'full' for tree)
+    modes: tuple[str, ...]
+    folds: int = 5
+    select_folds: int | None = None  # folds that choose c; None = the cross-fitting folds
+    test_size: float = 0.25
+    seed: int = 0
+    repeats: int = 1
+    scale: str = "prob"
+    eps: float = 1e-3
+    c_grid: tuple[float, ...] = C_GRID
+    select_metric: str = "log_loss"
+    outer_folds: tuple[int, ...] | None = None  # a task's official folds; None = all
+    max_rows: int | None = None
+    preset: dict | None = None  # the preset behind these settings, what it set and what not
+
+    @property
+    def teacher(self) -> TeacherSpec:
+        """The one teacher of a `kd fit` run."""
+        if len(self.teachers) != 1:
+            raise SpecError("teacher", "kd fit takes one {opt}; kd benchmark compares several")
+        return self.teachers[0]
+
+    @property
+    def cross_fit(self) -> bool:
+        """Whether any mode needs the K cross-fit teachers."""
+        return any(base_mode(m) in ("crossfit", "corrected") for m in self.modes)
+
+    @property
+    def most_folds(self) -> tuple[int, str]:
+        """The larger of the cross-fitting and c-selection folds, and the setting behind it."""
+        if self.select_folds is not None and self.select_folds > self.folds:
+            return self.select_folds, "select_folds"
+        return self.folds, "folds"
+
+    def to_dict(self) -> dict:
+        """Plain JSON data; :meth:`from_dict` reads it back unchanged."""
+        out = asdict(self)
+        out["teachers"] = [asdict(t) for t in self.teachers]
+        out["sizes"] = {k: list(v) for k, v in self.sizes.items()}
+        for key in ("students", "modes", "c_grid", "outer_folds"):
+            out[key] = None if out[key] is None else list(out[key])
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FitSpec:
+        """A spec from :meth:`to_dict`'s output, as it was checked when made: no new checks."""
+
+        def tup(v):
+            return None if v is None else tuple(v)
+
+        return cls(
+            **{
+                **d,
+                "teachers": tuple(TeacherSpec(t["name"], dict(t["params"])) for t in d["teachers"]),
+                "students": tuple(d["students"]),
+                "sizes": {k: tuple(v) for k, v in d["sizes"].items()},
+                "modes": tuple(d["modes"]),
+                "c_grid": tuple(d["c_grid"]),
+                "outer_folds": tup(d["outer_folds"]),
+            }
+        )
+
+
+def fit_spec(**given) -> FitSpec:
+    """Check settings and make a :class:`FitSpec`; a setting left out (or None) takes its default,
+    or its preset's value with ``preset=``.
+
+    Settings: teacher (one or several: 'lightgbm,xgboost' or a list), teacher_param ('KEY=V' or
+    'TEACHER.KEY=V' strings, or a dict), student, sizes (one list for all students, or
+    'tree=8,full;gbdt=10' or a dict), modes, folds, select_folds, test_size, seed, repeats,
+    scale, eps, select_metric, c_grid, folds_outer, max_rows, preset. Raises SpecError naming
+    the setting.
+    """
+    unknown = sorted(set(given) - set(DEFAULTS) - {"preset", "metric"})
+    if unknown:
+        raise TypeError(f"fit_spec() got unknown setting(s) {', '.join(unknown)}")
+    preset = None
+    if given.get("preset"):
+        given, preset = apply_preset(given["preset"], given)
+    s = {k: (given[k] if given.get(k) is not None else DEFAULTS[k]) for k in DEFAULTS}
+
+    teachers = values.choices("teacher", s["teacher"], TEACHERS)
+    params = values.teacher_params(s["teacher_param"], teachers, TEACHERS)
+    for name in teachers:
+        check_param_names(name, params[name])
+    students = values.choices("student", s["student"], FAMILIES)
+    sizes = values.sizes_per_family(s["sizes"], students, DEFAULT_SIZES)
+    for family in students:
+        check_sizes(family, sizes[family])
+    repeats = values.integer("repeats", s["repeats"], 1)
+    seed = values.integer("seed", s["seed"], 0, MAX_SEED - (repeats - 1))
+    select_folds = s["select_folds"]
+    max_rows = s["max_rows"]
+    outer = values.outer_folds("folds_outer", s["folds_outer"])
+    return FitSpec(
+        teachers=tuple(TeacherSpec(t, params[t]) for t in teachers),
+        students=tuple(students),
+        sizes={f: tuple(sizes[f]) for f in students},
+        modes=tuple(values.choices("modes", s["modes"], MODE_VARIANTS, MODES_SHOWN)),
+        folds=values.integer("folds", s["folds"], 2),
+        select_folds=None
+        if select_folds is None
+        else values.integer("select_folds", select_folds, 2),
+        test_size=values.number(
+            "test_size", s["test_size"], 0.0, 1.0, "between 0 and 1 (a fraction)"
+        ),
+        seed=seed,
+        repeats=repeats,
+        scale=values.choice("scale", s["scale"], SCALES),
+        eps=values.number("eps", s["eps"], 0.0, 0.5, "in (0, 0.5)"),
+        c_grid=C_GRID if s["c_grid"] is None else values.c_grid("c_grid", s["c_grid"]),
+        select_metric=values.choice("select_metric", s["select_metric"], METRICS),
+        outer_folds=None if outer is None else tuple(outer),
+        max_rows=None if max_rows is None else values.integer("max_rows", max_rows, 10),
+        preset=preset,
+    )

@@ -1,0 +1,252 @@
+"""Where units run: local worker processes, or a Dask distributed cluster.
+
+Both take (unit_id, payload) pairs and yield Outcome objects as units finish, in any order; the
+caller writes them. ``run_unit`` is deterministic, so the tables do not depend on the executor.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import signal
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+
+from kdcli.errors import KDError
+
+
+@dataclass
+class Outcome:
+    unit_id: str
+    result: dict | None = None  # run_unit's output when the unit succeeded
+    error: str | None = None  # one line, when it failed
+    detail: str = ""  # traceback or more context
+    seconds: float = 0.0
+
+
+def _short_error(err: BaseException) -> str:
+    if isinstance(err, KDError):
+        return str(err)
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text[:300]}"
+
+
+def _timed_out(unit_id: str, timeout: float, seconds: float) -> Outcome:
+    return Outcome(
+        unit_id, error=f"timed out after {timeout:g} s (--timeout-per-unit)", seconds=seconds
+    )
+
+
+def _child(payload: dict, conn) -> None:
+    """Body of a local worker process: run the unit, send back its result or its error.
+
+    Ctrl-C is the parent's business (it stops the workers); a worker ignores SIGINT.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    from kdcli.study.unit import run_unit
+
+    try:
+        conn.send(("ok", run_unit(payload)))
+    except BaseException as err:
+        conn.send(("error", (_short_error(err), traceback.format_exc(limit=20))))
+    finally:
+        conn.close()
+
+
+class LocalExecutor:
+    """Each unit in a fresh worker process, ``jobs`` at a time.
+
+    A process per unit isolates failures: a unit that runs out of memory or is killed takes only
+    itself down, and one past ``timeout`` seconds is terminated. Workers are forked from a fork
+    server (Linux): a clean process that has imported kd but never fitted anything, so they start
+    at once and never inherit an OpenMP thread pool, whatever the calling process (a notebook
+    that ran ``kdcli.fit`` first, say) has done. OpenMP after fork hangs.
+    """
+
+    def connect(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def __init__(self, jobs: int = 1, timeout: float | None = None):
+        self.jobs, self.timeout = max(1, jobs), timeout
+        methods = mp.get_all_start_methods()
+        self.ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if "forkserver" in methods:
+            self.ctx.set_forkserver_preload(["kdcli.study.unit"])
+
+    def run(
+        self, work: Iterable[tuple[str, dict]], on_start: Callable[[str], None] = lambda _uid: None
+    ) -> Iterator[Outcome]:
+        pending = list(work)
+        running: dict = {}  # conn -> (unit_id, process, started)
+        try:
+            while pending or running:
+                while pending and len(running) < self.jobs:
+                    unit_id, payload = pending.pop(0)
+                    parent, child = self.ctx.Pipe(duplex=False)
+                    # not a daemon: scikit-learn's joblib refuses to parallelise inside daemons
+                    proc = self.ctx.Process(target=_child, args=(payload, child), daemon=False)
+                    # a Ctrl-C in the middle of fork() would be lost in its handlers: hold it
+                    # until the worker exists, then take it here
+                    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+                    try:
+                        proc.start()
+                    finally:
+                        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+                    child.close()
+                    running[parent] = (unit_id, proc, time.monotonic())
+                    on_start(unit_id)
+                ready = wait(list(running), timeout=0.5)
+                now = time.monotonic()
+                for conn in list(running):
+                    unit_id, proc, started = running[conn]
+                    outcome = None
+                    if conn in ready:
+                        outcome = self._receive(conn, unit_id, proc, now - started)
+                    elif self.timeout is not None and now - started > self.timeout:
+                        proc.kill()
+                        outcome = _timed_out(unit_id, self.timeout, now - started)
+                    if outcome is not None:
+                        proc.join(5)
+                        conn.close()
+                        del running[conn]
+                        yield outcome
+        finally:  # Ctrl-C or an error in the caller: stop every worker, leave nothing behind
+            for conn, (_uid, proc, _t) in running.items():
+                proc.kill()
+                proc.join(5)
+                conn.close()
+
+    @staticmethod
+    def _receive(conn, unit_id: str, proc, seconds: float) -> Outcome:
+        try:
+            kind, value = conn.recv()
+        except (EOFError, OSError):
+            proc.join(5)
+            code = proc.exitcode
+            why = (
+                "killed (signal 9: out of memory?)" if code == -9 else f"died with exit code {code}"
+            )
+            return Outcome(unit_id, error=f"worker process {why}", seconds=seconds)
+        if kind == "ok":
+            return Outcome(unit_id, result=value, seconds=seconds)
+        message, detail = value
+        return Outcome(unit_id, error=message, detail=detail, seconds=seconds)
+
+
+class DaskExecutor:
+    """Units as tasks on a Dask distributed cluster: an existing one at ``address``, or a local
+    cluster of ``jobs`` single-threaded worker processes.
+
+    Workers need kd installed and access to the data (a shared cache folder, or the network to
+    fetch into their own). A worker lost mid-unit (e.g. out of memory) is retried by Dask on
+    another; past its allowed failures the unit is recorded as failed. A unit past ``timeout``
+    is recorded as failed and released (Dask cannot stop a running task; its worker finishes it
+    and the result is discarded).
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        jobs: int = 1,
+        timeout: float | None = None,
+        threads: int = 1,
+    ):
+        self.address, self.jobs, self.timeout, self.threads = (
+            address,
+            max(1, jobs),
+            timeout,
+            threads,
+        )
+
+    def connect(self) -> None:
+        """Reach the scheduler (or start a local cluster) before anything is written."""
+        if getattr(self, "client", None) is None:
+            self.client, self.cluster = self._client()
+
+    def close(self) -> None:
+        if getattr(self, "client", None) is not None:
+            self.client.close()
+            if self.cluster is not None:
+                self.cluster.close()
+            self.client = self.cluster = None
+
+    def _client(self):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise KDError(
+                "--executor dask needs dask[distributed]: pip install 'dask[distributed]'"
+            ) from None
+        if self.address:
+            try:
+                return Client(self.address, timeout="20s"), None
+            except (OSError, TimeoutError) as err:
+                raise KDError(
+                    f"cannot reach the Dask scheduler at {self.address} ({err}); start "
+                    "one with `dask scheduler` or check --address"
+                ) from None
+        cluster = LocalCluster(
+            n_workers=self.jobs,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=50,
+        )
+        return Client(cluster), cluster
+
+    def run(
+        self, work: Iterable[tuple[str, dict]], on_start: Callable[[str], None] = lambda _uid: None
+    ) -> Iterator[Outcome]:
+        from distributed import wait as dask_wait
+
+        from kdcli.study.unit import run_unit
+
+        self.connect()
+        client = self.client
+        pending = list(work)
+        slots = max(1, sum(client.nthreads().values()) if self.address else self.jobs)
+        running: dict = {}  # future -> (unit_id, submitted)
+        try:
+            while pending or running:
+                while pending and len(running) < slots:
+                    unit_id, payload = pending.pop(0)
+                    future = client.submit(
+                        run_unit, payload, pure=False, key=f"kd-{unit_id}-{time.monotonic_ns()}"
+                    )
+                    running[future] = (unit_id, time.monotonic())
+                    on_start(unit_id)
+                try:  # wait raises, rather than returns, when nothing finished in time
+                    done, _ = dask_wait(list(running), timeout=0.5, return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    done = set()
+                now = time.monotonic()
+                for future in list(running):
+                    unit_id, started = running[future]
+                    outcome = None
+                    if future in done or future.done():
+                        if future.status == "finished":
+                            outcome = Outcome(
+                                unit_id, result=future.result(), seconds=now - started
+                            )
+                        else:
+                            err = future.exception()
+                            outcome = Outcome(
+                                unit_id,
+                                error=_short_error(err),
+                                detail="".join(traceback.format_exception(err)),
+                                seconds=now - started,
+                            )
+                    elif self.timeout is not None and now - started > self.timeout:
+                        future.cancel()
+                        outcome = _timed_out(unit_id, self.timeout, now - started)
+                    if outcome is not None:
+                        del running[future]
+                        yield outcome
+        finally:
+            for future in running:
+                future.cancel()
+            self.close()

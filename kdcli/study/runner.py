@@ -1,0 +1,168 @@
+"""Run a study: plan its units, run the unfinished ones on an executor, keep every result."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from kdcli.atomic import atomic_write_text, check_out_dir
+from kdcli.data.openml_source import OpenMLConfig
+from kdcli.errors import SpecError
+from kdcli.spec.execution import Execution
+from kdcli.spec.study import StudySpec
+from kdcli.study.executors import DaskExecutor, LocalExecutor, Outcome
+from kdcli.study.plan import PlanFailure, Unit, plan_units
+from kdcli.study.results_dir import ResultsDir
+from kdcli.study.unit import payload
+
+
+@dataclass
+class StudyReport:
+    """What a run of a study did, and the study's tables as they stand after it."""
+
+    out: Path
+    total: int
+    skipped: int  # finished before this run
+    done: int = 0  # units with results, after this run
+    ran: int = 0
+    failed_now: int = 0
+    interrupted: bool = False
+    plan_failures: list[PlanFailure] = field(default_factory=list)
+    results: pd.DataFrame | None = None
+    summary: pd.DataFrame | None = None
+    failures: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    teacher_fits_reused: int = 0
+    fits: int = 0  # model fits of the units run now, and their summed wall time
+    fit_seconds: float = 0.0
+
+
+class Reporter:
+    """What a caller is told while a study runs; the default tells nothing."""
+
+    def planning(self, dataset: str) -> None: ...
+
+    def start(self, total: int, todo: int, skipped: int) -> None: ...
+
+    def unit_started(self, unit: Unit) -> None: ...
+
+    def unit_finished(self, unit: Unit, outcome: Outcome) -> None: ...
+
+
+def run_study(
+    study: StudySpec,
+    out: Path,
+    execution: Execution = Execution(),
+    cfg: OpenMLConfig | None = None,
+    reporter: Reporter | None = None,
+    retry_failed: bool = False,
+    command: str = "",
+    versions: dict | None = None,
+) -> StudyReport:
+    """Run (or resume) ``study`` in the folder ``out``; Ctrl-C stops it cleanly, with every
+    finished unit kept (``report.interrupted``)."""
+    if out is None:
+        raise SpecError("out", "a study needs {opt} DIR: every finished unit is kept there")
+    cfg = cfg or OpenMLConfig.from_env()
+    reporter = reporter or Reporter()
+    threads = execution.threads_per_fit
+    executor = (
+        DaskExecutor(execution.address, execution.jobs, execution.timeout_per_unit, threads)
+        if execution.executor == "dask"
+        else LocalExecutor(execution.jobs, execution.timeout_per_unit)
+    )
+    check_out_dir(Path(out), "kd-benchmark")
+    executor.connect()  # an unreachable scheduler is reported before DIR is touched
+    try:
+        store = ResultsDir(Path(out))
+        record = store.open(study, command, {"versions": versions or {}})
+        report = _run(study, store, executor, execution, cfg, reporter, retry_failed, threads)
+        _finish(store, record, report, execution, threads)
+        return report
+    finally:
+        executor.close()
+
+
+def _run(study, store, executor, execution, cfg, reporter, retry_failed, threads) -> StudyReport:
+    t0 = time.perf_counter()
+    units, plan_failures = plan_units(study, cfg, reporter.planning)
+    failed_members = {pf.dataset for pf in plan_failures}
+    for pf in plan_failures:
+        store.write_failure(
+            f"{pf.dataset}__plan",
+            {"dataset": pf.dataset, "spec": pf.spec, "error": pf.error, "stage": "plan"},
+        )
+    for member in study.members:  # planned now (e.g. fetched since): its old failure goes
+        if member.name not in failed_members:
+            store.clear_failure(f"{member.name}__plan")
+    by_id = {u.unit_id: u for u in units}
+    if retry_failed:
+        todo = [u for u in units if store.failed(u) and not store.done(u)]
+    else:
+        todo = [u for u in units if not store.done(u) and not store.failed(u)]
+    skipped = sum(store.done(u) for u in units)
+    report = StudyReport(store.path, len(units), skipped, plan_failures=plan_failures)
+    reporter.start(len(units), len(todo), skipped)
+    work = [(u.unit_id, payload(study.fit, u, cfg, threads)) for u in todo]
+    try:
+        for outcome in executor.run(work, lambda uid: reporter.unit_started(by_id[uid])):
+            unit = by_id[outcome.unit_id]
+            if outcome.result is not None:
+                store.write_unit(unit, outcome.result)
+                timings = outcome.result["timings"]
+                report.teacher_fits_reused += bool(timings.get("teacher_cached"))
+                report.fits += timings.get("fits", 0)
+                report.fit_seconds += timings.get("fit_seconds", 0.0)
+            else:
+                store.write_failure(
+                    unit.unit_id,
+                    {
+                        "dataset": unit.dataset,
+                        "repeat": unit.repeat,
+                        "fold": unit.fold,
+                        "teacher": unit.teacher,
+                        "error": outcome.error,
+                        "detail": outcome.detail,
+                        "seconds": round(outcome.seconds, 2),
+                    },
+                )
+                report.failed_now += 1
+            report.ran += 1
+            reporter.unit_finished(unit, outcome)
+    except KeyboardInterrupt:
+        report.interrupted = True
+    report.seconds = time.perf_counter() - t0
+    report.done = int(sum(store.done(u) for u in units))
+    report.results = store.assemble(units)
+    report.summary = store.write_tables(report.results)
+    latency = store.assemble_latency(units)
+    if len(latency):
+        atomic_write_text(store.path / "latency.csv", latency.to_csv(index=False))
+    report.failures = [
+        f for f in store.failure_list() if f["unit"] in by_id or f["unit"].endswith("__plan")
+    ]
+    return report
+
+
+def _finish(store, record: dict, report: StudyReport, execution: Execution, threads: int) -> None:
+    record.update(
+        units_total=report.total,
+        units_done=report.done,
+        units_failed=len(report.failures),
+        threads_per_fit=threads,
+        executor=execution.executor,
+        jobs=execution.jobs,
+    )
+    record.setdefault("timings", []).append(
+        {
+            "seconds": round(report.seconds, 2),
+            "units_run": report.ran,
+            "interrupted": report.interrupted,
+            "fits": report.fits,
+            "fit_seconds": round(report.fit_seconds, 2),
+        }
+    )
+    store.write_record(record)

@@ -1,0 +1,124 @@
+"""Teacher predictions on disk, so a re-run (or a run that adds students or modes) fits no teacher.
+
+Keyed by a hash of everything that determines them: the data, the train/test rows, the teacher
+and its full hyperparameters, the cross-fitting folds and the seed. Stored as npz with a checksum
+(``cache.write_entry``); a damaged entry is recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kdcli.data.cache import CorruptEntry, read_meta, remove_entry, write_entry
+from kdcli.science.crossfit import TeacherPredictions
+
+FORMAT = 2  # bump when what is stored, or how it is computed, changes
+
+
+def data_fingerprint(X: pd.DataFrame, y: np.ndarray) -> str:
+    """Content hash of features (values, dtypes, names) and labels."""
+    digest = hashlib.sha256()
+    digest.update(pd.util.hash_pandas_object(X, index=False).to_numpy().tobytes())
+    digest.update(json.dumps([str(c) for c in X.columns] + [str(t) for t in X.dtypes]).encode())
+    digest.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def teacher_key(
+    fingerprint: str,
+    train: np.ndarray,
+    test: np.ndarray,
+    teacher: str,
+    params: dict,
+    folds: int,
+    seed: int,
+) -> str:
+    def rows(idx: np.ndarray) -> str:
+        return hashlib.sha256(np.ascontiguousarray(idx, dtype=np.int64).tobytes()).hexdigest()
+
+    spec = {
+        "format": FORMAT,
+        "data": fingerprint,
+        "train": rows(train),
+        "test": rows(test),
+        "teacher": teacher,
+        "params": params,
+        "folds": folds,
+        "seed": seed,
+    }
+    blob = json.dumps(spec, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:32]
+
+
+def split_key(ds, split, teacher, folds: int, fingerprint: str | None = None) -> str:
+    """The cache key of one split's teacher predictions."""
+    return teacher_key(
+        fingerprint or data_fingerprint(ds.X, ds.y),
+        split.train,
+        split.test,
+        teacher.name,
+        teacher.full_params,
+        folds,
+        split.seed,
+    )
+
+
+class TeacherCache:
+    """Teacher predictions under ``root/<key>/`` (the store a split's fits read and fill)."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._fingerprints: dict[int, str] = {}  # a dataset is hashed once, not per look-up
+
+    def _key(self, ds, split, teacher, folds: int) -> str:
+        if id(ds) not in self._fingerprints:
+            self._fingerprints[id(ds)] = data_fingerprint(ds.X, ds.y)
+        return split_key(ds, split, teacher, folds, self._fingerprints[id(ds)])
+
+    def get(self, ds, split, teacher, folds: int) -> TeacherPredictions | None:
+        return self.read(self._key(ds, split, teacher, folds))
+
+    def put(self, ds, split, teacher, folds: int, preds: TeacherPredictions, info: dict) -> None:
+        self.write(self._key(ds, split, teacher, folds), preds, info)
+
+    def read(self, key: str) -> TeacherPredictions | None:
+        entry = self.root / key
+        try:
+            meta = read_meta(entry)
+        except CorruptEntry:
+            remove_entry(entry)
+            return None
+        if meta is None:
+            return None
+        with np.load(entry / "predictions.npz", allow_pickle=False) as npz:
+            return TeacherPredictions(
+                in_sample=npz["in_sample"],
+                out_of_fold=npz["out_of_fold"],
+                test=npz["test"],
+                size=meta.get("teacher_size", {}),
+            )
+
+    def write(self, key: str, preds: TeacherPredictions, info: dict) -> None:
+        def write(tmp: Path) -> None:
+            np.savez(
+                tmp / "predictions.npz",
+                in_sample=preds.in_sample,
+                out_of_fold=preds.out_of_fold,
+                test=preds.test,
+            )
+
+        try:
+            write_entry(
+                self.root / key,
+                write,
+                {"kind": "teacher-predictions", "teacher_size": preds.size, **info},
+            )
+        except OSError:
+            # another worker wrote the same key at the same moment: theirs is as good as ours
+            if read_meta(self.root / key) is None:
+                raise

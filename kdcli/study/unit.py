@@ -1,0 +1,41 @@
+"""One unit of a study, as a plain function of plain data, so any executor can run it: a local
+worker process, or a Dask worker on another machine."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from kdcli.data import load_dataset
+from kdcli.data.openml_source import OpenMLConfig
+from kdcli.experiment.split_fit import run_split
+from kdcli.experiment.splits import make_splits
+from kdcli.spec.fit import FitSpec
+from kdcli.study.plan import Unit
+from kdcli.study.teacher_cache import TeacherCache
+
+
+def payload(fit: FitSpec, unit: Unit, cfg: OpenMLConfig, threads: int) -> dict:
+    """What a worker gets: JSON-able data, so it travels to a process or a Dask worker."""
+    return {
+        "fit": fit.to_dict(),
+        "unit": asdict(unit),
+        "openml": {**asdict(cfg), "cache_dir": str(cfg.cache_dir)},
+        "threads": threads,
+    }
+
+
+def run_unit(work: dict) -> dict:
+    """Run one unit; returns its records, latency and timings. The spec is read as it was
+    checked when the study started: nothing is validated again here."""
+    fit = FitSpec.from_dict(work["fit"])
+    unit = Unit(**work["unit"])
+    cfg = OpenMLConfig(**{**work["openml"], "cache_dir": Path(work["openml"]["cache_dir"])})
+    teacher = next(t for t in fit.teachers if t.label == unit.teacher)
+    ds = load_dataset(unit.spec, None, cfg)
+    if fit.max_rows is not None:
+        ds = ds.subsample(fit.max_rows, fit.seed)
+    (split,) = make_splits(ds, fit, only=(unit.repeat, unit.fold))
+    store = TeacherCache(cfg.cache_dir / "teachers")
+    out = run_split(ds, split, fit, teacher, int(work["threads"]), store=store, name=unit.dataset)
+    return {"records": out.records, "latency": out.latency, "timings": out.timings}
