@@ -1,4 +1,4 @@
-"""Speed of `kd fit` on bundled, synthetic and (when ../shared is beside the checkout) real data,
+"""Speed, through kd's Python API, of `kd fit` on bundled, synthetic and (when ../shared is beside the checkout) real data,
 of `kd benchmark` on the demo suite with each executor, and of the full `--preset dao2021`
 replication on MAGIC (wall time, summed fit time, fits per second).
 
@@ -19,119 +19,92 @@ import tempfile
 import time
 from pathlib import Path
 
+import kdcli
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "datasets"
 
 CASES = [
-    ("breast_cancer default", ["--dataset", "sklearn:breast_cancer"]),
-    ("synthetic binary n=5000", ["--dataset", "synthetic:binary?n=5000&noise=0.2"]),
-    (
-        "digits tree+gbdt",
-        ["--dataset", "sklearn:digits", "--student", "tree,gbdt", "--sizes", "10,100"],
-    ),
+    ("breast_cancer default", {"dataset": "sklearn:breast_cancer"}),
+    ("synthetic binary n=5000", {"dataset": "synthetic:binary?n=5000&noise=0.2"}),
+    ("digits tree+gbdt", {"dataset": "sklearn:digits", "student": "tree,gbdt", "sizes": [10, 100]}),
 ]
 if SHARED.exists():
-    CASES.append(("magic default", ["--dataset", f"file:{SHARED / 'magic.tsv.gz'}"]))
-    CASES.append(
-        (
-            "magic 70/30 paper-like",
-            [
-                "--dataset",
-                f"file:{SHARED / 'magic.tsv.gz'}",
-                "--test-size",
-                "0.3",
-                "--sizes",
-                "full",
-            ],
-        )
-    )
+    magic = f"file:{SHARED / 'magic.tsv.gz'}"
+    CASES.append(("magic default", {"dataset": magic}))
+    CASES.append(("magic 70/30 paper-like", {"dataset": magic, "test_size": 0.3, "sizes": "full"}))
 
 
-def run_case(name: str, args: list[str]) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "kdcli", "fit", *args, "--out", tmp, "--quiet"],
-            check=True,
-            cwd=ROOT,
-        )
-        seconds = time.perf_counter() - t0
-        record = json.loads((Path(tmp) / "run.json").read_text())
-    errors = {
-        f"{r['student']}/{r['size']}/{r['mode']}": round(r["mean"], 4)
-        for r in record["summary"]
-        if r["metric"] == "error"
-    }
+def run_case(name: str, settings: dict) -> dict:
+    """One `kd fit` through the API, in this process: wall and CPU seconds."""
+    settings = dict(settings)
+    dataset = settings.pop("dataset")
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    result = kdcli.fit(dataset, **settings)
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    summary = result.summary[result.summary.metric == "error"]
+    errors = {f"{r.student}/{r.size}/{r.mode}": round(r.mean, 4) for r in summary.itertuples()}
     print(f"{name:<28} {seconds:7.1f} s", flush=True)
     return {
         "case": name,
-        "args": args,
+        "settings": {"dataset": dataset, **settings},
         "wall_seconds": round(seconds, 2),
-        "timings": record["timings"],
+        "cpu_seconds": round(cpu, 2),
+        "timings": result.timings,
         "error": errors,
     }
 
 
-STUDY = ["--suite", "demo", "--sizes", "8,full", "--quiet"]
 EXECUTIONS = [
-    ("serial", ["--jobs", "1"]),
-    ("jobs 2", ["--jobs", "2"]),
-    ("dask local 2", ["--executor", "dask", "--jobs", "2"]),
+    ("serial", {"jobs": 1}),
+    ("jobs 2", {"jobs": 2}),
+    ("dask local 2", {"executor": "dask", "jobs": 2}),
 ]
 
 
-def run_study(name: str, args: list[str]) -> dict:
+def run_study(name: str, execution: dict) -> dict:
     """The demo suite as a study, cold teacher cache each time, so executors are compared fairly;
-    then a warm re-run with another student (teachers from the cache)."""
+    then a warm re-run with fewer modes (teachers from the cache)."""
     with tempfile.TemporaryDirectory() as tmp:
-        base = [sys.executable, "-m", "kdcli", "benchmark", *STUDY, "--cache-dir", f"{tmp}/cache"]
-        t0 = time.perf_counter()
-        subprocess.run([*base, *args, "--out", f"{tmp}/out"], check=True, cwd=ROOT)
-        cold = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        subprocess.run(
-            [*base, *args, "--out", f"{tmp}/out2", "--modes", "raw,crossfit"], check=True, cwd=ROOT
-        )
-        warm = time.perf_counter() - t0
+        openml = kdcli.OpenMLConfig(cache_dir=Path(tmp) / "cache")
+        timed = []
+        for out, modes in (("out", None), ("out2", "raw,crossfit")):
+            spec = kdcli.study_spec("demo", sizes="8,full", modes=modes)
+            t0 = time.perf_counter()
+            kdcli.run_study(spec, Path(tmp) / out, openml=openml, **execution)
+            timed.append(time.perf_counter() - t0)
+    cold, warm = timed
     print(f"study {name:<21} {cold:7.1f} s cold, {warm:5.1f} s with cached teachers", flush=True)
     return {
         "study": name,
-        "args": args,
+        "execution": execution,
         "cold_seconds": round(cold, 2),
         "cached_teachers_seconds": round(warm, 2),
     }
 
 
+def preset_child(out: str, cache: str) -> None:
+    """The preset study itself, in a child process, so its workers' CPU time is counted."""
+    spec = kdcli.study_spec(f"dir:{SHARED}", datasets="magic", preset="dao2021")
+    kdcli.run_study(spec, out, openml=kdcli.OpenMLConfig(cache_dir=Path(cache)))
+
+
 def run_preset() -> dict:
     """The paper's full protocol on MAGIC (5 repeats x 11 teacher fits, 9 student sizes, c by
-    5-fold CV per size) with a cold teacher cache, then `kd check` against the paper's table."""
+    5-fold CV per size) with a cold teacher cache, then a check against the paper's table."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
-        cmd = [sys.executable, "-m", "kdcli", "benchmark", "--preset", "dao2021"]
-        cmd += ["--suite", f"dir:{SHARED}", "--datasets", "magic", "--out", str(out)]
-        cmd += ["--cache-dir", f"{tmp}/cache", "--quiet"]
         before = os.times()
         t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, __file__, "--preset-child", str(out), f"{tmp}/cache"],
+            check=True,
+            cwd=ROOT,
+        )
         wall = time.perf_counter() - t0
         after = os.times()
         units = [json.loads(p.read_text()) for p in sorted((out / "units").glob("*.timings.json"))]
-        reference = ROOT / "results" / "reference" / "dao2021.csv"
-        check = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "kdcli",
-                "check",
-                str(out),
-                "--partial",
-                "--against",
-                str(reference),
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
+        check = kdcli.check(out, ROOT / "results" / "reference" / "dao2021.csv", partial=True)
     fits = sum(u["fits"] for u in units)
     fit_seconds = sum(u["fit_seconds"] for u in units)
     cpu = (after.children_user - before.children_user) + (
@@ -142,7 +115,7 @@ def run_preset() -> dict:
         f"{fit_seconds:.0f} s summed fit time, {fits / wall:.2f} fits/s",
         flush=True,
     )
-    print(check.stdout.strip().splitlines()[-1], flush=True)
+    print(check.verdict(), flush=True)
     return {
         "case": "dao2021 preset, magic, 5 repeats",
         "wall_seconds": round(wall, 1),
@@ -152,16 +125,19 @@ def run_preset() -> dict:
         "fits_per_second": round(fits / wall, 3),
         "teacher_seconds": round(sum(u["teacher"] for u in units), 1),
         "student_seconds": round(sum(u["students"] for u in units), 1),
-        "check": check.stdout.strip().splitlines(),
+        "check": check.verdict(),
     }
 
 
 def main(argv: list[str]) -> None:
     out = ROOT / "results" / "bench"
     out.mkdir(parents=True, exist_ok=True)
+    if argv[:1] == ["--preset-child"]:
+        preset_child(*argv[1:3])
+        return
     only_preset = argv[:1] == ["dao2021"]
-    cases = [] if only_preset else [run_case(name, args) for name, args in CASES]
-    studies = [] if only_preset else [run_study(name, args) for name, args in EXECUTIONS]
+    cases = [] if only_preset else [run_case(name, settings) for name, settings in CASES]
+    studies = [] if only_preset else [run_study(name, ex) for name, ex in EXECUTIONS]
     report = {
         "cores": os.cpu_count(),
         "python": sys.version.split()[0],

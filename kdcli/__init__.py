@@ -8,11 +8,14 @@ Names load on first use, so ``import kdcli`` (and the ``kd`` command) starts qui
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
+    if importlib.util.find_spec(f"kdcli.{name}") is not None:
+        raise AttributeError(name)  # a submodule not imported yet: the import system's business
     api = importlib.import_module("kdcli.api")
     if name == "__all__":  # `from kdcli import *`: the API, without importing it up front
         return ["__version__", *api.__all__]

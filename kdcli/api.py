@@ -144,7 +144,7 @@ def fit_record(plan: FitPlan, result: FitResult, seconds: float, command: str = 
         },
         "versions": package_versions(),
         "platform": platform.platform(),
-        "timings": {"total_seconds": round(seconds, 3), "splits": result.timings},
+        "timings": {"total_seconds": round(seconds, 3), "repeats": result.timings},
         "summary": json.loads(result.summary.to_json(orient="records")),
     }
 

@@ -1,7 +1,11 @@
 """The architecture holds: data flows one way, from the command line down to the science."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 import kdcli
 
@@ -57,3 +61,13 @@ def test_the_public_api_is_documented():
             continue
         obj = getattr(kdcli, name)
         assert (obj.__doc__ or "").strip(), f"kdcli.{name} has no docstring"
+
+
+@pytest.mark.parametrize("module", ["kdcli.study.runner", "kdcli.experiment.fit", "kdcli.cli"])
+def test_every_layer_imports_first_in_a_fresh_interpreter(module):
+    """`from kdcli import records` must not trigger the lazy API (which imports the half-loaded
+    module back): a circular import that only a fresh interpreter shows."""
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr

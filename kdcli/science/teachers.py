@@ -82,8 +82,24 @@ def _known_params(name: str) -> set[str] | None:
     return known
 
 
-RESERVED = {"random_state", "n_jobs", "seed", "nthread", "num_threads", "verbose"}
-OBJECTIVES = {"objective", "application", "app", "objective_type"}
+RESERVED = {"random_state", "n_jobs", "seed", "nthread", "num_threads", "verbose", "verbosity"}
+OBJECTIVES = {"objective", "application", "app", "objective_type", "loss"}
+
+
+def _with_aliases(names: set[str]) -> set[str]:
+    """LightGBM takes any alias of a parameter (random_seed for seed, loss for objective): kd's
+    own settings must be refused under every name they go by."""
+    try:
+        from lightgbm.basic import _ConfigAliases
+
+        aliases = _ConfigAliases._get_all_param_aliases()
+    except Exception:  # private API moved: the names above still hold
+        return names
+    out = set(names)
+    for group in aliases.values():
+        if names & set(group):
+            out.update(group)
+    return out
 
 
 def check_param_names(name: str, keys) -> None:
@@ -92,14 +108,15 @@ def check_param_names(name: str, keys) -> None:
     if name not in TEACHERS:
         raise SpecError("teacher", f"unknown {{opt}} '{name}'; use one of {', '.join(TEACHERS)}")
     known = _known_params(name)
+    reserved, objectives = _with_aliases(RESERVED), _with_aliases(OBJECTIVES)
     for key in keys:
-        if key in OBJECTIVES:
+        if key in objectives:
             raise SpecError(
                 "teacher_param",
                 f"{{opt}} {key}: a teacher must stay a probabilistic classifier; "
                 "kd leaves the objective to the library's classifier",
             )
-        if key in RESERVED:
+        if key in reserved:
             raise SpecError(
                 "teacher_param",
                 f"{{opt}} {key} is set by kd; use --seed for seeds and --threads for threads",

@@ -176,6 +176,8 @@ def teacher_param(text: str) -> tuple[str, object]:
 def teacher_params(value, teachers: list[str], known: tuple[str, ...]) -> dict[str, dict]:
     """``KEY=V`` applies to every teacher, ``TEACHER.KEY=V`` to that one only; a dict may map
     keys (or TEACHER.KEY) to values. Params scoped to a teacher not in the run are refused."""
+    if isinstance(value, str):  # one KEY=VALUE
+        value = [value]
     pairs = (
         list(value.items())
         if isinstance(value, Mapping)

@@ -7,6 +7,7 @@ student family x size x mode on them.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +30,12 @@ class Unit:
 
     @property
     def unit_id(self) -> str:
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", self.dataset)[:60]
+        """A file name; a member name that is not one already gets a hash of itself, so two
+        names never share a unit file ('set a' and 'set/a')."""
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", self.dataset)
+        if name != self.dataset or len(name) > 60:
+            digest = hashlib.sha256(self.dataset.encode()).hexdigest()[:8]
+            name = f"{name[:50]}-{digest}"
         return f"{name}__r{self.repeat}_f{self.fold}__{self.teacher}"
 
     @property

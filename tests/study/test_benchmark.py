@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 FAST = ["--teacher-param", "n_estimators=20", "--sizes", "4", "--threads", "1"]
 
 

@@ -13,7 +13,7 @@ import kdcli
 from kdcli.errors import SpecError
 from kdcli.spec import FitSpec, StudySpec
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -124,7 +124,9 @@ def test_a_bad_teacher_value_is_one_line_naming_it_without_a_trial_fit(kd, tmp_p
     code, out, err = kd("fit", "--dataset", "sklearn:iris", "--teacher-param", "num_leaves=-5",
                         "--sizes", "4", "--out", tmp_path / "out")  # fmt: skip
     assert code == 2 and out == ""
-    assert err.startswith("kd: error: teacher lightgbm does not accept --teacher-param num_leaves=-5")
+    assert err.startswith(
+        "kd: error: teacher lightgbm does not accept --teacher-param num_leaves=-5"
+    )
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
 
@@ -136,3 +138,7 @@ def test_fit_spec_defaults_are_the_cli_defaults(kd):
     assert code == 0
     for name in ("folds", "test_size", "repeats"):
         assert f"[default: {getattr(spec, name)}]" in " ".join(out.split())
+
+
+def test_one_teacher_param_string_is_one_parameter():
+    assert kdcli.fit_spec(teacher_param="num_leaves=15").teacher.params == {"num_leaves": 15}

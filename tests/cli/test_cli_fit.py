@@ -76,7 +76,9 @@ def test_breast_cancer_writes_long_results_and_run_record(kd, tmp_path):
     assert row["se"] == pytest.approx(one.std(ddof=1) / np.sqrt(2))
     record = json.loads((out / "run.json").read_text())
     assert record["command"].startswith("kd fit --dataset sklearn:breast_cancer")
-    assert record["settings"]["folds"] == 5 and record["settings"]["teachers"][0]["name"] == "lightgbm"
+    assert (
+        record["settings"]["folds"] == 5 and record["settings"]["teachers"][0]["name"] == "lightgbm"
+    )
     assert record["settings"]["teachers"][0]["params"] == {"n_estimators": 40}
     assert {"numpy", "lightgbm", "xgboost", "scikit-learn"} <= set(record["versions"])
     assert record["timings"]["total_seconds"] > 0 and len(record["timings"]["repeats"]) == 2

@@ -13,7 +13,7 @@ import pytest
 import kdcli
 from kdcli.cli import main
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

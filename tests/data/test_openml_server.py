@@ -19,7 +19,7 @@ from openml.exceptions import OpenMLServerError, OpenMLServerException, OpenMLSe
 
 from support.openml_server import OpenMLTestServer
 
-SHARED_OPENML = Path(__file__).resolve().parents[1].parent / "shared" / "openml-format"
+SHARED_OPENML = Path(__file__).resolve().parents[2].parent / "shared" / "openml-format"
 STORED = SHARED_OPENML / "cache" / "org" / "openml" / "test"
 
 ANNEAL_PATHS = [

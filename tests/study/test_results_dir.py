@@ -1,0 +1,259 @@
+"""A study's folder: its record guards resumes; units, failures and tables are plain files."""
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from kdcli import records
+from kdcli.data.openml_source import OpenMLConfig
+from kdcli.errors import KDError
+from kdcli.spec import study_spec
+from kdcli.study.plan import Unit, plan_units
+from kdcli.study.results_dir import ResultsDir
+from kdcli.study.unit import payload, run_unit
+
+SETTINGS = {
+    "teacher_param": ["n_estimators=10"],
+    "sizes": "4",
+    "modes": "raw,vanilla",
+    "repeats": 2,
+}
+
+
+def _study(suite, **changes):
+    return study_spec(suite, **{**SETTINGS, **changes})
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory):
+    path = tmp_path_factory.mktemp("suite") / "suite.csv"
+    path.write_text("name,spec\nflowers,sklearn:iris\n")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def finished(suite, tmp_path_factory):
+    """Real results of the study's two units (iris, two repeats), computed once."""
+    study = _study(suite)
+    cfg = OpenMLConfig(cache_dir=tmp_path_factory.mktemp("cache"), offline=True)
+    units, failures = plan_units(study, cfg)
+    assert failures == []
+    return study, [(u, run_unit(payload(study.fit, u, cfg, 1))) for u in units]
+
+
+def _read_record(path):
+    return json.loads((path / "run.json").read_text())
+
+
+def test_open_starts_a_study_with_its_settings_and_fingerprint(suite, tmp_path):
+    study = _study(suite)
+    out = tmp_path / "run"
+    record = ResultsDir(out).open(study, "kd benchmark first", {"versions": {"kd": "0.1.0"}})
+    on_disk = _read_record(out)
+    assert on_disk == json.loads(json.dumps(record, default=str))
+    assert on_disk["kind"] == "kd-benchmark"
+    assert on_disk["settings"] == json.loads(json.dumps(study.to_dict(), default=str))
+    assert on_disk["settings"]["fit"]["repeats"] == 2
+    assert on_disk["fingerprint"] == study.fingerprint()
+    assert [c["command"] for c in on_disk["commands"]] == ["kd benchmark first"]
+    assert on_disk["versions"] == {"kd": "0.1.0"}
+    assert (out / "units").is_dir() and (out / "failures").is_dir()
+
+
+def test_open_accepts_an_existing_empty_folder(suite, tmp_path):
+    ResultsDir(tmp_path).open(_study(suite), "kd benchmark", {})
+    assert (tmp_path / "run.json").is_file()
+
+
+def test_reopening_with_the_same_settings_resumes(suite, tmp_path):
+    """An equal spec built anew resumes: the command is appended, the origin kept."""
+    ResultsDir(tmp_path).open(_study(suite), "kd benchmark first", {})
+    first = _read_record(tmp_path)
+    record = ResultsDir(tmp_path).open(_study(suite), "kd benchmark again", {})
+    assert [c["command"] for c in record["commands"]] == [
+        "kd benchmark first",
+        "kd benchmark again",
+    ]
+    on_disk = _read_record(tmp_path)
+    assert len(on_disk["commands"]) == 2
+    assert on_disk["created"] == first["created"]
+    assert on_disk["fingerprint"] == first["fingerprint"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"repeats": 3}, "fit.repeats"),
+        ({"seed": 5}, "fit.seed"),
+        ({"teacher_param": ["n_estimators=11"]}, "fit.teachers"),
+        # a new student also changes the sizes: the one a person changed is named
+        ({"student": "linear"}, "fit.students"),
+    ],
+)
+def test_reopening_with_other_settings_is_refused(suite, tmp_path, changes, named):
+    """Mixing two studies' units in one folder would make every table wrong."""
+    ResultsDir(tmp_path).open(_study(suite), "kd benchmark first", {})
+    before = (tmp_path / "run.json").read_text()
+    with pytest.raises(KDError, match=rf"\({named} differs\)"):
+        ResultsDir(tmp_path).open(_study(suite, **changes), "kd benchmark other", {})
+    assert (tmp_path / "run.json").read_text() == before
+
+
+def test_other_members_are_refused(suite, tmp_path):
+    ResultsDir(tmp_path).open(_study(suite), "kd benchmark", {})
+    other = tmp_path / "other.csv"
+    other.write_text("name,spec\nwine,sklearn:wine\n")
+    with pytest.raises(KDError, match=r"\(members differs\)"):
+        ResultsDir(tmp_path).open(_study(str(other)), "kd benchmark", {})
+
+
+def test_a_folder_with_other_files_is_refused(suite, tmp_path):
+    """kd never writes its units among someone else's files."""
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(KDError, match="not empty"):
+        ResultsDir(tmp_path).open(_study(suite), "kd benchmark", {})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_a_file_is_refused(suite, tmp_path):
+    path = tmp_path / "out"
+    path.write_text("")
+    with pytest.raises(KDError, match="is a file"):
+        ResultsDir(path).open(_study(suite), "kd benchmark", {})
+
+
+def test_an_unreadable_record_is_refused(suite, tmp_path):
+    (tmp_path / "run.json").write_text("{not json")
+    with pytest.raises(KDError, match="unreadable"):
+        ResultsDir(tmp_path).open(_study(suite), "kd benchmark", {})
+
+
+def test_write_unit_marks_it_done_and_clears_its_failure(finished, tmp_path):
+    study, results = finished
+    store = ResultsDir(tmp_path)
+    store.open(study, "kd benchmark", {})
+    unit, result = results[0]
+    store.write_failure(unit.unit_id, {"error": "earlier attempt failed"})
+    assert store.failed(unit) and not store.done(unit)
+
+    store.write_unit(unit, result)
+    assert store.done(unit)
+    assert not store.failed(unit)
+    assert not store.done(results[1][0])
+    saved = pd.read_parquet(tmp_path / "units" / f"{unit.unit_id}.parquet")
+    pd.testing.assert_frame_equal(saved, records.frame(result["records"]))
+    timings = json.loads((tmp_path / "units" / f"{unit.unit_id}.timings.json").read_text())
+    assert timings["fits"] == result["timings"]["fits"]
+    assert set(timings) <= {"teacher", "students", "teacher_cached", "fits", "fit_seconds"}
+    latency = pd.read_csv(tmp_path / "units" / f"{unit.unit_id}.latency.csv")
+    assert len(latency) == len(result["latency"])
+    assert store.unit_timings()[0]["unit"] == unit.unit_id
+
+
+def test_assemble_has_one_order_whatever_the_write_order(finished, tmp_path):
+    """Executors finish units in any order; the tables must not depend on it."""
+    study, results = finished
+    units = [u for u, _ in results]
+    tables = []
+    for name, order in (("forward", results), ("backward", results[::-1])):
+        store = ResultsDir(tmp_path / name)
+        store.open(study, "kd benchmark", {})
+        for unit, result in order:
+            store.write_unit(unit, result)
+        tables.append(store.assemble(units))
+        tables.append(store.assemble(units[::-1]))
+    for table in tables[1:]:
+        pd.testing.assert_frame_equal(table, tables[0])
+    every = [r for _, result in results for r in result["records"]]
+    assert len(tables[0]) == len(every)
+    pd.testing.assert_frame_equal(tables[0], records.ordered(records.frame(every)))
+    assert tables[0]["repeat"].tolist() == sorted(tables[0]["repeat"])
+
+
+def test_assemble_reads_only_the_units_asked_for(finished, tmp_path):
+    """Units of the study that are not finished are left out, not an error."""
+    study, results = finished
+    store = ResultsDir(tmp_path)
+    store.open(study, "kd benchmark", {})
+    assert store.assemble([u for u, _ in results]).empty
+    assert list(store.assemble([]).columns) == records.RESULT_COLUMNS
+    unit, result = results[1]
+    store.write_unit(unit, result)
+    ghost = Unit("ghost", "sklearn:wine", 0, 0, "lightgbm")
+    table = store.assemble([results[0][0], unit, ghost])
+    assert set(table["repeat"]) == {unit.repeat}
+    assert len(table) == len(result["records"])
+
+
+def _hand_records(dataset, repeat, values):
+    """Long-format rows of one unit: the teacher's error and a tree student's error."""
+    teacher, student = values
+    keys = {"dataset": dataset, "repeat": repeat, "fold": 0, "seed": repeat, "teacher": "rf"}
+    return {
+        "records": [
+            {**keys, "student": "teacher", "size": "", "mode": "teacher"}
+            | {"metric": "error", "value": teacher},
+            {**keys, "student": "tree", "size": "8", "mode": "raw"}
+            | {"metric": "error", "value": student},
+        ],
+        "latency": [],
+        "timings": {"fits": 2},
+    }
+
+
+def test_hand_built_units_assemble_in_the_fixed_order(suite, tmp_path):
+    store = ResultsDir(tmp_path)
+    store.open(_study(suite), "kd benchmark", {})
+    units = [Unit(d, "sklearn:iris", r, 0, "rf") for d in ("b", "a") for r in (1, 0)]
+    for i, unit in enumerate(units):
+        store.write_unit(unit, _hand_records(unit.dataset, unit.repeat, (i, 10 + i)))
+    table = store.assemble(units)
+    got = list(zip(table["dataset"], table["repeat"], table["student"], strict=True))
+    assert got == [(d, r, s) for d in ("a", "b") for r in (0, 1) for s in ("teacher", "tree")]
+
+
+def test_failures_are_listed_and_cleared(suite, tmp_path):
+    store = ResultsDir(tmp_path)
+    store.open(_study(suite), "kd benchmark", {})
+    assert store.failure_list() == []
+    store.write_failure("zeta__r0_f0__rf", {"error": "boom", "seconds": 1.5})
+    store.write_failure("alpha__plan", {"error": "no data", "stage": "plan"})
+    listed = store.failure_list()
+    assert [f["unit"] for f in listed] == ["alpha__plan", "zeta__r0_f0__rf"]
+    assert listed[1]["error"] == "boom" and listed[1]["seconds"] == 1.5
+    assert listed[0]["stage"] == "plan"
+    assert all("at" in f for f in listed)
+
+    store.clear_failure("zeta__r0_f0__rf")
+    store.clear_failure("never__failed")  # clearing what is not there is fine
+    assert [f["unit"] for f in store.failure_list()] == ["alpha__plan"]
+
+    (store.failures / "broken.json").write_text("{half")
+    assert {"unit": "broken", "error": "unreadable failure record"} in store.failure_list()
+
+
+def test_write_tables_writes_results_and_summary(suite, tmp_path):
+    """Two repeats with errors 1 and 3: mean 2, n 2, se = std / sqrt(n) = 1."""
+    store = ResultsDir(tmp_path)
+    store.open(_study(suite), "kd benchmark", {})
+    units = [Unit("a", "sklearn:iris", r, 0, "rf") for r in (0, 1)]
+    store.write_unit(units[0], _hand_records("a", 0, (1.0, 0.5)))
+    store.write_unit(units[1], _hand_records("a", 1, (3.0, 0.5)))
+    results = store.assemble(units)
+    summary = store.write_tables(results)
+
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "results.parquet"), results)
+    from_csv = pd.read_csv(tmp_path / "results.csv", dtype={"size": str}, keep_default_na=False)
+    assert list(from_csv.columns) == records.RESULT_COLUMNS
+    assert from_csv["value"].tolist() == results["value"].tolist()
+    on_disk = pd.read_csv(tmp_path / "summary.csv", dtype={"size": str}, keep_default_na=False)
+    assert set(on_disk.columns) == {*records.CELL, "mean", "n", "se"}
+    assert len(on_disk) == len(summary) == 2
+    teacher = summary[summary["student"] == "teacher"].iloc[0]
+    assert (teacher["mean"], teacher["n"], teacher["se"]) == (2.0, 2, pytest.approx(1.0))
+    tree = summary[summary["student"] == "tree"].iloc[0]
+    assert tree["mean"] == 0.5 and tree["se"] == 0.0
+    row = on_disk[on_disk["student"] == "teacher"].iloc[0]
+    assert math.isclose(row["mean"], 2.0) and row["n"] == 2

@@ -1,0 +1,74 @@
+"""The public Python API: what the README shows runs, and the functions behave as documented."""
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import kdcli
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.mark.slow
+def test_the_readme_notebook_example_runs(tmp_path, monkeypatch, capsys):
+    block = re.search(r"## Python API.*?```python\n(.*?)```", README.read_text(), re.S).group(1)
+    assert len(block.strip().splitlines()) == 5
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(block, namespace)  # the README's own lines, as a user pastes them
+    table = namespace["result"].table("error")
+    assert list(table.index) == ["8", "64"]
+    assert {"raw", "vanilla", "crossfit", "corrected", "teacher"} <= set(table.columns)
+    assert namespace["study"].done == 2 and not namespace["study"].failures
+    assert "| size |" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def small_fit():
+    return kdcli.fit(
+        "sklearn:wine", threads=1, teacher_param={"n_estimators": 20}, sizes="4,full", repeats=2
+    )
+
+
+def test_fit_returns_long_results_a_summary_and_a_wide_table(small_fit):
+    results, summary = small_fit.results, small_fit.summary
+    assert list(results.columns[:10]) == [
+        "dataset", "repeat", "fold", "seed", "teacher", "student", "size", "mode", "metric", "value",
+    ]  # fmt: skip
+    assert set(results.repeat) == {0, 1}
+    cell = summary[
+        (summary["mode"] == "raw") & (summary.metric == "error") & (summary["size"] == "4")
+    ]
+    assert cell["n"].iloc[0] == 2
+    table = small_fit.table("error")
+    assert list(table.index) == ["4", "full"]  # numeric order, 'full' last
+    assert table.loc["4", "raw"] == pytest.approx(cell["mean"].iloc[0])
+
+
+def test_a_dataset_object_and_a_spec_give_the_numbers_of_settings(small_fit):
+    ds = kdcli.load_dataset("sklearn:wine")
+    spec = kdcli.fit_spec(teacher_param={"n_estimators": 20}, sizes="4,full", repeats=2)
+    again = kdcli.fit(ds, spec, threads=1)
+    pd.testing.assert_frame_equal(again.results, small_fit.results)
+    with pytest.raises(TypeError):
+        kdcli.fit(ds, spec, repeats=3)  # a spec, or settings: not both
+
+
+def test_save_report_and_check_round_trip(small_fit, tmp_path):
+    plan = kdcli.prepare_fit("sklearn:wine", teacher_param={"n_estimators": 20}, sizes="4,full")
+    kdcli.save_fit(tmp_path / "run", small_fit, kdcli.fit_record(plan, small_fit, 1.0))
+    assert kdcli.load_results(tmp_path / "run").equals(
+        pd.read_csv(tmp_path / "run" / "results.csv", dtype={"size": str})
+    )
+    rep = kdcli.report(tmp_path / "run", "error", draw_plots=False)
+    assert any(s.kind == "per-dataset" for s in rep.sections)
+    assert "★" in kdcli.render(rep, "md")
+    n = kdcli.update_reference(tmp_path / "run", tmp_path / "ref.csv", ["error"], 0.001)
+    assert n > 0
+    assert kdcli.check(tmp_path / "run", tmp_path / "ref.csv").ok
+    moved = pd.read_csv(tmp_path / "ref.csv", comment="#").assign(value=lambda f: f.value + 0.01)
+    moved.to_csv(tmp_path / "moved.csv", index=False)
+    report = kdcli.check(tmp_path / "run", tmp_path / "moved.csv")
+    assert not report.ok and len(report.regressed) == n
