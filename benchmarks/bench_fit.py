@@ -4,6 +4,7 @@ replication on MAGIC (wall time, summed fit time, fits per second).
 
     python benchmarks/bench_fit.py            everything (the preset alone takes ~25 min)
     python benchmarks/bench_fit.py dao2021    only the preset on MAGIC
+    python benchmarks/bench_fit.py contention `kd fit` quiet, then beside a busy neighbour
 
 Writes results/bench/latest.json: wall time per case and the held-out errors it produced, so a
 regression in speed or in the numbers shows up in review. Never part of the test suite.
@@ -83,6 +84,38 @@ def run_study(name: str, execution: dict) -> dict:
     }
 
 
+CONTENDED = [("digits default", {"dataset": "sklearn:digits"})]
+if SHARED.exists():
+    CONTENDED.append(("magic default", {"dataset": f"file:{SHARED / 'magic.tsv.gz'}"}))
+
+
+def run_contention() -> list[dict]:
+    """`kd fit` on a quiet machine, then beside one CPU-bound neighbour that this bench starts
+    (a shared machine's normal state): the ratio of wall times, target <= 2.5."""
+    out = []
+    for name, settings in CONTENDED:
+        quiet = run_case(f"{name} (quiet)", settings)
+        neighbour = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            time.sleep(0.5)
+            busy = run_case(f"{name} (busy neighbour)", settings)
+        finally:
+            neighbour.kill()
+            neighbour.wait()
+        ratio = busy["wall_seconds"] / quiet["wall_seconds"]
+        print(f"{name}: {ratio:.2f}x slower beside a busy neighbour (target <= 2.5)", flush=True)
+        out.append(
+            {
+                "case": name,
+                "quiet_seconds": quiet["wall_seconds"],
+                "busy_seconds": busy["wall_seconds"],
+                "ratio": round(ratio, 2),
+                "same_numbers": quiet["error"] == busy["error"],
+            }
+        )
+    return out
+
+
 def preset_child(out: str, cache: str) -> None:
     """The preset study itself, in a child process, so its workers' CPU time is counted."""
     spec = kdcli.study_spec(f"dir:{SHARED}", datasets="magic", preset="dao2021")
@@ -135,6 +168,9 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["--preset-child"]:
         preset_child(*argv[1:3])
         return
+    if argv[:1] == ["contention"]:
+        write(out / "contention.json", {"cores": os.cpu_count(), "contention": run_contention()})
+        return
     only_preset = argv[:1] == ["dao2021"]
     cases = [] if only_preset else [run_case(name, settings) for name, settings in CASES]
     studies = [] if only_preset else [run_study(name, ex) for name, ex in EXECUTIONS]
@@ -143,9 +179,13 @@ def main(argv: list[str]) -> None:
         "python": sys.version.split()[0],
         "cases": cases,
         "studies": studies,
+        "contention": [] if only_preset else run_contention(),
         "dao2021": run_preset() if SHARED.exists() else "skipped: ../shared not found",
     }
-    path = out / ("dao2021.json" if only_preset else "latest.json")
+    write(out / ("dao2021.json" if only_preset else "latest.json"), report)
+
+
+def write(path: Path, report: dict) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(report, indent=2) + "\n")
     tmp.replace(path)

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 
 __version__ = "0.1.0"
+
+# OpenMP threads (LightGBM, XGBoost) that spin while they wait steal the cores of every other
+# process on the machine; set before either library loads, so it holds in workers too.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def __getattr__(name: str):

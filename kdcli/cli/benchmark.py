@@ -49,7 +49,11 @@ def benchmark(
     ] = 1,
     threads: Annotated[
         int | None,
-        typer.Option(help="Threads per model fit (default: cores // jobs).", show_default=False),
+        typer.Option(
+            help="Model fits side by side in each unit, each single-threaded (default: usable "
+            "cores // jobs; never more than that).",
+            show_default=False,
+        ),
     ] = None,
     executor: Annotated[str, typer.Option(help="local (worker processes) or dask.")] = "local",
     address: Annotated[

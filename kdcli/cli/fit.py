@@ -62,7 +62,11 @@ def fit(
         ),
     ] = "",
     threads: Annotated[
-        int, typer.Option(help="Threads per model fit (default: the usable cores).")
+        int,
+        typer.Option(
+            help="Model fits side by side, each single-threaded (default: the usable cores; "
+            "never more).",
+        ),
     ] = usable_cores(),
     out: Annotated[
         Path | None,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -14,11 +15,16 @@ from kdcli.errors import KDError
 from kdcli.experiment.splits import Split
 from kdcli.records import TEACHER_ROW
 from kdcli.science.correction import select_c
-from kdcli.science.crossfit import TeacherPredictions, stratified_folds, teacher_predictions
+from kdcli.science.crossfit import (
+    TeacherPredictions,
+    fits,
+    stratified_folds,
+    teacher_predictions,
+)
 from kdcli.science.encoding import encode_for
-from kdcli.science.forest import prefix_forest, prefix_predictions
 from kdcli.science.metrics import classification_metrics, excess_risk
 from kdcli.science.model_size import model_size
+from kdcli.science.nested import NESTED, prefix_model, prefix_predictions
 from kdcli.science.students import fit_student, make_student
 from kdcli.science.targets import (
     base_mode,
@@ -31,7 +37,6 @@ from kdcli.science.targets import (
 from kdcli.science.teachers import make_teacher
 from kdcli.spec.fit import FitSpec, TeacherSpec
 
-SINGLE_THREADED = ("tree", "linear")  # students whose c-selection fits run side by side
 Advance = Callable[[str, int], None]  # (what is running now, steps just finished)
 
 
@@ -189,13 +194,22 @@ def _fit_teachers(
     """The full-data and cross-fit teachers; a library's refusal of a parameter value is
     reported in one line naming the overrides (values are checked by fitting, not before)."""
     params = teacher.full_params
+    side_by_side = threads if fit.cross_fit else 1  # K + 1 fits, or the full-data one alone
 
     def make():
-        return make_teacher(teacher.name, params, threads, seed)
+        return make_teacher(teacher.name, params, threads // side_by_side, seed)
 
     try:
         return teacher_predictions(
-            make, X_train, y_train, X_test, n_classes, folds, on_fit=on_fit, cross_fit=fit.cross_fit
+            make,
+            X_train,
+            y_train,
+            X_test,
+            n_classes,
+            folds,
+            on_fit=on_fit,
+            cross_fit=fit.cross_fit,
+            n_jobs=side_by_side,
         )
     except Exception as err:
         if not teacher.params or not _is_parameter_error(err):
@@ -227,12 +241,14 @@ class FitLog:
 
     count: int = 0
     seconds: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fit(self, model, X, T):
         t0 = time.perf_counter()
         fit_student(model, X, T)
-        self.count += 1
-        self.seconds += time.perf_counter() - t0
+        with self.lock:  # fits run side by side in threads
+            self.count += 1
+            self.seconds += time.perf_counter() - t0
         return model
 
 
@@ -247,7 +263,7 @@ class StudentData:
     teacher: TeacherPredictions
     select_folds: list  # the folds that choose c of the correction
     seed: int
-    threads: int  # per fit
+    threads: int  # fits side by side, each single-threaded
 
     def targets(self, mode: str, scale: str, eps: float, c: float | None = None) -> np.ndarray:
         y1h = one_hot(self.y_train, self.n_classes)
@@ -256,7 +272,7 @@ class StudentData:
         )
         return regression_columns(T, scale)
 
-    def choose_c(self, fit_predict, scale: str, fit: FitSpec, n_jobs: int):
+    def choose_c(self, fit_predict, scale: str, fit: FitSpec) -> list:
         return select_c(
             lambda tr, T, held: fit_predict(tr, T, _rows(self.F_train, held)),
             self.y_train,
@@ -267,17 +283,67 @@ class StudentData:
             scale,
             fit.eps,
             fit.select_metric,
-            n_jobs=n_jobs,
+            n_jobs=self.threads,
         )
 
 
 def family_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency, fit_log):
-    """Yield (size, mode, held-out probabilities, extra values) for every size and mode."""
-    if family == "rf":
-        yield from nested_forest_runs(sizes, data, fit, advance, latency, fit_log)
-        return
-    for size in sizes:
-        for mode, P, extra in student_runs(family, size, data, fit, advance, latency, fit_log):
+    """Yield (size, mode, held-out probabilities, extra values) for every size and mode.
+
+    Nested families (rf, gbdt) serve all sizes from one model of the largest size, exactly
+    (kdcli.science.nested); the others fit each size.
+    """
+    groups = [list(sizes)] if family in NESTED else [[size] for size in sizes]
+    for group in groups:
+        yield from _group_runs(family, group, data, fit, advance, latency, fit_log)
+
+
+def _group_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency, fit_log):
+    """Every mode for sizes that one fitted model serves: c chosen per size from the same
+    cross-validation fits, then one model per (mode, distinct c), fitted side by side."""
+    nested = family in NESTED
+
+    def largest(group: list):  # a nested model serves every size up to its own
+        return max(group, key=int) if nested else group[0]
+
+    def fit_predict(train_idx, T, predict_rows):
+        model = fit_log.fit(
+            make_student(family, largest(sizes), 1, data.seed), _rows(data.F_train, train_idx), T
+        )
+        if nested:
+            return prefix_predictions(model, predict_rows, [int(k) for k in sizes])
+        return [model.predict(predict_rows)]
+
+    label = f"{family} {','.join(map(str, sizes))}"
+    plans = []  # (mode, scale, c chosen per size)
+    for mode in fit.modes:
+        scale = mode_scale(mode, fit.scale)
+        advance(f"{label} {mode}", 0)
+        chosen = [None] * len(sizes)
+        if base_mode(mode) == "corrected":
+            chosen = [c for c, _scores in data.choose_c(fit_predict, scale, fit)]
+        plans.append((mode, scale, chosen))
+    jobs = [  # one model per (mode, distinct c), as large as its largest size
+        (mode, scale, c, largest([k for k, ck in zip(sizes, chosen, strict=True) if ck == c]))
+        for mode, scale, chosen in plans
+        for c in dict.fromkeys(chosen)
+    ]
+
+    def final(job):
+        mode, scale, c, size = job
+        model = make_student(family, size, 1, data.seed)
+        return fit_log.fit(model, data.F_train, data.targets(mode, scale, fit.eps, c))
+
+    models = dict(zip([(j[0], j[2]) for j in jobs], fits(final, jobs, data.threads), strict=True))
+    for mode, scale, chosen in plans:
+        for size, c in zip(sizes, chosen, strict=True):
+            model = models[(mode, c)]
+            if nested:
+                model = prefix_model(model, int(size))
+            P, extra = _scored(model, data, mode, scale, fit.eps, family, size, latency)
+            if c is not None:
+                extra = {"c": c, **extra}
+            advance(f"{family} {size} {mode}", 1)
             yield size, mode, P, extra
 
 
@@ -294,68 +360,6 @@ def _scored(model, data: StudentData, mode, scale, eps, family, size, latency) -
         }
     )
     return to_proba(raw, data.n_classes, scale, eps), model_size(model)
-
-
-def student_runs(family, size, data: StudentData, fit: FitSpec, advance, latency, fit_log):
-    """Yield (mode, held-out probabilities, extra values) for every requested mode."""
-
-    def fit_predict(train_idx, T, predict_rows):
-        model = make_student(family, size, data.threads, data.seed)
-        fit_log.fit(model, _rows(data.F_train, train_idx), T)
-        return [model.predict(predict_rows)]
-
-    for mode in fit.modes:
-        scale, eps = mode_scale(mode, fit.scale), fit.eps
-        advance(f"{family} {size} {mode}", 0)
-        extra = {}
-        c = None
-        if base_mode(mode) == "corrected":
-            n_jobs = data.threads if family in SINGLE_THREADED else 1
-            c = data.choose_c(fit_predict, scale, fit, n_jobs)[0][0]
-            extra["c"] = c
-        model = make_student(family, size, data.threads, data.seed)
-        fit_log.fit(model, data.F_train, data.targets(mode, scale, eps, c))
-        P, model_extra = _scored(model, data, mode, scale, eps, family, size, latency)
-        extra.update(model_extra)
-        advance(f"{family} {size} {mode}", 1)
-        yield mode, P, extra
-
-
-def nested_forest_runs(sizes, data: StudentData, fit: FitSpec, advance, latency, fit_log):
-    """The rf student at every size from one forest of the largest size per target set.
-
-    Exactly the numbers of separate fits (see kdcli.forest), including the choice of c, which
-    is made per size from the same cross-validation fits.
-    """
-    largest = max(int(k) for k in sizes)
-
-    def forest(n_trees: int):
-        return make_student("rf", n_trees, data.threads, data.seed)
-
-    def fit_predict(train_idx, T, predict_rows):
-        model = fit_log.fit(forest(largest), _rows(data.F_train, train_idx), T)
-        return prefix_predictions(model, predict_rows, [int(k) for k in sizes])
-
-    for mode in fit.modes:
-        scale, eps = mode_scale(mode, fit.scale), fit.eps
-        advance(f"rf {','.join(map(str, sizes))} {mode}", 0)
-        if base_mode(mode) == "corrected":
-            chosen = [c for c, _scores in data.choose_c(fit_predict, scale, fit, 1)]
-        else:
-            chosen = [None] * len(sizes)
-        forests = {}  # one forest per distinct c, as large as its largest size
-        for c in dict.fromkeys(chosen):
-            n_trees = max(int(k) for k, ck in zip(sizes, chosen, strict=True) if ck == c)
-            forests[c] = fit_log.fit(
-                forest(n_trees), data.F_train, data.targets(mode, scale, eps, c)
-            )
-        for size, c in zip(sizes, chosen, strict=True):
-            model = prefix_forest(forests[c], int(size))
-            P, extra = _scored(model, data, mode, scale, eps, "rf", size, latency)
-            if c is not None:
-                extra = {"c": c, **extra}
-            advance(f"rf {size} {mode}", 1)
-            yield size, mode, P, extra
 
 
 def _rows(X, idx):

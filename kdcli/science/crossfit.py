@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.parallel import Parallel, delayed
 
 
 @dataclass
@@ -50,17 +51,48 @@ def out_of_fold_proba(
     n_classes: int,
     folds: list[tuple[np.ndarray, np.ndarray]],
     on_fold: Callable[[int], None] | None = None,
+    n_jobs: int = 1,
 ) -> np.ndarray:
     """Cross-fitting: each row's probabilities come from a teacher trained without its fold."""
-    oof = np.full((len(y), n_classes), np.nan)
-    for k, (fit_idx, held_idx) in enumerate(folds):
-        teacher = make_teacher().fit(_rows(X, fit_idx), y[fit_idx])
-        oof[held_idx] = predict_full(teacher, _rows(X, held_idx), n_classes)
+
+    def one(k: int) -> np.ndarray:
+        proba = _held_out_proba(make_teacher, X, y, n_classes, folds[k])
         if on_fold is not None:
             on_fold(k)
+        return proba
+
+    return _stack(folds, fits(one, range(len(folds)), n_jobs), len(y), n_classes)
+
+
+def _held_out_proba(make_teacher, X, y, n_classes: int, fold) -> np.ndarray:
+    fit_idx, held_idx = fold
+    teacher = make_teacher().fit(_rows(X, fit_idx), y[fit_idx])
+    return predict_full(teacher, _rows(X, held_idx), n_classes)
+
+
+def _stack(folds, probas: list[np.ndarray], n_rows: int, n_classes: int) -> np.ndarray:
+    oof = np.full((n_rows, n_classes), np.nan)
+    for (_fit_idx, held_idx), proba in zip(folds, probas, strict=True):
+        oof[held_idx] = proba
     if np.isnan(oof).any():
         raise ValueError("folds do not cover every training row")
     return oof
+
+
+def fits(fn: Callable, items, n_jobs: int = 1) -> list:
+    """``[fn(item) for item in items]`` with ``n_jobs`` fits at a time, in threads.
+
+    Independent single-threaded fits side by side keep every core busy without the barriers of
+    a multi-threaded fit, whose OpenMP threads stall whenever one of them is descheduled (a
+    busy neighbour process): the fits the libraries run release the GIL. Results keep the
+    order of ``items``, so the numbers do not depend on ``n_jobs``.
+    """
+    items = list(items)
+    if n_jobs <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    return Parallel(n_jobs=min(n_jobs, len(items)), prefer="threads")(
+        delayed(fn)(item) for item in items
+    )
 
 
 def teacher_predictions(
@@ -72,30 +104,29 @@ def teacher_predictions(
     folds: list[tuple[np.ndarray, np.ndarray]],
     on_fit: Callable[[], None] | None = None,
     cross_fit: bool = True,
+    n_jobs: int = 1,
 ) -> TeacherPredictions:
-    """Fit the full-data teacher once and (when ``cross_fit``) the K cross-fit teachers once."""
+    """Fit the full-data teacher once and (when ``cross_fit``) the K cross-fit teachers once,
+    ``n_jobs`` fits at a time."""
     from kdcli.science.model_size import model_size
 
-    teacher = make_teacher().fit(X_train, y_train)
-    in_sample = predict_full(teacher, X_train, n_classes)
-    t0 = time.perf_counter()
-    test = predict_full(teacher, X_test, n_classes)
-    ms_per_10k = 1000.0 * (time.perf_counter() - t0) * 10_000 / max(len(test), 1)
-    size = model_size(teacher)
-    if on_fit is not None:
-        on_fit()
-    if not cross_fit:  # modes raw/vanilla only: the K cross-fit teachers would go unused
-        return TeacherPredictions(
-            in_sample=in_sample, out_of_fold=None, test=test, size=size, ms_per_10k=ms_per_10k
-        )
-    oof = out_of_fold_proba(
-        make_teacher,
-        X_train,
-        y_train,
-        n_classes,
-        folds,
-        on_fold=(lambda _k: on_fit()) if on_fit is not None else None,
-    )
-    return TeacherPredictions(
-        in_sample=in_sample, out_of_fold=oof, test=test, size=size, ms_per_10k=ms_per_10k
-    )
+    def job(k: int):
+        if k >= 0:
+            out = _held_out_proba(make_teacher, X_train, y_train, n_classes, folds[k])
+        else:  # the full-data teacher
+            teacher = make_teacher().fit(X_train, y_train)
+            in_sample = predict_full(teacher, X_train, n_classes)
+            t0 = time.perf_counter()
+            test = predict_full(teacher, X_test, n_classes)
+            ms_per_10k = 1000.0 * (time.perf_counter() - t0) * 10_000 / max(len(test), 1)
+            out = TeacherPredictions(in_sample, None, test, model_size(teacher), ms_per_10k)
+        if on_fit is not None:
+            on_fit()
+        return out
+
+    # modes raw/vanilla only: the K cross-fit teachers would go unused
+    done = fits(job, range(-1, len(folds) if cross_fit else 0), n_jobs)
+    preds = done[0]
+    if cross_fit:
+        preds.out_of_fold = _stack(folds, done[1:], len(y_train), n_classes)
+    return preds

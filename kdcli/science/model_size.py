@@ -11,9 +11,10 @@ import numpy as np
 
 
 def model_size(model) -> dict[str, float]:
+    rounds = getattr(model, "k", None)  # a booster's first k rounds (kdcli.science.nested)
     trees = leaves = size = 0
     for part in _parts(model):
-        t, leaf, b = _one(part)
+        t, leaf, b = _one(part, rounds)
         trees, leaves, size = trees + t, leaves + leaf, size + b
     return {"n_trees": float(trees), "n_leaves": float(leaves), "model_bytes": float(size)}
 
@@ -23,24 +24,24 @@ def _parts(model) -> list:
         model = model.steps[-1][1]
     if hasattr(model, "estimator_") and not hasattr(model, "estimators_"):  # DenseLabels
         model = model.estimator_
-    if type(model).__name__ == "MultiOutputRegressor":
+    if type(model).__name__ in ("MultiOutputRegressor", "BoosterPrefix"):
         return list(model.estimators_)
     if type(model).__name__.startswith("RandomForest"):
         return list(model.estimators_)
     return [model]
 
 
-def _one(model) -> tuple[int, int, int]:
+def _one(model, rounds: int | None = None) -> tuple[int, int, int]:
     if hasattr(model, "tree_"):  # scikit-learn decision tree
         state = model.tree_.__getstate__()
         return 1, int(model.tree_.n_leaves), int(state["nodes"].nbytes + state["values"].nbytes)
     if hasattr(model, "booster_"):  # LightGBM
         booster = model.booster_
-        info = booster.dump_model()["tree_info"]
+        info = booster.dump_model(num_iteration=rounds)["tree_info"]
         return (
             len(info),
             int(sum(t["num_leaves"] for t in info)),
-            len(booster.model_to_string().encode()),
+            len(booster.model_to_string(num_iteration=rounds).encode()),
         )
     if hasattr(model, "get_booster"):  # XGBoost
         booster = model.get_booster()

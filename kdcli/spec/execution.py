@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from kdcli.errors import SpecError
 from kdcli.spec import values
@@ -13,11 +14,29 @@ EXECUTORS = ("local", "dask")
 
 
 def usable_cores() -> int:
-    """The CPUs this process may run on (its affinity), not every core of the machine."""
+    """The CPUs this process may use: its affinity, capped by a cgroup CPU quota (containers,
+    CI runners, Slurm), not every core of the machine."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    quota = cgroup_quota()
+    return max(1, min(cores, math.floor(quota)) if quota is not None else cores)
+
+
+def cgroup_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """CPUs allowed by the cgroup (v2 ``cpu.max``, v1 ``cpu.cfs_quota_us``), None if no limit."""
+    try:
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        return None if quota <= 0 else quota / period
+    except (OSError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -45,4 +64,6 @@ class Execution:
 
     @property
     def threads_per_fit(self) -> int:
-        return self.threads if self.threads is not None else max(1, usable_cores() // self.jobs)
+        """Fits side by side in each unit: never more, across ``jobs``, than the usable cores."""
+        fair = max(1, usable_cores() // self.jobs)
+        return fair if self.threads is None else min(self.threads, fair)

@@ -12,7 +12,7 @@ from sklearn.ensemble import RandomForestRegressor
 from kdcli.data.dataset import Dataset
 from kdcli.experiment.split_fit import run_split
 from kdcli.experiment.splits import make_splits
-from kdcli.science.forest import prefix_forest, prefix_predictions
+from kdcli.science.nested import prefix_model, prefix_predictions
 from kdcli.spec import FitSpec, fit_spec
 
 SMALL = ["--dataset", "sklearn:breast_cancer", "--threads", "1"]
@@ -131,12 +131,12 @@ def test_nested_forest_prefix_is_the_smaller_forest_exactly():
     X, y = make_classification(400, 6, random_state=0)
     big = RandomForestRegressor(12, random_state=7, n_jobs=2).fit(X, y.astype(float))
     small = RandomForestRegressor(5, random_state=7).fit(X, y.astype(float))
-    np.testing.assert_array_equal(prefix_forest(big, 5).predict(X), small.predict(X))
+    np.testing.assert_array_equal(prefix_model(big, 5).predict(X), small.predict(X))
     five, twelve = prefix_predictions(big, X, [5, 12])
     np.testing.assert_array_equal(five, small.predict(X))
     np.testing.assert_array_equal(twelve, big.predict(X))
     with pytest.raises(ValueError):
-        prefix_forest(big, 13)
+        prefix_model(big, 13)
 
 
 def _synthetic() -> Dataset:
