@@ -1,7 +1,7 @@
 PYTHON ?= python3
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: install demo test test-fast lint bench bench-contention bench-dao2021 regress regress-update replicate clean
+.PHONY: install demo test test-fast lint bench bench-contention bench-paper bench-dao2021 regress regress-update replicate clean
 
 install:  ## install kd and its test tools into the current Python environment
 	$(PYTHON) -m pip install $(PIP_FLAGS) -e ".[dev]"
@@ -31,6 +31,9 @@ bench: install  ## speed and scale measurements, incl. the full dao2021 preset o
 
 bench-contention: install  ## kd fit quiet and beside a CPU-bound neighbour; results/bench/contention.json
 	$(PYTHON) benchmarks/bench_fit.py contention
+
+bench-paper: install  ## the dao2021 preset against the reference procedure, quiet and busy; paper.json
+	$(PYTHON) benchmarks/bench_fit.py paper
 
 bench-dao2021: install  ## only the dao2021 preset on MAGIC; writes results/bench/dao2021.json
 	$(PYTHON) benchmarks/bench_fit.py dao2021

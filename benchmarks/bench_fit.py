@@ -5,6 +5,7 @@ replication on MAGIC (wall time, summed fit time, fits per second).
     python benchmarks/bench_fit.py            everything (the preset alone takes ~25 min)
     python benchmarks/bench_fit.py dao2021    only the preset on MAGIC
     python benchmarks/bench_fit.py contention `kd fit` quiet, then beside a busy neighbour
+    python benchmarks/bench_fit.py paper      the preset against the paper's reference procedure
 
 Writes results/bench/latest.json: wall time per case and the held-out errors it produced, so a
 regression in speed or in the numbers shows up in review. Never part of the test suite.
@@ -116,6 +117,53 @@ def run_contention() -> list[dict]:
     return out
 
 
+def run_paper_side_by_side(busy: bool = False) -> dict:
+    """kd's `--preset dao2021` (one repeat on MAGIC, cold teacher cache) and the reference
+    procedure (benchmarks/dao2021_reference.py) one after the other, in one run; with ``busy``,
+    both beside one CPU-bound neighbour."""
+    neighbour = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            spec = kdcli.study_spec(f"dir:{SHARED}", datasets="magic", preset="dao2021", repeats=1)
+            t0 = time.perf_counter()
+            kdcli.run_study(spec, Path(tmp) / "out", openml=kdcli.OpenMLConfig(cache_dir=Path(tmp)))
+            kd_seconds = time.perf_counter() - t0
+            (unit,) = (Path(tmp) / "out" / "units").glob("*.timings.json")
+            stages = json.loads(unit.read_text())
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "benchmarks" / "dao2021_reference.py"),
+                str(SHARED / "magic.tsv.gz"),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        reference = json.loads(done.stdout)
+    finally:
+        if neighbour is not None:
+            neighbour.kill()
+            neighbour.wait()
+    ratio = reference["seconds"] / kd_seconds
+    where = "beside a busy neighbour" if busy else "quiet"
+    print(
+        f"dao2021 magic, 1 repeat, {where}: kd {kd_seconds:.0f} s (teacher {stages['teacher']:.0f}, "
+        f"students {stages['students']:.0f}), reference {reference['seconds']:.0f} s (teacher "
+        f"{reference['teacher_seconds']:.0f}, students {reference['student_seconds']:.0f}): "
+        f"{ratio:.2f}x faster (target >= 3)",
+        flush=True,
+    )
+    return {
+        "where": where,
+        "kd_seconds": round(kd_seconds, 1),
+        "kd_teacher_seconds": round(stages["teacher"], 1),
+        "kd_student_seconds": round(stages["students"], 1),
+        "reference": reference,
+        "speedup": round(ratio, 2),
+    }
+
+
 def preset_child(out: str, cache: str) -> None:
     """The preset study itself, in a child process, so its workers' CPU time is counted."""
     spec = kdcli.study_spec(f"dir:{SHARED}", datasets="magic", preset="dao2021")
@@ -168,6 +216,12 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["--preset-child"]:
         preset_child(*argv[1:3])
         return
+    if argv[:1] in (["paper"], ["paper-quiet"]):
+        runs = [run_paper_side_by_side(busy=False)]
+        if argv[:1] == ["paper"]:
+            runs.append(run_paper_side_by_side(busy=True))
+        write(out / "paper.json", {"cores": os.cpu_count(), "runs": runs})
+        return
     if argv[:1] == ["contention"]:
         write(out / "contention.json", {"cores": os.cpu_count(), "contention": run_contention()})
         return
@@ -180,6 +234,7 @@ def main(argv: list[str]) -> None:
         "cases": cases,
         "studies": studies,
         "contention": [] if only_preset else run_contention(),
+        "paper": [run_paper_side_by_side()] if SHARED.exists() and not only_preset else [],
         "dao2021": run_preset() if SHARED.exists() else "skipped: ../shared not found",
     }
     write(out / ("dao2021.json" if only_preset else "latest.json"), report)

@@ -49,6 +49,14 @@ Folds = Annotated[
         help="Cross-fitting folds K (also the folds that choose c, unless --select-folds)."
     ),
 ]
+CrossfitKind = Annotated[
+    str,
+    typer.Option(
+        "--crossfit",
+        help="How out-of-fold teacher probabilities are made: folds (K teachers, each without its "
+        "fold) or oob (a bagged rf teacher's out-of-bag probabilities: no extra fits).",
+    ),
+]
 SelectFolds = Annotated[
     int | None,
     typer.Option(
@@ -157,6 +165,7 @@ SPEC_PARAMS = [
     _shared("sizes", Sizes, None),
     _shared("modes", Modes, DEFAULTS["modes"]),
     _shared("folds", Folds, DEFAULTS["folds"]),
+    _shared("crossfit", CrossfitKind, DEFAULTS["crossfit"]),
     _shared("select_folds", SelectFolds, None),
     _shared("test_size", TestSize, DEFAULTS["test_size"]),
     _shared("seed", Seed, DEFAULTS["seed"]),

@@ -43,21 +43,22 @@ Advance = Callable[[str, int], None]  # (what is running now, steps just finishe
 class TeacherStore(Protocol):
     """Where teacher predictions of a split may be kept (a study's cache); see kdcli.study."""
 
-    def get(self, ds: Dataset, split: Split, teacher: TeacherSpec, folds: int): ...
+    def get(self, ds: Dataset, split: Split, teacher: TeacherSpec, crossfit: int | str): ...
 
     def put(
-        self, ds: Dataset, split: Split, teacher: TeacherSpec, folds: int, preds, info: dict
+        self,
+        ds: Dataset,
+        split: Split,
+        teacher: TeacherSpec,
+        crossfit: int | str,
+        preds,
+        info: dict,
     ) -> None: ...
-
-
-def teacher_steps(fit: FitSpec) -> int:
-    """Teacher fits per split: the full-data teacher and, when a mode needs them, K more."""
-    return 1 + (fit.folds if fit.cross_fit else 0)
 
 
 def count_steps(fit: FitSpec, n_splits: int) -> int:
     """Progress units: teacher fits plus student fits (c selection counts as one)."""
-    per_split = len(fit.teachers) * teacher_steps(fit)
+    per_split = len(fit.teachers) * fit.teacher_fits
     for family in fit.students:
         per_split += len(fit.teachers) * len(fit.sizes[family]) * len(fit.modes)
     return per_split * n_splits
@@ -92,7 +93,8 @@ def run_split(
     t0 = time.perf_counter()
     label = f"{split.where}: teacher {teacher.label}"
     advance(label, 0)
-    preds = store.get(ds, split, teacher, fit.folds) if store is not None else None
+    crossfit = fit.folds if fit.crossfit == "folds" else fit.crossfit  # the cache key's part
+    preds = store.get(ds, split, teacher, crossfit) if store is not None else None
     timings["teacher_cached"] = preds is not None
     if preds is None:
         preds = _fit_teachers(
@@ -115,9 +117,9 @@ def run_split(
                 "repeat": split.repeat,
                 "fold": split.fold,
             }
-            store.put(ds, split, teacher, fit.folds, preds, info)
+            store.put(ds, split, teacher, crossfit, preds, info)
     else:
-        advance(label, teacher_steps(fit))
+        advance(label, fit.teacher_fits)
     timings["teacher"] = time.perf_counter() - t0
 
     keys = {
@@ -172,7 +174,7 @@ def run_split(
     for entry in latency:  # the students' entries know only their model
         entry.update(keys)
     timings["students"] = time.perf_counter() - t0
-    teacher_fits = 0 if timings["teacher_cached"] else teacher_steps(fit)
+    teacher_fits = 0 if timings["teacher_cached"] else fit.teacher_fits
     timings["fits"] = teacher_fits + fit_log.count
     # the teacher's share is its wall time: its fits plus their (small) predictions
     timings["fit_seconds"] = (timings["teacher"] if teacher_fits else 0.0) + fit_log.seconds
@@ -194,7 +196,10 @@ def _fit_teachers(
     """The full-data and cross-fit teachers; a library's refusal of a parameter value is
     reported in one line naming the overrides (values are checked by fitting, not before)."""
     params = teacher.full_params
-    side_by_side = threads if fit.cross_fit else 1  # K + 1 fits, or the full-data one alone
+    oob = fit.cross_fit and fit.crossfit == "oob"
+    if oob:
+        params = {**params, "oob_score": True}
+    side_by_side = threads if fit.teacher_fits > 1 else 1  # K + 1 fits, or one alone
 
     def make():
         return make_teacher(teacher.name, params, threads // side_by_side, seed)
@@ -210,6 +215,7 @@ def _fit_teachers(
             on_fit=on_fit,
             cross_fit=fit.cross_fit,
             n_jobs=side_by_side,
+            oob=oob,
         )
     except Exception as err:
         if not teacher.params or not _is_parameter_error(err):

@@ -105,9 +105,11 @@ def teacher_predictions(
     on_fit: Callable[[], None] | None = None,
     cross_fit: bool = True,
     n_jobs: int = 1,
+    oob: bool = False,
 ) -> TeacherPredictions:
     """Fit the full-data teacher once and (when ``cross_fit``) the K cross-fit teachers once,
-    ``n_jobs`` fits at a time."""
+    ``n_jobs`` fits at a time. With ``oob`` (a bagged teacher built with ``oob_score=True``) its
+    out-of-bag probabilities stand in for the cross-fit ones: no further fits."""
     from kdcli.science.model_size import model_size
 
     def job(k: int):
@@ -120,13 +122,30 @@ def teacher_predictions(
             test = predict_full(teacher, X_test, n_classes)
             ms_per_10k = 1000.0 * (time.perf_counter() - t0) * 10_000 / max(len(test), 1)
             out = TeacherPredictions(in_sample, None, test, model_size(teacher), ms_per_10k)
+            if oob and cross_fit:
+                out.out_of_fold = oob_proba(teacher, n_classes)
         if on_fit is not None:
             on_fit()
         return out
 
     # modes raw/vanilla only: the K cross-fit teachers would go unused
-    done = fits(job, range(-1, len(folds) if cross_fit else 0), n_jobs)
+    done = fits(job, range(-1, len(folds) if cross_fit and not oob else 0), n_jobs)
     preds = done[0]
-    if cross_fit:
+    if cross_fit and not oob:
         preds.out_of_fold = _stack(folds, done[1:], len(y_train), n_classes)
     return preds
+
+
+def oob_proba(model, n_classes: int) -> np.ndarray:
+    """Out-of-bag class probabilities of a fitted bagged ensemble: row i's come only from the
+    trees whose bootstrap sample left row i out, so, like cross-fitting, no tree saw its row."""
+    forest = model.steps[-1][1] if hasattr(model, "steps") else model
+    proba = np.asarray(forest.oob_decision_function_, dtype=float)
+    if np.isnan(proba).any():
+        raise ValueError(
+            "some training rows are in the bootstrap sample of every tree, so they have no "
+            "out-of-bag prediction: use more trees or --crossfit folds"
+        )
+    out = np.zeros((proba.shape[0], n_classes))
+    out[:, np.asarray(forest.classes_).astype(int)] = proba
+    return out / out.sum(axis=1, keepdims=True)

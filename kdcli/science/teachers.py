@@ -14,6 +14,7 @@ from kdcli.errors import SpecError
 from kdcli.science.encoding import OrdinalCodes
 
 TEACHERS = ("lightgbm", "xgboost", "rf")
+BAGGED = ("rf",)  # teachers with out-of-bag predictions
 
 TEACHER_DEFAULTS: dict[str, dict] = {
     "lightgbm": {

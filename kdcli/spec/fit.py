@@ -15,11 +15,12 @@ from kdcli.science.correction import C_GRID
 from kdcli.science.metrics import METRICS
 from kdcli.science.students import DEFAULT_SIZES, FAMILIES, check_sizes
 from kdcli.science.targets import MODE_VARIANTS, MODES, SCALES, base_mode
-from kdcli.science.teachers import TEACHER_DEFAULTS, TEACHERS, check_param_names
+from kdcli.science.teachers import BAGGED, TEACHER_DEFAULTS, TEACHERS, check_param_names
 from kdcli.spec import values
 from kdcli.spec.presets import apply_preset
 
 MAX_SEED = 2**32 - 1  # numpy's and the libraries' seeds are 32-bit
+CROSSFIT = ("folds", "oob")
 
 # The one place defaults live; the CLI shows these in its help.
 DEFAULTS: dict = {
@@ -29,6 +30,7 @@ DEFAULTS: dict = {
     "sizes": None,  # per family: DEFAULT_SIZES
     "modes": ",".join(MODES),
     "folds": 5,
+    "crossfit": "folds",  # or oob: a bagged teacher's out-of-bag probabilities
     "select_folds": None,  # the cross-fitting folds
     "test_size": 0.25,
     "seed": 0,
@@ -73,6 +75,7 @@ class FitSpec:
     sizes: dict  # family → tuple of sizes (int, or 'full' for tree)
     modes: tuple[str, ...]
     folds: int = 5
+    crossfit: str = "folds"  # folds: K teachers; oob: the bagged teacher's out-of-bag predictions
     select_folds: int | None = None  # folds that choose c; None = the cross-fitting folds
     test_size: float = 0.25
     seed: int = 0
@@ -96,6 +99,11 @@ class FitSpec:
     def cross_fit(self) -> bool:
         """Whether any mode needs the K cross-fit teachers."""
         return any(base_mode(m) in ("crossfit", "corrected") for m in self.modes)
+
+    @property
+    def teacher_fits(self) -> int:
+        """Teacher fits per split: the full-data teacher and, when a mode needs them, K more."""
+        return 1 + (self.folds if self.cross_fit and self.crossfit == "folds" else 0)
 
     @property
     def most_folds(self) -> tuple[int, str]:
@@ -139,7 +147,7 @@ def fit_spec(**given) -> FitSpec:
 
     Settings: teacher (one or several: 'lightgbm,xgboost' or a list), teacher_param ('KEY=V' or
     'TEACHER.KEY=V' strings, or a dict), student, sizes (one list for all students, or
-    'tree=8,full;gbdt=10' or a dict), modes, folds, select_folds, test_size, seed, repeats,
+    'tree=8,full;gbdt=10' or a dict), modes, folds, crossfit, select_folds, test_size, seed, repeats,
     scale, eps, select_metric, c_grid, folds_outer, max_rows, preset. Raises SpecError naming
     the setting.
     """
@@ -152,6 +160,14 @@ def fit_spec(**given) -> FitSpec:
     s = {k: (given[k] if given.get(k) is not None else DEFAULTS[k]) for k in DEFAULTS}
 
     teachers = values.choices("teacher", s["teacher"], TEACHERS)
+    crossfit = values.choice("crossfit", s["crossfit"], CROSSFIT)
+    boosted = [t for t in teachers if t not in BAGGED]
+    if crossfit == "oob" and boosted:
+        raise SpecError(
+            "crossfit",
+            f"{{opt}} oob needs a bagged teacher (rf); {boosted[0]} is boosted, so it has no "
+            "out-of-bag predictions: use {opt} folds",
+        )
     params = values.teacher_params(s["teacher_param"], teachers, TEACHERS)
     for name in teachers:
         check_param_names(name, params[name])
@@ -170,6 +186,7 @@ def fit_spec(**given) -> FitSpec:
         sizes={f: tuple(sizes[f]) for f in students},
         modes=tuple(values.choices("modes", s["modes"], MODE_VARIANTS, MODES_SHOWN)),
         folds=values.integer("folds", s["folds"], 2),
+        crossfit=crossfit,
         select_folds=None
         if select_folds is None
         else values.integer("select_folds", select_folds, 2),

@@ -35,7 +35,7 @@ def teacher_key(
     test: np.ndarray,
     teacher: str,
     params: dict,
-    folds: int,
+    folds: int | str,  # K, or "oob"
     seed: int,
 ) -> str:
     def rows(idx: np.ndarray) -> str:
@@ -55,7 +55,7 @@ def teacher_key(
     return hashlib.sha256(blob).hexdigest()[:32]
 
 
-def split_key(ds, split, teacher, folds: int, fingerprint: str | None = None) -> str:
+def split_key(ds, split, teacher, folds: int | str, fingerprint: str | None = None) -> str:
     """The cache key of one split's teacher predictions."""
     return teacher_key(
         fingerprint or data_fingerprint(ds.X, ds.y),
@@ -75,15 +75,17 @@ class TeacherCache:
         self.root = Path(root)
         self._fingerprints: dict[int, str] = {}  # a dataset is hashed once, not per look-up
 
-    def _key(self, ds, split, teacher, folds: int) -> str:
+    def _key(self, ds, split, teacher, folds: int | str) -> str:
         if id(ds) not in self._fingerprints:
             self._fingerprints[id(ds)] = data_fingerprint(ds.X, ds.y)
         return split_key(ds, split, teacher, folds, self._fingerprints[id(ds)])
 
-    def get(self, ds, split, teacher, folds: int) -> TeacherPredictions | None:
+    def get(self, ds, split, teacher, folds: int | str) -> TeacherPredictions | None:
         return self.read(self._key(ds, split, teacher, folds))
 
-    def put(self, ds, split, teacher, folds: int, preds: TeacherPredictions, info: dict) -> None:
+    def put(
+        self, ds, split, teacher, folds: int | str, preds: TeacherPredictions, info: dict
+    ) -> None:
         self.write(self._key(ds, split, teacher, folds), preds, info)
 
     def read(self, key: str) -> TeacherPredictions | None:
