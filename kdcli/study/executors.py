@@ -6,8 +6,10 @@ caller writes them. ``run_unit`` is deterministic, so the tables do not depend o
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -37,6 +39,25 @@ def _timed_out(unit_id: str, timeout: float, seconds: float) -> Outcome:
     return Outcome(
         unit_id, error=f"timed out after {timeout:g} s (--timeout-per-unit)", seconds=seconds
     )
+
+
+@contextlib.contextmanager
+def _interrupts_held():
+    """Take a Ctrl-C only after the block: a worker started but not yet on the books would be
+    missed by the cleanup and outlive us. (Blocking SIGINT in this thread is not enough: the
+    kernel hands it to another thread, such as a BLAS worker, and Python raises it here anyway.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if held:
+        raise KeyboardInterrupt
 
 
 def _child(payload: dict, conn) -> None:
@@ -89,15 +110,10 @@ class LocalExecutor:
                     parent, child = self.ctx.Pipe(duplex=False)
                     # not a daemon: scikit-learn's joblib refuses to parallelise inside daemons
                     proc = self.ctx.Process(target=_child, args=(payload, child), daemon=False)
-                    # a Ctrl-C in the middle of fork() would be lost in its handlers: hold it
-                    # until the worker exists, then take it here
-                    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-                    try:
+                    with _interrupts_held():  # a worker the cleanup cannot see would outlive us
                         proc.start()
-                    finally:
-                        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-                    child.close()
-                    running[parent] = (unit_id, proc, time.monotonic())
+                        child.close()
+                        running[parent] = (unit_id, proc, time.monotonic())
                     on_start(unit_id)
                 ready = wait(list(running), timeout=0.5)
                 now = time.monotonic()
