@@ -19,6 +19,7 @@ from kdcli.science.crossfit import (
     TeacherPredictions,
     fits,
     stratified_folds,
+    take_rows,
     teacher_predictions,
 )
 from kdcli.science.encoding import encode_for
@@ -280,7 +281,7 @@ class StudentData:
 
     def choose_c(self, fit_predict, scale: str, fit: FitSpec) -> list:
         return select_c(
-            lambda tr, T, held: fit_predict(tr, T, _rows(self.F_train, held)),
+            lambda tr, T, held: fit_predict(tr, T, take_rows(self.F_train, held)),
             self.y_train,
             one_hot(self.y_train, self.n_classes),
             self.teacher.out_of_fold,
@@ -314,7 +315,9 @@ def _group_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency
 
     def fit_predict(train_idx, T, predict_rows):
         model = fit_log.fit(
-            make_student(family, largest(sizes), 1, data.seed), _rows(data.F_train, train_idx), T
+            make_student(family, largest(sizes), 1, data.seed),
+            take_rows(data.F_train, train_idx),
+            T,
         )
         if nested:
             return prefix_predictions(model, predict_rows, [int(k) for k in sizes])
@@ -366,7 +369,3 @@ def _scored(model, data: StudentData, mode, scale, eps, family, size, latency) -
         }
     )
     return to_proba(raw, data.n_classes, scale, eps), model_size(model)
-
-
-def _rows(X, idx):
-    return X.iloc[idx] if hasattr(X, "iloc") else X[idx]

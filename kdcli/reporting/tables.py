@@ -50,7 +50,7 @@ def _rich(cells: list[tuple[str, bool]]) -> list[Text]:
     return [Text(text, style="bold green") if best else Text(text) for text, best in cells]
 
 
-def _cells(rows: pd.DataFrame) -> dict[str, tuple]:
+def _mode_cells(rows: pd.DataFrame) -> dict[str, tuple]:
     by_mode = rows.set_index("mode")
     return {m: (by_mode.loc[m, "mean"], by_mode.loc[m, "se"]) for m in by_mode.index}
 
@@ -85,7 +85,7 @@ def student_table(
     if with_gain:
         table.add_column("best − raw", justify="right", style="cyan")
     for size in sorted(set(rows["size"]), key=size_key):
-        cells = _cells(rows[rows["size"] == size])
+        cells = _mode_cells(rows[rows["size"] == size])
         shown, best = star_row(cells, modes, lower, digits)
         extra = []
         if with_gain:
@@ -139,7 +139,7 @@ def study_table(
         table.add_column(labels.get(mode, mode), justify="right")
     wins = dict.fromkeys(modes, 0)
     for dataset in dict.fromkeys(rows["dataset"]):
-        cells = _cells(rows[rows.dataset == dataset])
+        cells = _mode_cells(rows[rows.dataset == dataset])
         teacher_cell = cells.pop("teacher", None)
         shown, best = star_row(cells, modes, lower, digits)
         for mode in best:

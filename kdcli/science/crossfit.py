@@ -40,7 +40,7 @@ def predict_full(model, X, n_classes: int) -> np.ndarray:
     return out
 
 
-def _rows(X, idx):
+def take_rows(X, idx):
     return X.iloc[idx] if isinstance(X, pd.DataFrame) else X[idx]
 
 
@@ -66,8 +66,8 @@ def out_of_fold_proba(
 
 def _held_out_proba(make_teacher, X, y, n_classes: int, fold) -> np.ndarray:
     fit_idx, held_idx = fold
-    teacher = make_teacher().fit(_rows(X, fit_idx), y[fit_idx])
-    return predict_full(teacher, _rows(X, held_idx), n_classes)
+    teacher = make_teacher().fit(take_rows(X, fit_idx), y[fit_idx])
+    return predict_full(teacher, take_rows(X, held_idx), n_classes)
 
 
 def _stack(folds, probas: list[np.ndarray], n_rows: int, n_classes: int) -> np.ndarray:

@@ -151,7 +151,7 @@ def fit_spec(**given) -> FitSpec:
     scale, eps, select_metric, c_grid, folds_outer, max_rows, preset. Raises SpecError naming
     the setting.
     """
-    unknown = sorted(set(given) - set(DEFAULTS) - {"preset", "metric"})
+    unknown = sorted(set(given) - set(DEFAULTS) - {"preset"})
     if unknown:
         raise TypeError(f"fit_spec() got unknown setting(s) {', '.join(unknown)}")
     preset = None

@@ -16,9 +16,11 @@ FULL = "full"  # tree student grown to purity
 
 
 def items(value: str | Iterable) -> list:
-    """``'a, b'`` → ['a', 'b']; a list or tuple is taken as it is."""
+    """``'a, b'`` → ['a', 'b']; a list or tuple is taken as it is, a lone number as one value."""
     if isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, Iterable):
+        return [value]
     return list(value)
 
 
@@ -67,7 +69,7 @@ def number(param: str, value, low: float, high: float, what: str) -> float:
 def sizes(param: str, value) -> list[int | str]:
     """``8,64,full`` → [8, 64, 'full']; anything but positive integers (and 'full') is refused."""
     out: list[int | str] = []
-    text = value if isinstance(value, str) else ",".join(map(str, value))
+    text = value if isinstance(value, str) else ",".join(map(str, items(value)))
     for part in items(value):
         part = str(part).strip().lower()
         if part == FULL:
@@ -114,7 +116,7 @@ def sizes_per_family(value, students: list[str], defaults: Mapping) -> dict[str,
 
 def c_grid(param: str, value) -> tuple[float, ...]:
     """Positive, finite candidates for c, sorted and distinct."""
-    text = value if isinstance(value, str) else ",".join(map(str, value))
+    text = value if isinstance(value, str) else ",".join(map(str, items(value)))
     out = []
     for part in items(value) or [""]:
         try:

@@ -73,12 +73,12 @@ class TeacherCache:
 
     def __init__(self, root: Path):
         self.root = Path(root)
-        self._fingerprints: dict[int, str] = {}  # a dataset is hashed once, not per look-up
+        self._last: tuple = (None, "")  # (dataset, its hash): hashed once, not per look-up
 
     def _key(self, ds, split, teacher, folds: int | str) -> str:
-        if id(ds) not in self._fingerprints:
-            self._fingerprints[id(ds)] = data_fingerprint(ds.X, ds.y)
-        return split_key(ds, split, teacher, folds, self._fingerprints[id(ds)])
+        if self._last[0] is not ds:  # held, so no other dataset can take its place
+            self._last = (ds, data_fingerprint(ds.X, ds.y))
+        return split_key(ds, split, teacher, folds, self._last[1])
 
     def get(self, ds, split, teacher, folds: int | str) -> TeacherPredictions | None:
         return self.read(self._key(ds, split, teacher, folds))

@@ -142,3 +142,9 @@ def test_fit_spec_defaults_are_the_cli_defaults(kd):
 
 def test_one_teacher_param_string_is_one_parameter():
     assert kdcli.fit_spec(teacher_param="num_leaves=15").teacher.params == {"num_leaves": 15}
+
+
+def test_a_lone_number_is_one_size_and_unknown_settings_are_refused():
+    assert kdcli.fit_spec(sizes=8).sizes == {"tree": (8,)}
+    with pytest.raises(TypeError):
+        kdcli.fit_spec(metric="auc")  # a table's metric is not a setting of the experiment

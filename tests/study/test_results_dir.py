@@ -257,3 +257,24 @@ def test_write_tables_writes_results_and_summary(suite, tmp_path):
     assert tree["mean"] == 0.5 and tree["se"] == 0.0
     row = on_disk[on_disk["student"] == "teacher"].iloc[0]
     assert math.isclose(row["mean"], 2.0) and row["n"] == 2
+
+
+def test_the_teacher_cache_never_takes_one_dataset_for_another(tmp_path):
+    """Hashes are kept for the dataset in hand only: another one, even a copy made after the first
+    is gone, is hashed afresh and gets its own key."""
+    import numpy as np
+    import pandas as pd
+
+    from kdcli.data.dataset import Dataset
+    from kdcli.experiment.splits import make_splits
+    from kdcli.spec import fit_spec
+    from kdcli.study.teacher_cache import TeacherCache
+
+    cache, spec = TeacherCache(tmp_path), fit_spec()
+    X = pd.DataFrame({"a": np.arange(40.0)})
+    first = Dataset("d", X, np.arange(40) % 2, ["0", "1"])
+    split = make_splits(first, spec)[0]
+    key = cache._key(first, split, spec.teacher, 5)
+    second = Dataset("d", X.assign(a=X.a * 2), first.y, ["0", "1"])
+    assert cache._key(second, split, spec.teacher, 5) != key
+    assert cache._key(first, split, spec.teacher, 5) == key
