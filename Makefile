@@ -1,7 +1,9 @@
 PYTHON ?= python3
 PIP_FLAGS ?= --quiet --disable-pip-version-check
+# pytest-xdist processes (one per core); all tests of a file run in one of them
+TEST_WORKERS ?= auto
 
-.PHONY: install demo test test-fast lint bench bench-contention bench-paper bench-dao2021 regress regress-update replicate clean
+.PHONY: install demo test test-fast lint bench bench-contention bench-paper bench-dao2021 bench-defaults bench-scale shared-study regress regress-update replicate clean
 
 install:  ## install kd and its test tools into the current Python environment
 	$(PYTHON) -m pip install $(PIP_FLAGS) -e ".[dev]"
@@ -11,11 +13,11 @@ demo: install  ## the main job on bundled data, no network
 
 test: install  ## lint and the test suite (what CI runs)
 	$(PYTHON) -m ruff check kdcli tests benchmarks
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: install  ## lint and the tests without the slow process-level ones
 	$(PYTHON) -m ruff check kdcli tests benchmarks
-	$(PYTHON) -m pytest -q -m "not slow"
+	$(PYTHON) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 lint:
 	$(PYTHON) -m ruff check kdcli tests benchmarks
@@ -26,8 +28,23 @@ regress: install  ## re-run the reference studies and check their numbers (also 
 regress-update: install  ## deliberately rewrite results/reference/*.csv from fresh runs
 	$(PYTHON) -m kdcli.regress --update
 
-bench: install  ## speed and scale measurements, incl. the full dao2021 preset on MAGIC (~30 min)
+bench: install  ## every speed and scale target of results/bench/*.json (several hours on 2 cores)
 	$(PYTHON) benchmarks/bench_fit.py
+	$(PYTHON) benchmarks/bench_defaults.py after
+	$(PYTHON) benchmarks/bench_suite.py
+	$(PYTHON) benchmarks/project_cc18.py
+	$(PYTHON) benchmarks/bench_scale.py
+	$(PYTHON) benchmarks/bench_oob.py
+
+bench-defaults: install  ## kd fit with defaults on each of the 28 shared datasets; defaults-after.json
+	$(PYTHON) benchmarks/bench_defaults.py after
+
+shared-study: install  ## the 28-dataset study (timed), its committed report in results/shared28, the CC18 projection
+	$(PYTHON) benchmarks/bench_suite.py
+	$(PYTHON) benchmarks/project_cc18.py
+
+bench-scale: install  ## a 1,000,000 x 20 file with defaults, and memory against rows; scale.json
+	$(PYTHON) benchmarks/bench_scale.py
 
 bench-contention: install  ## kd fit quiet and beside a CPU-bound neighbour; results/bench/contention.json
 	$(PYTHON) benchmarks/bench_fit.py contention

@@ -3,6 +3,7 @@ target, peak memory, and the teacher's held-out scores (to compare teacher defau
 after a change). Each dataset runs in a child process, so its peak RSS is its own.
 
     python benchmarks/bench_defaults.py [LABEL]     writes results/bench/defaults-LABEL.json
+    python benchmarks/bench_defaults.py compare A B   a Markdown table of run B against run A
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ import sys
 import time
 from pathlib import Path
 
+from bench_common import write_bench
+from scipy.stats import wilcoxon
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "datasets"
+BENCH = ROOT / "results" / "bench"
 CHILD = """
 import json, resource, sys, kdcli
 result = kdcli.fit("file:" + sys.argv[1])
@@ -49,11 +54,45 @@ def main(label: str) -> None:
         )
     over = [r["dataset"] for r in rows if r["seconds"] > 60]
     print(f"{len(rows)} datasets, {len(over)} over 60 s: {', '.join(over) or 'none'}")
-    out = ROOT / "results" / "bench" / f"defaults-{label}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(rows, indent=2) + "\n")
-    print(f"written {out}")
+    write_bench(f"defaults-{label}.json", rows)
+
+
+def compare(a: str, b: str) -> None:
+    """Per dataset: seconds and the teacher's held-out error and log loss, A → B; then means."""
+    runs = [
+        {r["dataset"]: r for r in json.loads((BENCH / f"defaults-{x}.json").read_text())}
+        for x in (a, b)
+    ]
+    names = sorted(set(runs[0]) & set(runs[1]))
+    keys = ("error", "log_loss", "auc")
+    print(f"| dataset | seconds, {a} → {b} | teacher error | teacher log loss | teacher AUC |")
+    print("|---|---|---|---|---|")
+    for name in names:
+        x, y = runs[0][name], runs[1][name]
+        cells = " | ".join(f"{x['teacher'][k]:.4f} → {y['teacher'][k]:.4f}" for k in keys)
+        print(f"| {name} | {x['seconds']:.1f} → {y['seconds']:.1f} | {cells} |")
+
+    def summary(key: str) -> str:
+        """Means, counts and the Wilcoxon signed-rank p over datasets (one value each)."""
+        x = [runs[0][n]["teacher"][key] for n in names]
+        y = [runs[1][n]["teacher"][key] for n in names]
+        up = sum(v > u + 1e-12 for u, v in zip(x, y, strict=True))
+        down = sum(v < u - 1e-12 for u, v in zip(x, y, strict=True))
+        p = wilcoxon(x, y).pvalue
+        return (
+            f"{sum(x) / len(x):.4f} → {sum(y) / len(y):.4f} ({down} lower, {up} higher; p={p:.2g})"
+        )
+
+    total = [sum(r[n]["seconds"] for n in names) for r in runs]
+    slowest = [max(r[n]["seconds"] for n in names) for r in runs]
+    print(
+        f"| **mean over {len(names)}** | total {total[0]:.0f} → {total[1]:.0f} s, slowest "
+        f"{slowest[0]:.1f} → {slowest[1]:.1f} s | " + " | ".join(summary(k) for k in keys) + " |"
+    )
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "latest")
+    if sys.argv[1:2] == ["compare"]:
+        compare(*sys.argv[2:4])
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else "latest")

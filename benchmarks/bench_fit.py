@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_common import write_bench
+
 import kdcli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -241,10 +243,7 @@ def main(argv: list[str]) -> None:
 
 
 def write(path: Path, report: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    tmp.replace(path)
-    print(f"written {path}")
+    write_bench(path.name, report)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_common import BENCH, write_bench
+
 import kdcli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,10 +68,15 @@ def main(names: list[str]) -> None:
                     f"  {r['mode']:<14} {r['size']:>3}  {r['auc_diff']:+.4f} ± {r['se']:.4f}",
                     flush=True,
                 )
-    path = ROOT / "results" / "bench" / "oob.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"written {path}")
+    path = BENCH / "oob.json"
+    # A run over some datasets replaces their entries and keeps the others.
+    done = {entry["dataset"] for entry in out}
+    kept = (
+        [e for e in json.loads(path.read_text()) if e["dataset"] not in done]
+        if path.exists()
+        else []
+    )
+    write_bench(path.name, kept + out)
 
 
 if __name__ == "__main__":

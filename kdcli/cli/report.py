@@ -54,7 +54,7 @@ def report(
     if format_ == "rich" and out is None:
         render_rich(rep, stdout_console())
         return
-    text = api.render(rep, format_)
+    text = api.render(rep, format_, links_from=None if out is None else out.parent)
     if out is None:
         typer.echo(text, nl=False)
     else:

@@ -10,6 +10,7 @@ import base64
 import html
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,7 +187,9 @@ def render_rich(report: Report, console) -> None:
         console.print(f"[yellow]missing:[/yellow] {line}", highlight=False)
 
 
-def render_markdown(report: Report) -> str:
+def render_markdown(report: Report, links_from: Path | None = None) -> str:
+    """``links_from``: the folder the file will be in, so that its image links are relative to
+    it and the report can be moved or committed with its plots."""
     lines = [f"# kd report: {report.source}", "", f"metric: {report.metric}", ""]
     if report.missing:
         lines += ["**Missing results** (means are over fewer folds):", ""]
@@ -200,7 +203,8 @@ def render_markdown(report: Report) -> str:
             lines.append("| " + " | ".join(str(v) for v in row) + " |")
         lines.append("")
     for plot in report.plots:
-        lines.append(f"![{plot.stem}]({plot})")
+        link = Path(os.path.relpath(plot, links_from)).as_posix() if links_from else plot
+        lines.append(f"![{plot.stem}]({link})")
     return "\n".join(lines) + "\n"
 
 
@@ -354,8 +358,11 @@ RENDERERS = {
 }
 
 
-def render(report: Report, fmt: str = "md") -> str:
-    """The report as text in one of FORMATS."""
+def render(report: Report, fmt: str = "md", links_from: str | Path | None = None) -> str:
+    """The report as text in one of FORMATS; Markdown links its plots relative to the folder
+    ``links_from`` when given (where the file goes)."""
     if fmt not in RENDERERS:
         raise KDError(f"unknown --format '{fmt}'; use one of {', '.join(FORMATS)}")
+    if fmt == "md" and links_from is not None:
+        return render_markdown(report, Path(links_from))
     return RENDERERS[fmt](report)

@@ -22,8 +22,8 @@ def model_size(model) -> dict[str, float]:
 def _parts(model) -> list:
     if hasattr(model, "named_steps"):  # a pipeline: the last step is the model
         model = model.steps[-1][1]
-    if hasattr(model, "estimator_") and not hasattr(model, "estimators_"):  # DenseLabels
-        model = model.estimator_
+    while hasattr(model, "estimator_") and not hasattr(model, "estimators_"):
+        model = model.estimator_  # kd's wrappers: DenseLabels, EarlyStopping
     if type(model).__name__ in ("MultiOutputRegressor", "BoosterPrefix"):
         return list(model.estimators_)
     if type(model).__name__.startswith("RandomForest"):

@@ -89,6 +89,22 @@ def test_html_is_self_contained_with_plots(kd, tmp_path):
     assert len(list((run / "plots").glob("*.svg"))) == 3
 
 
+def test_markdown_file_links_its_plots_relative_to_itself(kd, tmp_path):
+    """A report written with --out can be moved or committed together with its plots."""
+    run = make_run(tmp_path / "run")
+    folder = tmp_path / "published"
+    folder.mkdir()
+    code, _, err = kd(
+        "report", run, "--format", "md", "--out", folder / "report.md", "--plots", folder / "plots"
+    )
+    assert code == 0, err
+    links = [line for line in (folder / "report.md").read_text().splitlines() if "![" in line]
+    assert len(links) == 3
+    for line in links:
+        target = line[line.index("](") + 2 : -1]
+        assert target.startswith("plots/") and (folder / target).is_file(), line
+
+
 def test_csv_report_and_bad_input(kd, tmp_path):
     run = make_run(tmp_path / "run")
     code, out, _ = kd("report", run, "--format", "csv", "--no-plots")

@@ -17,8 +17,10 @@ from kdcli.science.teachers import (
     TEACHER_DEFAULTS,
     TEACHERS,
     DenseLabels,
+    EarlyStopping,
     check_param_names,
     make_teacher,
+    validation_split,
 )
 from kdcli.spec import TeacherSpec, fit_spec
 
@@ -137,7 +139,7 @@ def test_full_params_merge_defaults_and_overrides():
     spec = TeacherSpec("lightgbm", {"num_leaves": 15, "min_child_samples": 3})
     full = spec.full_params
     assert full == {**TEACHER_DEFAULTS["lightgbm"], "num_leaves": 15, "min_child_samples": 3}
-    assert full["learning_rate"] == 0.05
+    assert full["learning_rate"] == 0.1
     full["n_estimators"] = 1
     assert TEACHER_DEFAULTS["lightgbm"]["n_estimators"] == 400
     assert TEACHER_DEFAULTS["lightgbm"]["num_leaves"] == 63
@@ -157,6 +159,8 @@ def test_scoped_overrides_reach_only_their_teacher():
 def _estimator(model):
     """The library model inside kd's wrappers."""
     if isinstance(model, DenseLabels):
+        model = model.estimator
+    if isinstance(model, EarlyStopping):
         return model.estimator
     if hasattr(model, "steps"):
         return model.steps[-1][1]
@@ -170,8 +174,14 @@ def test_make_teacher_builds_the_full_model_and_fits(name):
     params = TeacherSpec(name, {"n_estimators": 10}).full_params
     model = make_teacher(name, params, n_jobs=1, random_state=7)
     got = _estimator(model).get_params()
+    stopping = {"early_stopping_rounds", "validation_fraction"}
     for key, value in params.items():
-        assert got[key] == value, key
+        if key not in stopping:  # those two belong to kd's EarlyStopping
+            assert got[key] == value, key
+    if name != "rf":
+        inner = model.estimator if isinstance(model, DenseLabels) else model
+        assert inner.rounds == params["early_stopping_rounds"]
+        assert inner.validation_fraction == params["validation_fraction"]
     assert got["n_jobs"] == 1
     assert got["random_state"] == 7
 
@@ -220,3 +230,79 @@ def test_dense_labels_keep_the_original_classes():
     assert full.shape == (len(y), 3)
     assert np.all(full[:, 1] == 0)
     np.testing.assert_allclose(full[:, [0, 2]], P / P.sum(axis=1, keepdims=True))
+
+
+def test_validation_split_is_stratified_disjoint_and_keeps_lone_rows():
+    """Every class keeps its share in the validation part; a class of one row stays in the
+    fitting part, so the stopped model still knows it."""
+    y = np.array([0] * 60 + [1] * 30 + [2] * 9 + [3])
+    fit_idx, val_idx = validation_split(y, 0.2, seed=0)
+    assert np.intersect1d(fit_idx, val_idx).size == 0
+    assert np.union1d(fit_idx, val_idx).tolist() == list(range(len(y)))
+    assert 99 in fit_idx
+    assert np.bincount(y[val_idx], minlength=4).tolist() == [12, 6, 2, 0]
+    again, _ = validation_split(y, 0.2, seed=0)
+    np.testing.assert_array_equal(fit_idx, again)
+
+
+def test_too_few_rows_to_hold_out_fit_every_row_for_all_rounds():
+    y = np.array([0, 0, 0, 1, 1, 1])
+    with pytest.raises(ValueError, match="too few"):
+        validation_split(y, 0.8, seed=0)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        validation_split(y, 1.5, seed=0)
+    X = np.arange(12.0).reshape(6, 2)
+    params = {**TEACHER_DEFAULTS["lightgbm"], "n_estimators": 7, "validation_fraction": 0.8}
+    model = make_teacher("lightgbm", {**params, "min_child_samples": 1}, 1, 0).fit(X, y)
+    assert model.n_rounds_ == 7
+    assert model.predict_proba(X).shape == (6, 2)
+
+
+def _noisy_logistic(n: int, seed: int):
+    """Binary data with known p0 = sigmoid(x0 + x1): a flexible booster run for a fixed, large
+    number of rounds overfits its probabilities here."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5))
+    p0 = 1 / (1 + np.exp(-(X[:, 0] + X[:, 1])))
+    return X, (rng.random(n) < p0).astype(int), p0
+
+
+def _kl(p0, p):
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return float(np.mean(p0 * np.log(p0 / p) + (1 - p0) * np.log((1 - p0) / (1 - p))))
+
+
+@pytest.mark.parametrize("name", ["lightgbm", "xgboost"])
+def test_early_stopping_teacher_refits_on_all_rows_and_beats_fixed_rounds(name):
+    """The rounds are chosen on a validation part, then the teacher is refitted on every row
+    with that many rounds; its excess risk against the known p0 is far below that of the same
+    teacher run for all its rounds."""
+    X, y, _ = _noisy_logistic(800, seed=1)
+    X_test, _, p0 = _noisy_logistic(20_000, seed=2)
+    params = {**TEACHER_DEFAULTS[name], "n_estimators": 500}
+    fixed = make_teacher(name, {**params, "early_stopping_rounds": None}, 1, 0).fit(X, y)
+    stopped = make_teacher(name, params, n_jobs=1, random_state=0).fit(X, y)
+    inner = stopped.estimator_ if isinstance(stopped, DenseLabels) else stopped
+    assert isinstance(inner, EarlyStopping)
+    assert 1 <= inner.n_rounds_ < 200
+    assert inner.estimator_.get_params()["n_estimators"] == inner.n_rounds_
+    kl_fixed = _kl(p0, fixed.predict_proba(X_test)[:, 1])
+    kl_stopped = _kl(p0, stopped.predict_proba(X_test)[:, 1])
+    assert kl_stopped < 0.5 * kl_fixed, (kl_stopped, kl_fixed)
+
+
+def test_early_stopping_is_deterministic_and_off_without_rounds():
+    X, y, _ = _noisy_logistic(400, seed=3)
+    params = TEACHER_DEFAULTS["lightgbm"]
+    a = make_teacher("lightgbm", params, 1, 5).fit(X, y).predict_proba(X)
+    b = make_teacher("lightgbm", params, 1, 5).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    plain = make_teacher("lightgbm", {**params, "early_stopping_rounds": 0}, 1, 5)
+    assert isinstance(plain, lightgbm.LGBMClassifier)
+
+
+def test_validation_fraction_is_a_boosted_teachers_setting():
+    check_param_names("lightgbm", ["validation_fraction", "early_stopping_rounds"])
+    check_param_names("xgboost", ["validation_fraction", "early_stopping_rounds"])
+    with pytest.raises(SpecError, match="validation_fraction"):
+        check_param_names("rf", ["validation_fraction"])
