@@ -72,3 +72,18 @@ def test_save_report_and_check_round_trip(small_fit, tmp_path):
     moved.to_csv(tmp_path / "moved.csv", index=False)
     report = kdcli.check(tmp_path / "run", tmp_path / "moved.csv")
     assert not report.ok and len(report.regressed) == n
+
+
+@pytest.mark.parametrize("teacher", ["rf", "lightgbm"])
+def test_threads_change_the_schedule_not_the_numbers(teacher):
+    """A forest teacher's fits run one after another on every thread, boosted teachers' side by
+    side on one thread each; either way the numbers are those of a one-thread run."""
+    settings = {
+        "teacher": teacher,
+        "teacher_param": {"n_estimators": 30},
+        "sizes": "4",
+        "modes": "raw,vanilla,crossfit,corrected",
+    }
+    one = kdcli.fit("sklearn:breast_cancer", threads=1, **settings).results
+    two = kdcli.fit("sklearn:breast_cancer", threads=2, **settings).results
+    pd.testing.assert_frame_equal(one, two)

@@ -35,7 +35,7 @@ from kdcli.science.targets import (
     regression_columns,
     to_proba,
 )
-from kdcli.science.teachers import make_teacher
+from kdcli.science.teachers import BAGGED, make_teacher
 from kdcli.spec.fit import FitSpec, TeacherSpec
 
 Advance = Callable[[str, int], None]  # (what is running now, steps just finished)
@@ -200,7 +200,12 @@ def _fit_teachers(
     oob = fit.cross_fit and fit.crossfit == "oob"
     if oob:
         params = {**params, "oob_score": True}
-    side_by_side = threads if fit.teacher_fits > 1 else 1  # K + 1 fits, or one alone
+    # K + 1 boosted fits run side by side, one thread each: OpenMP threads of one fit stall at
+    # every barrier when a neighbour takes a core. A forest instead spreads its own trees over
+    # threads that never wait for each other, so its fits run one after another on every core:
+    # balanced to the last tree, where K + 1 one-thread fits on 2 cores leave one idle when
+    # K + 1 is odd (the paper's 11).
+    side_by_side = threads if fit.teacher_fits > 1 and teacher.name not in BAGGED else 1
 
     def make():
         return make_teacher(teacher.name, params, threads // side_by_side, seed)
