@@ -176,23 +176,21 @@ class EarlyStopping(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y):
+        most = int(self.estimator.get_params()["n_estimators"])
         try:
             fit_idx, val_idx = validation_split(y, self.validation_fraction, self.random_state)
         except TooFewRows:  # nothing to hold out: every row fits, for all the rounds
-            self.estimator_ = clone(self.estimator).fit(X, y)
-            self.n_rounds_ = int(self.estimator_.get_params()["n_estimators"])
-            self.classes_ = self.estimator_.classes_
-            return self
-        best = _best_rounds(
-            clone(self.estimator),
-            (take_rows(X, fit_idx), y[fit_idx]),
-            (take_rows(X, val_idx), y[val_idx]),
-            self.rounds,
-        )
-        # every row now serves the fit (small data cannot spare a fifth), with rounds in
-        # proportion to the rows, as the best number of rounds grows with them
-        most = int(self.estimator.get_params()["n_estimators"])
-        self.n_rounds_ = min(most, max(1, round(best * len(y) / len(fit_idx))))
+            self.n_rounds_ = most
+        else:
+            best = _best_rounds(
+                clone(self.estimator),
+                (take_rows(X, fit_idx), y[fit_idx]),
+                (take_rows(X, val_idx), y[val_idx]),
+                self.rounds,
+            )
+            # every row now serves the fit (small data cannot spare a fifth), with rounds in
+            # proportion to the rows, as the best number of rounds grows with them
+            self.n_rounds_ = min(most, max(1, round(best * len(y) / len(fit_idx))))
         self.estimator_ = clone(self.estimator).set_params(n_estimators=self.n_rounds_).fit(X, y)
         self.classes_ = self.estimator_.classes_
         return self
