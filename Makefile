@@ -3,7 +3,7 @@ PIP_FLAGS ?= --quiet --disable-pip-version-check
 # pytest-xdist processes (one per core); all tests of a file run in one of them
 TEST_WORKERS ?= auto
 
-.PHONY: install demo test test-fast lint bench bench-contention bench-paper bench-dao2021 bench-defaults bench-scale shared-study regress regress-update replicate clean
+.PHONY: install demo test test-fast lint bench faults bench-contention bench-paper bench-dao2021 bench-defaults bench-scale shared-study regress regress-update replicate clean
 
 install:  ## install kd and its test tools into the current Python environment
 	$(PYTHON) -m pip install $(PIP_FLAGS) -e ".[dev]"
@@ -35,6 +35,10 @@ bench: install  ## every speed and scale target of results/bench/*.json (several
 	$(PYTHON) benchmarks/project_cc18.py
 	$(PYTHON) benchmarks/bench_scale.py
 	$(PYTHON) benchmarks/bench_oob.py
+	$(PYTHON) benchmarks/bench_faults.py
+
+faults: install  ## kill -9 the demo study at 5 random moments and resume (local, Dask); faults.json
+	$(PYTHON) benchmarks/bench_faults.py
 
 bench-defaults: install  ## kd fit with defaults on each of the 28 shared datasets; defaults-after.json
 	$(PYTHON) benchmarks/bench_defaults.py after

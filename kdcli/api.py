@@ -5,7 +5,7 @@ plain dataclasses. The CLI is a thin layer over these.
     result = kdcli.fit("sklearn:breast_cancer", student="tree,gbdt", sizes=[8, 64], repeats=3)
     result.table("error")                       # sizes x modes, the teacher as a column
     study = kdcli.run_study(kdcli.study_spec("demo"), out="runs/demo", jobs=2)
-    kdcli.check("runs/demo", against="results/reference/bundled.csv").ok
+    kdcli.check("runs/bundled", against="results/reference/bundled.csv", partial=True).ok
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from kdcli.atomic import atomic_write_text, check_out_dir
+from kdcli.atomic import atomic_write_text, check_out_dir, written_together
 from kdcli.data import Dataset
 from kdcli.data import load_dataset as _load
 from kdcli.data.openml_source import OpenMLConfig
@@ -113,13 +113,14 @@ def fit(
 
 
 def save_fit(out: Path, result: FitResult, record: dict) -> None:
-    """results.csv, summary.csv, latency.csv and run.json in ``out``, each written atomically."""
+    """results.csv, summary.csv, latency.csv and run.json in ``out``, written together."""
     out = Path(out)
     check_out_dir(out, "kd-fit")
-    atomic_write_text(out / "results.csv", result.results.to_csv(index=False))
-    atomic_write_text(out / "summary.csv", result.summary.to_csv(index=False))
-    atomic_write_text(out / "latency.csv", result.latency.to_csv(index=False))
-    atomic_write_text(out / "run.json", json.dumps(record, indent=2, default=str) + "\n")
+    with written_together(out, "--out"):  # all four files, or (a full disk) none
+        atomic_write_text(out / "results.csv", result.results.to_csv(index=False))
+        atomic_write_text(out / "summary.csv", result.summary.to_csv(index=False))
+        atomic_write_text(out / "latency.csv", result.latency.to_csv(index=False))
+        atomic_write_text(out / "run.json", json.dumps(record, indent=2, default=str) + "\n")
 
 
 def fit_record(plan: FitPlan, result: FitResult, seconds: float, command: str = "") -> dict:
@@ -140,6 +141,7 @@ def fit_record(plan: FitPlan, result: FitResult, seconds: float, command: str = 
             "classes": ds.n_classes,
             "class_names": ds.class_names,
             "p0_known": ds.p0 is not None,
+            "notices": list(ds.notices),  # what loading did to the data
             "meta": ds.meta,
         },
         "versions": package_versions(),

@@ -39,3 +39,8 @@ class SpecError(KDError, ValueError):
     def option(self) -> str:
         """The command-line spelling of the setting."""
         return "--" + self.param.replace("_", "-")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what `timeout`, schedulers and service managers send), taken like Ctrl-C: stop
+    cleanly, keep what is finished; the CLI exits 143 (128 + 15) instead of 130."""

@@ -3,6 +3,10 @@
     python -m kdcli.regress            run every study and check it (exit 1 on a regression)
     python -m kdcli.regress --update   rewrite the references from fresh runs (deliberate change)
 
+A reference written here records its study's settings in its header (``# setting NAME = JSON``
+lines), so `kd check` refuses a run made with other settings instead of reporting every cell as
+regressed.
+
 Studies are defined in results/reference/studies.json (``settings`` as for :func:`kdcli.fit_spec`,
 ``execution`` as for :func:`kdcli.run_study`); the study NAME is checked against
 results/reference/NAME.csv, or against a fixed ``reference`` it names (a published table, which
@@ -19,6 +23,7 @@ from pathlib import Path
 
 import kdcli
 from kdcli.data.cache import PROJECT_ROOT
+from kdcli.reporting.check import study_settings as spec_settings
 
 REFERENCE_DIR = PROJECT_ROOT / "results" / "reference"
 SHARED = PROJECT_ROOT.parent / "shared" / "datasets"
@@ -34,8 +39,8 @@ def needs_shared(study: dict) -> bool:
     return any(spec.startswith("shared:") for _, spec in study["members"])
 
 
-def run_study(name: str, workdir: Path) -> Path:
-    """Run one study into workdir; return its output folder."""
+def study_spec(name: str, workdir: Path) -> kdcli.StudySpec:
+    """The spec of one study (its suite manifest written into workdir), as it is run."""
     study = studies()[name]
     suite = workdir / f"{name}-suite.csv"
     lines = ["name,spec"]
@@ -44,9 +49,21 @@ def run_study(name: str, workdir: Path) -> Path:
             spec = f"file:{SHARED / spec.removeprefix('shared:')}"
         lines.append(f"{member},{spec}")
     suite.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return kdcli.study_spec(str(suite), **study["settings"])
+
+
+def study_settings(name: str) -> dict:
+    """The settings record a run of the study writes into its reference (no study is run)."""
+    with tempfile.TemporaryDirectory(prefix="kd-regress-") as tmp:
+        return spec_settings(study_spec(name, Path(tmp)))
+
+
+def run_study(name: str, workdir: Path) -> Path:
+    """Run one study into workdir; return its output folder."""
+    study = studies()[name]
     out = workdir / name
     report = kdcli.run_study(
-        kdcli.study_spec(str(suite), **study["settings"]),
+        study_spec(name, workdir),
         out,
         openml=kdcli.OpenMLConfig(cache_dir=workdir / "cache", offline=True),
         **study.get("execution", {}),
@@ -88,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             out = run_study(name, Path(tmp))
             if update:
                 n = kdcli.update_reference(
-                    kdcli.load_results(out),
+                    out,  # the folder: its run.json gives the settings the reference records
                     reference_path(name),
                     METRICS,
                     study["tolerance"],

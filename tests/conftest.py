@@ -20,6 +20,26 @@ def run_kd(args, capsys):
     return code, captured.out, captured.err
 
 
+def csv_with_an_empty_column(path: Path, column: str, rows: int = 150) -> Path:
+    """Two informative features, one with no value at all (named ``column``), a binary label."""
+    import numpy as np
+    import pandas as pd
+
+    x = np.random.default_rng(1).normal(size=(rows, 2))
+    frame = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], column: np.nan, "y": x[:, 1] > 0})
+    frame.to_csv(path, index=False)
+    return path
+
+
+def one_line_error(code, out, err, quiet_stdout: bool = True) -> str:
+    """The one line of a refusal (exit 2, no traceback); returns it for the caller to read."""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1, (code, out, err)
+    assert not quiet_stdout or out == "", out
+    assert lines[0].startswith("kd: error: ") and "Traceback" not in err
+    return lines[0]
+
+
 @pytest.fixture
 def kd(capsys):
     return lambda *args: run_kd(args, capsys)

@@ -13,7 +13,7 @@ import typer
 
 from kdcli.cli import benchmark, check, datasets, fit, report  # noqa: F401 - register commands
 from kdcli.cli.app import app, invocation, stderr_console
-from kdcli.errors import KDError, SpecError
+from kdcli.errors import KDError, SpecError, Terminated
 
 try:  # typer >= 0.20 carries its own copy of click
     from typer._click.exceptions import UsageError
@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> None:
         where = err.ctx.command_path if err.ctx is not None else "kd"
         print(f"kd: error: {err.format_message()} (see {where} --help)", file=sys.stderr)
         sys.exit(2)
+    except Terminated:
+        print("kd: terminated (SIGTERM)", file=sys.stderr)
+        sys.exit(143)
     except (typer.Abort, KeyboardInterrupt):
         print("kd: interrupted", file=sys.stderr)
         sys.exit(130)
@@ -54,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(1)
-    if code == 130:
-        print("kd: interrupted; nothing was written for unfinished work", file=sys.stderr)
+    if code in (130, 143):
+        what = "interrupted" if code == 130 else "terminated (SIGTERM)"
+        print(f"kd: {what}; nothing was written for unfinished work", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else 0)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from kdcli import __version__
 
@@ -54,9 +55,18 @@ def command_line() -> str:
 
 
 def stdout_console() -> Console:
-    """Tables on a terminal fit its width; piped, they are not cut to 80 columns."""
-    return Console() if sys.stdout.isatty() else Console(width=160)
+    """Tables on a terminal fit its width; piped, they are not cut to 80 columns. No emoji
+    codes: a path or dataset named `x:smile:` prints as written (user text in markup is
+    escaped where it is put, see :func:`plain`)."""
+    width = None if sys.stdout.isatty() else 160
+    return Console(width=width, emoji=False)
 
 
 def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+def plain(text: object) -> str:
+    """User text (a dataset name, a path) made safe to put in rich markup: `[bold]` is shown,
+    not read as a style."""
+    return escape(str(text))

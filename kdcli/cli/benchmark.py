@@ -100,6 +100,6 @@ def benchmark(
         )
     display.finish(report, spec, json_)
     if report.interrupted:
-        raise typer.Exit(130)
+        raise typer.Exit(143 if report.terminated else 130)
     if report.failures:
         raise typer.Exit(1)

@@ -11,6 +11,7 @@ from kdcli import api
 from kdcli.cli.app import app
 from kdcli.cli.options import Debug
 from kdcli.errors import KDError
+from kdcli.reporting.check import run_settings
 
 
 @app.command()
@@ -73,32 +74,49 @@ def check(
         ),
     ] = None,
     claim_metric: Annotated[str, typer.Option(help="Metric the claims compare.")] = "auc",
+    ignore_settings: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-settings",
+            help="Compare even if RUN was made with other settings than those the reference "
+            "records (a notice names the first difference).",
+        ),
+    ] = False,
     debug: Debug = False,
 ) -> None:
     """Compare a run's numbers with a reference table; exit 1 if any cell regresses or is missing,
     or a --claim fails.
 
+    A reference written by --update records the run's settings; a run made with other settings
+    is refused (exit 2) unless --ignore-settings.
+
     Exit codes: 0 all cells within tolerance and claims hold, 1 a regression, a missing cell or a
     failed claim, 2 bad input.
     """
     if update:
-        if tol is not None and not tol >= 0:
-            raise KDError(f"--tol must be >= 0, got {tol}")
-        if tol_all is not None or claim or partial:
+        if tol_all is not None or claim or partial or ignore_settings:
             raise KDError(
-                "--update rewrites the reference; it takes no --tol-all, --claim or --partial"
+                "--update rewrites the reference; it takes no --tol-all, --claim, --partial or "
+                "--ignore-settings"
             )
         metrics = [m.strip() for m in metric.split(",") if m.strip()]
+        settings = run_settings(run)
         n = api.update_reference(
-            api.load_results(run),
+            run,
             against,
             metrics,
             tol if tol is not None else 0.01,
             f"written by `kd check {run} --against {against} --update`",
+            settings,
         )
-        typer.echo(f"kd check: wrote {n} cells to {against}")
+        recorded = "with its settings" if settings else "(it records no settings)"
+        typer.echo(f"kd check: wrote {n} cells to {against} {recorded}")
         return
-    report = api.check(run, against, tol, tol_all, partial, claim or (), claim_metric)
+    report = api.check(
+        run, against, tol, tol_all, partial, claim or (), claim_metric, ignore_settings
+    )
+    for line in report.notices:
+        typer.echo(f"NOTE      {line}")
     for cell in report.regressed:
         typer.echo(
             f"REGRESSED {cell['dataset']} {cell['teacher']} {cell['student']} "

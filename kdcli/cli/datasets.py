@@ -9,10 +9,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kdcli import api
 from kdcli.cli.app import datasets_app, stderr_console, stdout_console
 from kdcli.cli.options import CacheDir, Debug, Offline, OpenMLServer
-from kdcli.data.catalog import cache_state, fetch_all
+from kdcli.data.catalog import fetch_all, list_row
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.data.suites import Member, select, suite_members
 from kdcli.errors import KDError
@@ -39,40 +38,29 @@ def datasets_list(
 ) -> None:
     """Show a suite's datasets: name, id, rows, features, classes, and whether each is cached.
 
-    Needs no network: sizes come from the suite's manifest.
+    Needs no network: sizes come from the suite's manifest, or from reading a local file. A
+    member that cannot be read is listed as 'unreadable' with its reason below the table (the
+    "notices" of --json), and the others are listed all the same; the exit code stays 0, since
+    listing is not using (`kd benchmark` records such a member as a failure).
     """
 
     cfg = OpenMLConfig.from_env(cache_dir, openml_server, True)
-    members = select(suite_members(suite), datasets)
-    rows = [
-        {
-            "name": m.name,
-            "spec": m.spec,
-            "rows": m.rows,
-            "features": m.features,
-            "classes": m.classes,
-            "cached": cache_state(m, cfg),
-        }
-        for m in members
-    ]
-    for row in rows:  # a folder's files are read for their sizes: quick and always local
-        if row["spec"].startswith("file:") and row["rows"] is None and row["cached"] == "file":
-            try:
-                ds = api.load_dataset(row["spec"])
-            except KDError:
-                row["cached"] = "unreadable"
-                continue
-            row.update(rows=ds.n_rows, features=ds.X.shape[1], classes=ds.n_classes)
+    rows = [list_row(m, cfg) for m in select(suite_members(suite), datasets)]
     if json_:
         typer.echo(json.dumps(rows, indent=2))
         return
-    from rich.table import Table
+    console = stdout_console()
+    console.print(_table(rows, f"suite {suite}: {len(rows)} datasets", str(cfg.cache_dir)))
+    for row in rows:  # below the table: a reason is a sentence, too long for a cell
+        for notice in row["notices"]:
+            console.print(f"{row['name']}: {notice}", markup=False, highlight=False, soft_wrap=True)
 
-    table = Table(
-        title=f"suite {suite}: {len(rows)} datasets",
-        title_justify="left",
-        caption=f"cache: {cfg.cache_dir}",
-    )
+
+def _table(rows: list[dict], title: str, cache: str):
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(title), title_justify="left", caption=Text(f"cache: {cache}"))
     for col, justify in (
         ("name", "left"),
         ("id", "left"),
@@ -82,15 +70,19 @@ def datasets_list(
         ("cached", "left"),
     ):
         table.add_column(col, justify=justify)
+    shown = {
+        "yes": "[green]yes[/green]",
+        "damaged": "[red]damaged[/red]",
+        "unreadable": "[red]unreadable[/red]",
+    }
     for r in rows:
-        shown = {"yes": "[green]yes[/green]", "damaged": "[red]damaged[/red]"}
         table.add_row(
-            r["name"],
-            r["spec"],
+            Text(r["name"]),  # names and paths are text, not markup: data[1].csv
+            Text(r["spec"]),
             *(("–" if r[k] is None else f"{r[k]:,}") for k in ("rows", "features", "classes")),
             shown.get(r["cached"], r["cached"]),
         )
-    stdout_console().print(table)
+    return table
 
 
 @datasets_app.command("fetch")
@@ -131,7 +123,7 @@ def datasets_fetch(
     console = stderr_console()
     show_progress = not quiet and sys.stderr.isatty()
     with Progress(
-        TextColumn("{task.description:<32}"),
+        TextColumn("{task.description:<32}", markup=False),  # member names are user text
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

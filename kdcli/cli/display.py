@@ -26,9 +26,9 @@ from kdcli.study.runner import Reporter, StudyReport
 class StudyDisplay(Reporter):
     def __init__(self, quiet: bool, live: bool):
         self.quiet, self.live = quiet, live and not quiet
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
         self.progress = Progress(
-            TextColumn("{task.description:<48}"),
+            TextColumn("{task.description:<48}", markup=False),  # unit labels name datasets
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("[red]{task.fields[failed]} failed"),
@@ -44,6 +44,7 @@ class StudyDisplay(Reporter):
         self.done = self.failed = 0
         self.running: list[str] = []
         self.total = 0
+        self.notices: list[str] = []
 
     def __enter__(self):
         self.progress.__enter__()
@@ -64,6 +65,11 @@ class StudyDisplay(Reporter):
         self.task = self.progress.add_task("starting", total=todo, failed=0)
         if not self.quiet:
             self.err.print(f"{total} units: {skipped} finished before, {todo} to run", markup=False)
+
+    def notice(self, text: str) -> None:
+        """Shown even with --quiet: files set aside or a lock taken over change what a run did."""
+        self.err.print(f"kd: notice: {text}", markup=False)
+        self.notices.append(text)
 
     def unit_started(self, unit: Unit) -> None:
         self.running.append(unit.label)
@@ -92,7 +98,7 @@ class StudyDisplay(Reporter):
             print(line, flush=True)
 
     def finish(self, report: StudyReport, spec: StudySpec, json_: bool) -> None:
-        out = Console() if sys.stdout.isatty() else Console(width=160)
+        out = Console(width=None if sys.stdout.isatty() else 160, emoji=False)
         if json_:
             print(
                 json.dumps(
@@ -102,6 +108,8 @@ class StudyDisplay(Reporter):
                         "units_run": report.ran,
                         "units_failed": len(report.failures),
                         "interrupted": report.interrupted,
+                        "terminated": report.terminated,
+                        "notices": self.notices,
                         "seconds": round(report.seconds, 2),
                         "units_skipped": report.skipped,
                         "teacher_predictions_reused": report.teacher_fits_reused,
@@ -119,8 +127,9 @@ class StudyDisplay(Reporter):
             )
             return
         if report.interrupted:
+            how = "terminated (SIGTERM)" if report.terminated else "interrupted"
             self.err.print(
-                f"interrupted: {report.ran} unit(s) finished in this run; run the same "
+                f"{how}: {report.ran} unit(s) finished in this run; run the same "
                 "command to resume",
                 markup=False,
             )

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kdcli import api
-from kdcli.atomic import check_out_dir
+from kdcli.atomic import check_out_dir, written_together
 from kdcli.cli.app import app, command_line, stderr_console, stdout_console
 from kdcli.cli.options import with_spec_options
 from kdcli.data.openml_source import OpenMLConfig
@@ -83,10 +83,12 @@ def fit(
         check_out_dir(out, "kd-fit")
     t0 = time.perf_counter()
     plan = api.prepare_fit(dataset, spec, target, openml)  # every refusal happens here
+    for text in plan.dataset.notices:  # what loading did to the data: never silently
+        stderr_console().print(f"kd: notice: {text}", markup=False)
     shown = table_metrics(metric, plan.dataset.p0 is not None, spec.preset)
     show_progress = not quiet and not json_ and sys.stderr.isatty()
     with Progress(
-        TextColumn("{task.description:<28}"),
+        TextColumn("{task.description:<28}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -103,7 +105,8 @@ def fit(
     record = api.fit_record(plan, result, time.perf_counter() - t0, command_line())
     record["execution"] = {"threads": threads}
     if out is not None:
-        api.save_fit(out, result, record)
+        with written_together(out, "--out"):  # all four files, or (a full disk) none
+            api.save_fit(out, result, record)
     if json_:
         typer.echo(json.dumps(record, indent=2, default=str))
     elif not quiet:

@@ -33,7 +33,8 @@ Sizes = Annotated[
         show_default=False,
         help="Student sizes, comma-separated positive integers ('full' = unlimited "
         "leaves, tree only) (default: tree 8,64,512,full; rf 1,10,100; gbdt 1,10,100; "
-        "linear 1); per family: tree=8,full;gbdt=10,100.",
+        "linear 1); per family: tree=8,full;gbdt=10,100. At most 10,000,000 leaves, 10,000 "
+        "trees or rounds, linear 10^12.",
     ),
 ]
 Modes = Annotated[
@@ -76,9 +77,14 @@ TestSize = Annotated[
     float,
     typer.Option(help="Fraction of rows held out for scoring (datasets without official folds)."),
 ]
-Seed = Annotated[int, typer.Option(help="Seed; repeat r uses seed + r.")]
+Seed = Annotated[
+    int, typer.Option(help="Seed, 0 to 4294967295; repeat r uses seed + r, also within that.")
+]
 Repeats = Annotated[
-    int, typer.Option(help="Repeats with different splits (a task: its first R official repeats).")
+    int,
+    typer.Option(
+        help="Repeats with different splits, at most 10,000 (a task: its first R official repeats)."
+    ),
 ]
 Scale = Annotated[
     str,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kdcli import api
-from kdcli.atomic import atomic_write_text
+from kdcli.atomic import atomic_write_text, check_writable_place, translated
 from kdcli.cli.app import app, stdout_console
 from kdcli.cli.options import Debug
 from kdcli.errors import KDError
@@ -58,13 +58,16 @@ def report(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        atomic_write_text(out, text)
+        atomic_write_text(out, text, "--out")
         typer.echo(f"kd report: wrote {out}", err=True)
 
 
 def check_out_file(path: Path) -> None:
-    if path.exists() and path.is_dir():
-        raise KDError(f"--out {path} is a folder; give a file name")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise KDError(f"--out {path}: the folder {parent} does not exist")
+    """Refuse an --out file that cannot be written before the report (and its plots) is made."""
+    with translated(path, "--out"):
+        if path.exists() and path.is_dir():
+            raise KDError(f"--out {path} is a folder; give a file name")
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise KDError(f"--out {path}: the folder {parent} does not exist")
+    check_writable_place(path, "--out", "file")

@@ -1,4 +1,4 @@
-"""Data sources. A SPEC string (``source:name?params``) names one dataset; see :func:`load_dataset`."""
+"""Data sources. A SPEC (``source:name?params``) names one dataset; see :func:`load_dataset`."""
 
 from kdcli.data.dataset import Dataset
 from kdcli.data.spec import load_dataset

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sklearn import datasets as skd
 
 from kdcli.data.dataset import Dataset, encode_labels, prepare_features
+from kdcli.data.text import shown
 from kdcli.errors import KDError
 
 LOADERS = {
@@ -18,12 +19,13 @@ LOADERS = {
 def load_sklearn(name: str) -> Dataset:
     if name not in LOADERS:
         raise KDError(
-            f"unknown scikit-learn dataset '{name}'; use one of {', '.join(sorted(LOADERS))}"
+            f"unknown scikit-learn dataset '{shown(name)}'; use one of {', '.join(sorted(LOADERS))}"
         )
     bunch = LOADERS[name](as_frame=True)
     y_codes, _ = encode_labels(bunch.target)
     names = [str(n) for n in getattr(bunch, "target_names", [])]
     if len(names) != int(y_codes.max()) + 1:
         names = [str(i) for i in range(int(y_codes.max()) + 1)]
-    X = prepare_features(bunch.data)
-    return Dataset(name=f"sklearn:{name}", X=X, y=y_codes, class_names=names)
+    notices: list[str] = []
+    X = prepare_features(bunch.data, notices)
+    return Dataset(name=f"sklearn:{name}", X=X, y=y_codes, class_names=names, notices=notices)

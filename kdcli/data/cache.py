@@ -54,7 +54,7 @@ def sha256_file(path: Path) -> str:
 
 
 def read_meta(entry: Path) -> dict | None:
-    """The entry's metadata if it is complete and intact; None if absent; CorruptEntry if damaged."""
+    """The entry's metadata if complete and intact; None if absent; CorruptEntry if damaged."""
     meta_path = entry / META
     if not meta_path.exists():
         if entry.exists():

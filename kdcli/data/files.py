@@ -1,4 +1,9 @@
-"""Users' own files: CSV, TSV (optionally gzip-compressed) and parquet."""
+"""Users' own files: CSV, TSV (optionally gzip-compressed) and parquet.
+
+Whatever is in a file, reading it ends in a :class:`Dataset` or a one-line :class:`KDError`
+naming the file and the problem: pandas and pyarrow raise dozens of exception types on damaged
+or odd input, and a user should never see one of them.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,30 @@ from pathlib import Path
 import pandas as pd
 
 from kdcli.data.dataset import Dataset, encode_labels, prepare_features
+from kdcli.data.text import one_line, shown
 from kdcli.errors import KDError
 
 SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
+
+
+def local_path(text: str, what: str) -> Path:
+    """A path a user typed, with ``~`` expanded; a path the system cannot even look up (an
+    unknown ``~user``, a NUL byte, a name too long) is a :class:`KDError`."""
+    if "\x00" in text:
+        raise KDError(f"cannot use {what} '{shown(text)}': it holds a NUL byte; check the path")
+    try:
+        path = Path(text).expanduser()
+        path.exists()  # raises on a name the system refuses (too long)
+    except (OSError, ValueError, RuntimeError) as err:
+        raise KDError(f"cannot use {what} '{shown(text)}': {one_line(err)}") from None
+    return path
 
 
 def read_table(path: Path) -> pd.DataFrame:
     """Read a table by its suffix; ``.gz`` may follow a text suffix."""
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] == ".parquet":
-        try:
-            return pd.read_parquet(path)
-        except Exception as err:  # pyarrow raises several types for a file that is not parquet
-            raise KDError(f"cannot read '{path}' as parquet: {_one_line(err)}") from err
+        return _read_parquet(path)
     text_suffix = (
         suffixes[-2]
         if suffixes and suffixes[-1] == ".gz" and len(suffixes) > 1
@@ -27,59 +43,89 @@ def read_table(path: Path) -> pd.DataFrame:
     )
     if text_suffix not in SUFFIXES:
         raise KDError(
-            f"cannot tell the format of '{path}'; name it .csv, .tsv, .csv.gz, .tsv.gz or .parquet"
+            f"cannot tell the format of '{shown(path)}'; name it .csv, .tsv, .csv.gz, .tsv.gz or "
+            ".parquet"
         )
-    sep = SUFFIXES[text_suffix]
-    engine = "python" if sep is None else "c"
+    return _read_text(path, SUFFIXES[text_suffix], text_suffix)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A parquet file; its column names are checked first (pyarrow allows one name twice and
+    then fails to read it, with a message about its internals)."""
+    import pyarrow.parquet as pq
+
     try:
-        header = pd.read_csv(path, sep=sep, engine=engine, header=None, nrows=1).iloc[0]
-        names = [str(v) for v in header]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise KDError(
-                f"'{path}' names the column '{dupes[0]}' more than once; give each "
-                "column its own name"
-            )
-        return pd.read_csv(path, sep=sep, engine=engine)
+        _refuse_duplicate_header(path, pq.read_schema(path).names)
+        return pd.read_parquet(path)
+    except KDError:
+        raise
+    except Exception as err:  # pyarrow raises many types for a file that is not parquet
+        raise KDError(f"cannot read '{shown(path)}' as parquet: {one_line(err)}") from err
+
+
+def _read_text(path: Path, sep: str | None, suffix: str) -> pd.DataFrame:
+    """A delimited text table. ``low_memory=False``: pandas otherwise infers a column's type per
+    chunk of rows, and a column with numbers early and text later arrives as Python ints mixed
+    with strings."""
+    options = {"sep": sep, "engine": "python"} if sep is None else {"sep": sep, "low_memory": False}
+    try:
+        header = pd.read_csv(
+            path, header=None, nrows=1, dtype=str, keep_default_na=False, **options
+        ).iloc[0]
+        _refuse_duplicate_header(path, [str(v) for v in header if v != ""])  # "" is Unnamed: i
+        return pd.read_csv(path, **options)
+    except KDError:
+        raise
     except pd.errors.EmptyDataError:
-        raise KDError(f"'{path}' is empty; it needs a header row and data rows") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as err:
+        raise KDError(f"'{shown(path)}' is empty; it needs a header row and data rows") from None
+    except Exception as err:  # the tokenizer, gzip, zlib and the codec raise many types
         raise KDError(
-            f"cannot read '{path}' as a {text_suffix or 'text'} table: {_one_line(err)}"
+            f"cannot read '{shown(path)}' as a {suffix or 'text'} table: {one_line(err)}"
         ) from err
 
 
-def _one_line(err: Exception) -> str:
-    return " ".join(str(err).split())
+def _refuse_duplicate_header(path: Path, names: list[str]) -> None:
+    """pandas renames a repeated column (``x``, ``x.1``): refuse instead, naming it."""
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise KDError(
+            f"'{shown(path)}' names the column '{shown(dupes[0])}' more than once; give each "
+            "column its own name"
+        )
 
 
 def load_file(path_str: str, target: str | None = None) -> Dataset:
-    path = Path(path_str).expanduser()
+    path = local_path(path_str, "the file")
     if not path.exists():
-        raise KDError(f"file '{path}' does not exist; check the path after 'file:'")
+        raise KDError(f"file '{shown(path)}' does not exist; check the path after 'file:'")
     if path.is_dir():
-        raise KDError(f"'{path}' is a folder; name one file after 'file:'")
+        raise KDError(f"'{shown(path)}' is a folder; name one file after 'file:'")
     frame = read_table(path)
     if frame.shape[1] < 2:
         raise KDError(
-            f"'{path}' has {frame.shape[1]} column(s); it needs features and a target column "
-            "(is the separator right for its suffix?)"
+            f"'{shown(path)}' has {frame.shape[1]} column(s); it needs features and a target "
+            "column (is the separator right for its suffix?)"
         )
     if len(frame) == 0:
-        raise KDError(f"'{path}' has no data rows, only a header")
+        raise KDError(f"'{shown(path)}' has no data rows, only a header")
     columns = [str(c) for c in frame.columns]
+    _refuse_duplicate_header(path, columns)  # parquet may repeat a name; str() may merge two
     frame.columns = columns
     if target is None:
         target = "target" if "target" in columns else columns[-1]
     elif target not in columns:
-        shown = ", ".join(columns[:8]) + (", ..." if len(columns) > 8 else "")
-        raise KDError(f"'{path}' has no column '{target}'; choose one of {shown} with --target")
+        listed = ", ".join(shown(c) for c in columns[:8]) + (", ..." if len(columns) > 8 else "")
+        raise KDError(
+            f"'{shown(path)}' has no column '{shown(target)}'; choose one of {listed} with --target"
+        )
     y, names = encode_labels(frame[target], column=target)
-    X = prepare_features(frame.drop(columns=[target]))
+    notices: list[str] = []
+    X = prepare_features(frame.drop(columns=[target]), notices)
     return Dataset(
-        name=path.name.split(".")[0],
+        name=path.name.split(".")[0] or path.name,
         X=X,
         y=y,
         class_names=names,
         meta={"path": str(path.resolve()), "target": target},
+        notices=notices,
     )

@@ -28,6 +28,7 @@ import pandas as pd
 
 from kdcli.data.cache import CorruptEntry, default_cache_dir, is_cached, read_meta, write_entry
 from kdcli.data.dataset import Dataset, OuterSplit, encode_labels, prepare_features
+from kdcli.data.text import shown
 from kdcli.errors import DataUnavailable, KDError
 
 DEFAULT_SERVER = "https://www.openml.org/api/v1/xml"
@@ -93,7 +94,7 @@ def parse_id(kind: str, text: str) -> int:
     except ValueError:
         value = -1
     if value <= 0 or str(value) != text.strip():
-        raise KDError(f"'{kind}:{text}' needs a positive integer id, e.g. {kind}:31")
+        raise KDError(f"'{kind}:{shown(text)}' needs a positive integer id, e.g. {kind}:31")
     return value
 
 
@@ -257,13 +258,15 @@ def _dataset_from_frame(frame: pd.DataFrame, target: str, name: str, what: str) 
     if not keep.all():  # OpenML allows missing labels; rows without one cannot be used
         frame, label = frame[keep], label[keep]
     y, names = encode_labels(label, column=target)
-    X = prepare_features(frame.drop(columns=[target]))
+    notices: list[str] = []
+    X = prepare_features(frame.drop(columns=[target]), notices)
     return Dataset(
         name=name,
         X=X,
         y=y,
         class_names=names,
         meta={"target": target, "dropped_unlabelled_rows": int((~keep).sum())},
+        notices=notices,
     )
 
 

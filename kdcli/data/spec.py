@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl
 
 from kdcli.data.dataset import Dataset
 from kdcli.data.openml_source import OpenMLConfig
+from kdcli.data.text import shown
 from kdcli.errors import KDError
 
 SOURCES = ("sklearn", "synthetic", "file", "openml", "openml-task")
@@ -15,14 +16,15 @@ def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
     """Split a SPEC into (source, name, params). Only ``synthetic`` takes ``?params``."""
     if ":" not in spec:
         raise KDError(
-            f"dataset '{spec}' has no source; write SOURCE:NAME with SOURCE one of "
+            f"dataset '{shown(spec)}' has no source; write SOURCE:NAME with SOURCE one of "
             f"{', '.join(SOURCES)} (e.g. sklearn:breast_cancer, file:data.csv)"
         )
     source, rest = spec.split(":", 1)
     source = source.strip().lower()
     if source not in SOURCES:
         raise KDError(
-            f"unknown dataset source '{source}' in '{spec}'; use one of {', '.join(SOURCES)}"
+            f"unknown dataset source '{shown(source)}' in '{shown(spec)}'; use one of "
+            f"{', '.join(SOURCES)}"
         )
     params: dict[str, str] = {}
     name = rest
@@ -31,11 +33,12 @@ def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
         pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=False)
         if query and not pairs:
             raise KDError(
-                f"cannot read parameters '{query}' in '{spec}'; write ?key=value&key=value"
+                f"cannot read parameters '{shown(query)}' in '{shown(spec)}'; write "
+                "?key=value&key=value"
             )
         params = dict(pairs)
     if not name:
-        raise KDError(f"dataset '{spec}' names no dataset after '{source}:'")
+        raise KDError(f"dataset '{shown(spec)}' names no dataset after '{source}:'")
     return source, name, params
 
 
@@ -47,7 +50,7 @@ def load_dataset(
     source, name, params = parse_spec(spec)
     if target is not None and source not in ("file", "openml"):
         raise KDError(
-            f"--target applies to file: and openml: datasets only; {spec} has its own target"
+            f"--target applies to file: and openml: datasets only; {shown(spec)} has its own target"
         )
     if source == "sklearn":
         from kdcli.data.bundled import load_sklearn

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy.special import expit, softmax
 
 from kdcli.data.dataset import Dataset
+from kdcli.data.text import shown
 from kdcli.errors import KDError
 
 DESIGNS = {
@@ -59,12 +60,12 @@ def make_synthetic(design: str, n: int, d: int, noise: float, seed: int, k: int 
 
 def load_synthetic(name: str, params: dict[str, str]) -> Dataset:
     if name not in DESIGNS:
-        raise KDError(f"unknown synthetic design '{name}'; use one of {', '.join(DESIGNS)}")
+        raise KDError(f"unknown synthetic design '{shown(name)}'; use one of {', '.join(DESIGNS)}")
     defaults = DESIGNS[name]
     unknown = sorted(set(params) - set(defaults))
     if unknown:
         raise KDError(
-            f"synthetic:{name} has no parameter '{unknown[0]}'; its parameters are "
+            f"synthetic:{name} has no parameter '{shown(unknown[0])}'; its parameters are "
             f"{', '.join(defaults)}"
         )
     values = {
@@ -110,6 +111,5 @@ def _parse_param(design: str, key: str, raw: str | None, default: float | int):
     try:
         return kind(raw)
     except ValueError:
-        raise KDError(
-            f"synthetic:{design} parameter {key}={raw!r} is not a{'n integer' if kind is int else ' number'}"
-        ) from None
+        what = "an integer" if kind is int else "a number"
+        raise KDError(f"synthetic:{design} parameter {key}={raw!r} is not {what}") from None

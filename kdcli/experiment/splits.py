@@ -9,6 +9,8 @@ from sklearn.model_selection import train_test_split
 
 from kdcli.data.dataset import Dataset
 from kdcli.errors import SpecError
+from kdcli.science.students import check_memory
+from kdcli.spec.execution import available_memory
 from kdcli.spec.fit import FitSpec
 
 
@@ -32,7 +34,20 @@ def make_splits(ds: Dataset, fit: FitSpec, only: tuple[int, int] | None = None) 
         splits = _official_splits(ds, fit, only)
     else:
         splits = _own_splits(ds, fit, only)
+    _check_memory(ds, fit, splits)
     return splits
+
+
+def _check_memory(ds: Dataset, fit: FitSpec, splits: list[Split]) -> None:
+    """Student sizes against the rows they are fitted on: a forest grows with both, and one per
+    mode (and a cross-validation fit) is held at once; refused here, before any fit."""
+    if not splits:
+        return
+    rows = max(len(s.train) for s in splits)
+    outputs = 1 if ds.n_classes == 2 else ds.n_classes
+    available = available_memory()
+    for family in fit.students:
+        check_memory(family, list(fit.sizes[family]), rows, outputs, len(fit.modes) + 1, available)
 
 
 def _own_splits(ds: Dataset, fit: FitSpec, only) -> list[Split]:

@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from kdcli.atomic import atomic_write
 from kdcli.records import size_key
 from kdcli.reporting.compare import CONFIG, mean_ranks, per_dataset_table
 from kdcli.science.targets import base_mode, ordered_modes, split_mode
@@ -31,13 +32,20 @@ def _name(*parts: str) -> str:
 
 
 def _save(fig, out_dir: Path, stem: str) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """PNG and SVG, each written atomically; a folder that cannot take them is one line naming
+    it and --plots (kdcli.atomic)."""
     paths = []
-    for suffix in (".png", ".svg"):
-        path = out_dir / f"{stem}{suffix}"
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-        paths.append(path)
-    plt.close(fig)
+    try:
+        for fmt in ("png", "svg"):
+            path = out_dir / f"{stem}.{fmt}"
+            atomic_write(
+                path,
+                lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=120, bbox_inches="tight"),
+                "--plots",
+            )
+            paths.append(path)
+    finally:
+        plt.close(fig)
     return paths
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kdcli.atomic import check_writable_place, written_together
 from kdcli.errors import KDError
 from kdcli.records import load_results, size_key
 from kdcli.reporting.compare import coverage, mean_ranks, paired_comparison, per_dataset_table
@@ -171,20 +172,25 @@ def _cells(section: Section) -> pd.DataFrame:
 
 
 def render_rich(report: Report, console) -> None:
+    """Terminal tables; every name and cell goes in as Text, so user text (a dataset called
+    `[bold]x`) is shown as written, never read as markup."""
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     for section in report.sections:
         frame = display_frame(section)
-        table = Table(title=section.title, caption=section.note, title_justify="left")
+        table = Table(title=Text(section.title), caption=Text(section.note), title_justify="left")
         for col in frame.columns:
             table.add_column(
-                str(col), justify="left" if col in ("size", "teacher", "student") else "right"
+                escape(str(col)),
+                justify="left" if col in ("size", "teacher", "student") else "right",
             )
         for row in frame.itertuples(index=False):
-            table.add_row(*(str(v) for v in row))
+            table.add_row(*(Text(str(v)) for v in row))
         console.print(table)
     for line in report.missing:
-        console.print(f"[yellow]missing:[/yellow] {line}", highlight=False)
+        console.print(Text.assemble(("missing:", "yellow"), " ", str(line)), highlight=False)
 
 
 def render_markdown(report: Report, links_from: Path | None = None) -> str:
@@ -319,9 +325,8 @@ def report_run(
     defaults to the run's preset's, else error; plots go to ``plots`` (default RUN/plots)."""
     run = Path(run)
     plots = Path(plots) if plots is not None else None
-    results = load_results(run)
-    record_path = run / "run.json"
-    record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.is_file() else {}
+    record = _run_record(run)
+    results = _study_results(run) if (run / "units").is_dir() else load_results(run)
     settings = record.get("settings", {})
     preset = settings.get("preset") or settings.get("fit", {}).get("preset")  # kd fit | benchmark
     labels = preset_labels(preset)
@@ -334,19 +339,66 @@ def report_run(
         )
     members = settings.get("members")
     expected = [m["name"] for m in members] if members else None
-    latency = None
-    if (run / "latency.csv").exists():
-        latency = pd.read_csv(run / "latency.csv", dtype={"size": str})
+    latency = _latency(run / "latency.csv") if (run / "latency.csv").exists() else None
     rep = build_report(results, metric, str(run), expected, latency, labels)
     if draw_plots:
         from kdcli.reporting.plots import metric_vs_size, rank_plot
 
         folder = plots or run / "plots"
-        drawn = metric_vs_size(results, metric, folder, labels) + rank_plot(
-            results, metric, folder, labels
-        )
+        check_writable_place(folder, "--plots", fix="choose another --plots folder or --no-plots")
+        with written_together(folder, "--plots folder (or --no-plots)"):
+            drawn = metric_vs_size(results, metric, folder, labels) + rank_plot(
+                results, metric, folder, labels
+            )
         rep.plots = [p for p in drawn if p.suffix == ".png"]
     return rep
+
+
+def _run_record(run: Path) -> dict:
+    """The run's run.json, if any; a damaged one is named with how to recover."""
+    path = run / "run.json"
+    if not path.is_file():
+        return {}
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(record, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as err:
+        redo = (
+            "the same kd benchmark command on it rebuilds it and keeps the finished units"
+            if (run / "units").is_dir()
+            else "run the kd fit again"
+        )
+        reason = " ".join(str(err).split())[:100]
+        raise KDError(f"{path} is damaged ({reason}); {redo}") from None
+    return record
+
+
+def _study_results(run: Path) -> pd.DataFrame:
+    """A study's results.parquet, or, when it is missing or damaged, the same table rebuilt from
+    the unit files it was assembled from (and written back)."""
+    from kdcli.study.results_dir import ResultsDir
+
+    try:
+        return load_results(run)
+    except KDError:
+        store = ResultsDir(run)
+        results = store.assemble_all()
+        if not len(results):
+            raise
+        store.write_tables(results)
+        return results
+
+
+def _latency(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype={"size": str})
+    except (OSError, ValueError) as err:
+        reason = " ".join(str(err).split())[:100]
+        raise KDError(
+            f"{path} is damaged ({reason}); delete it (the report then shows no latency) or "
+            "resume the study to rewrite it"
+        ) from None
 
 
 RENDERERS = {

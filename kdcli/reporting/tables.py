@@ -1,7 +1,9 @@
 """The tables a person reads: a grid of rows x modes, each cell mean ± se, ★ on the best mode.
 
 One builder (:func:`star_row`) serves the `kd fit` tables (rows: sizes), the study screen of
-`kd benchmark` (rows: datasets) and the per-dataset sections of `kd report`.
+`kd benchmark` (rows: datasets) and the per-dataset sections of `kd report`. Names from the user
+(datasets, paths, labels) go in as :class:`~rich.text.Text` or escaped, never as markup: a
+dataset called `[bold]x` is shown so.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import math
 from collections.abc import Mapping
 
 import pandas as pd
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -72,15 +75,17 @@ def student_table(
     caption = None
     if len(teacher):
         t = teacher.iloc[0]
-        caption = f"teacher {t.teacher}: {cell_text(t['mean'], t['se'], digits)}"
+        caption = Text(f"teacher {t.teacher}: {cell_text(t['mean'], t['se'], digits)}")
     table = Table(
-        title=f"{student} student · held-out {metric} ({'lower' if lower else 'higher'} is better)",
+        title=Text(
+            f"{student} student · held-out {metric} ({'lower' if lower else 'higher'} is better)"
+        ),
         caption=caption,
         title_justify="left",
     )
     table.add_column("size", justify="right", style="bold")
     for mode in modes:
-        table.add_column(labels.get(mode, mode), justify="right")
+        table.add_column(escape(str(labels.get(mode, mode))), justify="right")
     with_gain = "raw" in modes and len(modes) > 1
     if with_gain:
         table.add_column("best − raw", justify="right", style="cyan")
@@ -92,7 +97,7 @@ def student_table(
             gain = cells[best[0]][0] - cells["raw"][0] if best and "raw" in cells else math.nan
             text = f"{gain:+.{digits}f}" if abs(gain) >= 0.5 * 10**-digits else "0"
             extra = [Text("–" if math.isnan(gain) else text)]
-        table.add_row(size, *_rich(shown), *extra)
+        table.add_row(Text(str(size)), *_rich(shown), *extra)
     return table
 
 
@@ -129,14 +134,14 @@ def study_table(
     modes = ordered_modes(rows["mode"])
     lower = LOWER_IS_BETTER.get(metric, True)
     table = Table(
-        title=f"held-out {metric} · teacher {teacher} · {student} student, size {size}",
+        title=Text(f"held-out {metric} · teacher {teacher} · {student} student, size {size}"),
         caption="★ best mode per dataset; mean ± se over repeats and outer folds",
         title_justify="left",
     )
     table.add_column("dataset")
     table.add_column("teacher", justify="right", style="dim")
     for mode in modes:
-        table.add_column(labels.get(mode, mode), justify="right")
+        table.add_column(escape(str(labels.get(mode, mode))), justify="right")
     wins = dict.fromkeys(modes, 0)
     for dataset in dict.fromkeys(rows["dataset"]):
         cells = _mode_cells(rows[rows.dataset == dataset])
@@ -145,7 +150,7 @@ def study_table(
         for mode in best:
             wins[mode] += 1
         own = cell_text(*teacher_cell, digits) if teacher_cell else "–"
-        table.add_row(dataset, own, *_rich(shown))
+        table.add_row(Text(str(dataset)), Text(own), *_rich(shown))
     table.add_section()
     table.add_row("best on (datasets)", "", *(str(wins[m]) for m in modes), style="bold")
     return table

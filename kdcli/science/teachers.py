@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from kdcli.errors import SpecError
 from kdcli.science.crossfit import take_rows
 from kdcli.science.encoding import OrdinalCodes
+from kdcli.science.students import MAX_LEAVES, MAX_TREES
 
 TEACHERS = ("lightgbm", "xgboost", "rf")
 BAGGED = ("rf",)  # teachers with out-of-bag predictions
@@ -139,6 +140,27 @@ def check_param_names(name: str, keys) -> None:
                 "teacher_param",
                 f"teacher '{name}' has no parameter '{key}' ({{opt}}); see the {name} "
                 "documentation for valid names",
+            )
+
+
+# Parameters that count trees or leaves, bounded like the students' sizes (a typo of 10**9
+# trees would run for days; scikit-learn allocates room for max_leaf_nodes at once).
+COUNTS = {"n_estimators": MAX_TREES, "num_iterations": MAX_TREES, "max_leaf_nodes": MAX_LEAVES}
+
+
+def check_param_values(name: str, params: dict) -> None:
+    """Refuse counts of trees (n_estimators and its LightGBM aliases) above 10,000, and of
+    leaves above 10,000,000, before any fit; other values are the library's to judge."""
+    for key, value in params.items():
+        limit = next((v for k, v in COUNTS.items() if key in _with_aliases({k})), None)
+        if limit is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if value > limit:
+            what = "leaves" if limit == MAX_LEAVES else "trees"
+            raise SpecError(
+                "teacher_param",
+                f"{{opt}} {key}={value}: the {name} teacher takes at most {limit:,} {what} here; "
+                f"use {{opt}} {key}={limit} or less",
             )
 
 

@@ -39,6 +39,30 @@ def cgroup_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
         return None
 
 
+def available_memory(root: Path = Path("/sys/fs/cgroup")) -> int | None:
+    """Bytes this process can still take: the kernel's MemAvailable, capped by what is left of a
+    cgroup memory limit (containers, CI runners); None where neither can be read."""
+    known = []
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                known.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    for limit, used in (
+        ("memory.max", "memory.current"),  # cgroup v2
+        ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes"),  # v1
+    ):
+        try:
+            text = (root / limit).read_text().strip()
+            if text != "max" and int(text) < 2**60:  # v1 writes a huge number for no limit
+                known.append(max(0, int(text) - int((root / used).read_text())))
+            break
+        except (OSError, ValueError):
+            continue
+    return min(known) if known else None
+
+
 @dataclass(frozen=True)
 class Execution:
     jobs: int = 1  # units at once (worker processes, or Dask slots)
@@ -54,13 +78,11 @@ class Execution:
         values.choice("executor", self.executor, EXECUTORS)
         if self.address and self.executor != "dask":
             raise SpecError("address", "{opt} needs the dask executor (--executor dask)")
-        if self.timeout_per_unit is not None and not (
-            self.timeout_per_unit > 0 and math.isfinite(self.timeout_per_unit)
-        ):
-            raise SpecError(
-                "timeout_per_unit",
-                f"{{opt}} must be a positive number, got {self.timeout_per_unit}",
+        if self.timeout_per_unit is not None:  # any text or number: NaN and inf refused
+            seconds = values.positive(
+                "timeout_per_unit", self.timeout_per_unit, "a positive number of seconds"
             )
+            object.__setattr__(self, "timeout_per_unit", seconds)
 
     @property
     def threads_per_fit(self) -> int:

@@ -15,11 +15,18 @@ from kdcli.science.correction import C_GRID
 from kdcli.science.metrics import METRICS
 from kdcli.science.students import DEFAULT_SIZES, FAMILIES, check_sizes
 from kdcli.science.targets import MODE_VARIANTS, MODES, SCALES, base_mode
-from kdcli.science.teachers import BAGGED, TEACHER_DEFAULTS, TEACHERS, check_param_names
+from kdcli.science.teachers import (
+    BAGGED,
+    TEACHER_DEFAULTS,
+    TEACHERS,
+    check_param_names,
+    check_param_values,
+)
 from kdcli.spec import values
 from kdcli.spec.presets import apply_preset
 
 MAX_SEED = 2**32 - 1  # numpy's and the libraries' seeds are 32-bit
+MAX_REPEATS = 10_000  # repeat r uses seed + r, which must stay a seed too
 CROSSFIT = ("folds", "oob")
 
 # The one place defaults live; the CLI shows these in its help.
@@ -171,12 +178,20 @@ def fit_spec(**given) -> FitSpec:
     params = values.teacher_params(s["teacher_param"], teachers, TEACHERS)
     for name in teachers:
         check_param_names(name, params[name])
+        check_param_values(name, params[name])
     students = values.choices("student", s["student"], FAMILIES)
     sizes = values.sizes_per_family(s["sizes"], students, DEFAULT_SIZES)
     for family in students:
         check_sizes(family, sizes[family])
-    repeats = values.integer("repeats", s["repeats"], 1)
-    seed = values.integer("seed", s["seed"], 0, MAX_SEED - (repeats - 1))
+    repeats = values.integer("repeats", s["repeats"], 1, MAX_REPEATS)
+    seed = values.integer("seed", s["seed"], 0, MAX_SEED)
+    if seed + repeats - 1 > MAX_SEED:  # derived seeds are seed + repeat, all within 32 bits
+        raise SpecError(
+            "seed",
+            f"{{opt}} {seed} with {repeats} repeats would use seeds up to "
+            f"{seed + repeats - 1}, past {MAX_SEED} (seeds are 32-bit); use {{opt}} "
+            f"{MAX_SEED - repeats + 1} or less",
+        )
     select_folds = s["select_folds"]
     max_rows = s["max_rows"]
     outer = values.outer_folds("folds_outer", s["folds_outer"])

@@ -6,13 +6,26 @@ command line (see :class:`kdcli.errors.SpecError`).
 
 from __future__ import annotations
 
-import ast
 import math
 from collections.abc import Iterable, Mapping
 
 from kdcli.errors import SpecError
 
 FULL = "full"  # tree student grown to purity
+MAX_FOLD = 99_999  # official fold numbers: OpenML's largest tasks (leave-one-out) stay below
+
+
+def text_of(value) -> str:
+    """``str(value)`` for a one-line message: line breaks and other control characters are
+    shown escaped (``\\n``), and an int past Python's 4300-digit conversion limit (which str()
+    refuses with ValueError) is described instead."""
+    try:
+        text = str(value)
+    except ValueError:
+        return "a number of over 4300 digits"
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def items(value: str | Iterable) -> list:
@@ -34,7 +47,7 @@ def choices(param: str, value, allowed: tuple[str, ...], shown: str | None = Non
     for v in values:
         if v not in allowed:
             name = param.replace("_", "-")
-            raise SpecError(param, f"unknown {name} '{v}'; use one or more of {shown}")
+            raise SpecError(param, f"unknown {name} '{text_of(v)}'; use one or more of {shown}")
     return list(dict.fromkeys(values))
 
 
@@ -49,29 +62,38 @@ def integer(param: str, value, minimum: int, maximum: int | None = None) -> int:
         except ValueError:
             raise SpecError(param, f"{{opt}} must be a whole number, got {value!r}") from None
     if value < minimum:
-        raise SpecError(param, f"{{opt}} must be at least {minimum}, got {value}")
+        raise SpecError(param, f"{{opt}} must be at least {minimum}, got {text_of(value)}")
     if maximum is not None and value > maximum:
-        raise SpecError(param, f"{{opt}} must be at most {maximum}, got {value}")
+        raise SpecError(param, f"{{opt}} must be at most {maximum}, got {text_of(value)}")
     return int(value)
 
 
 def number(param: str, value, low: float, high: float, what: str) -> float:
-    """A float strictly inside (low, high); ``what`` says what it is in the message."""
+    """A float strictly inside (low, high), so never NaN (no comparison holds) nor, with a finite
+    bound, infinite; ``what`` says what it is in the message."""
+    if isinstance(value, bool):
+        raise SpecError(param, f"{{opt}} must be a number, got {value!r}")
     try:
         value = float(value)
-    except (TypeError, ValueError):
-        raise SpecError(param, f"{{opt}} must be a number, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        shown = text_of(value) if isinstance(value, int) else repr(value)
+        raise SpecError(param, f"{{opt}} must be a number, got {shown}") from None
     if not low < value < high:
         raise SpecError(param, f"{{opt}} must be {what}, got {value}")
     return value
 
 
+def positive(param: str, value, what: str = "a positive number") -> float:
+    """A finite float above 0 (a time limit): NaN and inf are refused like any bad value."""
+    return number(param, value, 0.0, math.inf, what)
+
+
 def sizes(param: str, value) -> list[int | str]:
     """``8,64,full`` → [8, 64, 'full']; anything but positive integers (and 'full') is refused."""
     out: list[int | str] = []
-    text = value if isinstance(value, str) else ",".join(map(str, items(value)))
+    text = value if isinstance(value, str) else ",".join(map(text_of, items(value)))
     for part in items(value):
-        part = str(part).strip().lower()
+        part = text_of(part).strip().lower()
         if part == FULL:
             out.append(FULL)
             continue
@@ -82,8 +104,8 @@ def sizes(param: str, value) -> list[int | str]:
         if size <= 0 or str(size) != part.lstrip("+"):
             raise SpecError(
                 param,
-                f"{{opt}} '{text}': '{part}' is not a positive integer; write e.g. "
-                "{opt} 8,64,full",
+                f"{{opt}} '{text_of(text)}': '{text_of(part)}' is not a positive integer; "
+                "write e.g. {opt} 8,64,full",
             )
         if size not in out:
             out.append(size)
@@ -98,14 +120,22 @@ def sizes_per_family(value, students: list[str], defaults: Mapping) -> dict[str,
     if value is None:
         return out
     if isinstance(value, str) and "=" in value:
-        value = dict(g.split("=", 1) for g in value.split(";") if g.strip())
+        groups = [g.strip() for g in value.split(";") if g.strip()]
+        bad = next((g for g in groups if "=" not in g), None)
+        if bad is not None:
+            raise SpecError(
+                "sizes",
+                f"{{opt}} '{text_of(value)}': '{text_of(bad)}' names no student; write "
+                "FAMILY=SIZES groups, e.g. tree=8,full;gbdt=10,100",
+            )
+        value = dict(g.split("=", 1) for g in groups)
     if isinstance(value, Mapping):
         for family, given in value.items():
             family = str(family).strip().lower()
             if family not in students:
                 raise SpecError(
                     "sizes",
-                    f"{{opt}} names '{family}', which is not among the students "
+                    f"{{opt}} names '{text_of(family)}', which is not among the students "
                     f"{','.join(students)}; write e.g. tree=8,full;gbdt=10,100",
                 )
             out[family] = sizes("sizes", given)
@@ -116,18 +146,18 @@ def sizes_per_family(value, students: list[str], defaults: Mapping) -> dict[str,
 
 def c_grid(param: str, value) -> tuple[float, ...]:
     """Positive, finite candidates for c, sorted and distinct."""
-    text = value if isinstance(value, str) else ",".join(map(str, items(value)))
+    text = value if isinstance(value, str) else ",".join(map(text_of, items(value)))
     out = []
     for part in items(value) or [""]:
         try:
             c = float(part)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             c = math.nan
         if not c > 0 or math.isinf(c):
             raise SpecError(
                 param,
-                f"{{opt}} '{text}': '{str(part).strip()}' is not a positive number; write e.g. "
-                "{opt} 0.001,0.1,10",
+                f"{{opt}} '{text_of(text)}': '{text_of(part).strip()}' is not a positive number; "
+                "write e.g. {opt} 0.001,0.1,10",
             )
         out.append(c)
     return tuple(sorted(set(out)))
@@ -137,42 +167,75 @@ def outer_folds(param: str, value) -> list[int] | None:
     """``all``/None → None; ``0-2`` → [0, 1, 2]; ``0,3`` (or [0, 3]) → [0, 3]."""
     if value is None or (isinstance(value, str) and value.strip().lower() == "all"):
         return None
-    folds: list[int] = []
-    try:
-        for part in items(value):
-            lo, _, hi = str(part).strip().partition("-")
+    shown = text_of(value)
+    bad = SpecError(param, f"{{opt}} '{shown}' is not a fold list; write e.g. 0-2, 0,3 or all")
+    folds: set[int] = set()
+    for part in items(value):
+        lo, _, hi = text_of(part).strip().partition("-")
+        try:
             first, last = int(lo), int(hi) if hi else int(lo)
-            if first < 0 or last < first:
-                raise ValueError
-            folds.extend(range(first, last + 1))
-        if not folds:
-            raise ValueError
-    except ValueError:
-        raise SpecError(
-            param, f"{{opt}} '{value}' is not a fold list; write e.g. 0-2, 0,3 or all"
-        ) from None
-    return sorted(set(folds))
+        except ValueError:
+            raise bad from None
+        if first < 0 or last < first:
+            raise bad
+        if last > MAX_FOLD:  # before the range is made: 0-10**12 is no list to build
+            raise SpecError(
+                param,
+                f"{{opt}} '{shown}': fold {text_of(last)} is past {MAX_FOLD:,}, the largest fold "
+                "number; write e.g. 0-2, 0,3 or all",
+            )
+        folds.update(range(first, last + 1))
+    if not folds:
+        raise bad
+    return sorted(folds)
 
 
 def teacher_param(text: str) -> tuple[str, object]:
-    """``key=value`` with the value read as a Python literal when it is one (3, 0.1, True, None)."""
+    """``key=value``, the value read as an int, a float, True/False/None or a (quoted) string.
+
+    Scalars only, parsed here rather than by ``ast.literal_eval``, which raises TypeError,
+    MemoryError or RecursionError on some text; NaN and inf are refused, not passed on.
+    """
     key, sep, raw = text.partition("=")
     key, raw = key.strip(), raw.strip()
     if not sep or not key or not raw or not key.replace("_", "").replace(".", "", 1).isalnum():
         raise SpecError(
             "teacher_param",
-            f"malformed {{opt}} '{text}'; write KEY=VALUE, e.g. {{opt}} num_leaves=31",
+            f"malformed {{opt}} '{text_of(text)}'; write KEY=VALUE, e.g. {{opt}} num_leaves=31",
         )
     lowered = raw.lower()
     if lowered in ("true", "false"):
         return key, lowered == "true"
     if lowered == "none":
         return key, None
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+        return key, finite_param(key, raw[1:-1])  # a library would read 'nan' as NaN
     try:
-        value = ast.literal_eval(raw)
-    except (ValueError, SyntaxError):
+        return key, int(raw)
+    except ValueError:
+        pass
+    try:
+        value = float(raw)
+    except ValueError:
         return key, raw
-    return key, value if isinstance(value, (int, float, str)) else raw
+    return key, finite_param(key, value)
+
+
+def finite_param(key: str, value):
+    """A teacher parameter's value, refused when it is a number that is NaN or infinite (as a
+    float or as text a library would read as one)."""
+    if isinstance(value, (float, str)):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        if not math.isfinite(number):
+            raise SpecError(
+                "teacher_param",
+                f"{{opt}} {text_of(key)}={text_of(value)}: the value must be a finite number; "
+                f"write e.g. {{opt}} {text_of(key)}=0.1",
+            )
+    return value
 
 
 def teacher_params(value, teachers: list[str], known: tuple[str, ...]) -> dict[str, dict]:
@@ -187,6 +250,7 @@ def teacher_params(value, teachers: list[str], known: tuple[str, ...]) -> dict[s
     )
     out: dict[str, dict] = {t: {} for t in teachers}
     for key, val in pairs:
+        val = finite_param(str(key), val)
         scope, dot, name = str(key).partition(".")
         if not dot:
             for t in teachers:
@@ -195,14 +259,14 @@ def teacher_params(value, teachers: list[str], known: tuple[str, ...]) -> dict[s
         if scope not in known:
             raise SpecError(
                 "teacher_param",
-                f"{{opt}} '{key}={val}': '{scope}' is not a teacher; write TEACHER.KEY=VALUE "
-                f"with TEACHER one of {', '.join(known)}",
+                f"{{opt}} '{text_of(key)}={text_of(val)}': '{text_of(scope)}' is not a teacher; "
+                f"write TEACHER.KEY=VALUE with TEACHER one of {', '.join(known)}",
             )
         if scope not in out:
             raise SpecError(
                 "teacher_param",
-                f"{{opt}} '{key}={val}' is for {scope}, which is not a --teacher here "
-                f"({', '.join(teachers)})",
+                f"{{opt}} '{text_of(key)}={text_of(val)}' is for {scope}, which is not a "
+                f"--teacher here ({', '.join(teachers)})",
             )
         out[scope][name] = val
     return out

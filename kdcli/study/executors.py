@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import os
 import signal
 import threading
 import time
@@ -41,32 +42,62 @@ def _timed_out(unit_id: str, timeout: float, seconds: float) -> Outcome:
     )
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def _interrupts_held():
-    """Take a Ctrl-C only after the block: a worker started but not yet on the books would be
-    missed by the cleanup and outlive us. (Blocking SIGINT in this thread is not enough: the
+    """Take a Ctrl-C (or SIGTERM) only after the block: a worker started but not yet on the
+    books would be missed by the cleanup. (Blocking the signal in this thread is not enough: the
     kernel hands it to another thread, such as a BLAS worker, and Python raises it here anyway.)
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     held: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, _frame: held.append(signum))
+    previous = {
+        signum: signal.signal(signum, lambda num, _frame: held.append(num))
+        for signum in STOP_SIGNALS
+    }
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-    if held:
-        raise KeyboardInterrupt
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if held:  # deliver the first one now, to the handler that was in place
+        handler = previous[held[0]]
+        if callable(handler):
+            handler(held[0], None)
+        elif held[0] == signal.SIGINT and handler == signal.default_int_handler:
+            raise KeyboardInterrupt
+        else:
+            signal.raise_signal(held[0])
 
 
-def _child(payload: dict, conn) -> None:
+def _die_with(lifeline) -> None:
+    """End this worker when the kd process that started it is gone, however it died.
+
+    The parent holds the only write end of ``lifeline``; the kernel closes it when the parent
+    dies (even by SIGKILL), and the read here returns. A worker's parent is the fork server, not
+    kd, so a parent-death signal would not see kd die.
+    """
+    try:
+        lifeline.recv_bytes()
+    except (EOFError, OSError):
+        pass
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _child(payload: dict, conn, lifeline=None) -> None:
     """Body of a local worker process: run the unit, send back its result or its error.
 
-    Ctrl-C is the parent's business (it stops the workers); a worker ignores SIGINT.
+    Ctrl-C and SIGTERM are the parent's business (it stops the workers); a worker ignores them.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, set(STOP_SIGNALS))
+    if lifeline is not None:
+        threading.Thread(target=_die_with, args=(lifeline,), daemon=True).start()
     from kdcli.study.unit import run_unit
 
     try:
@@ -103,13 +134,16 @@ class LocalExecutor:
     ) -> Iterator[Outcome]:
         pending = list(work)
         running: dict = {}  # conn -> (unit_id, process, started)
+        lifeline, keep_alive = self.ctx.Pipe(duplex=False)  # workers watch the read end
         try:
             while pending or running:
                 while pending and len(running) < self.jobs:
                     unit_id, payload = pending.pop(0)
                     parent, child = self.ctx.Pipe(duplex=False)
                     # not a daemon: scikit-learn's joblib refuses to parallelise inside daemons
-                    proc = self.ctx.Process(target=_child, args=(payload, child), daemon=False)
+                    proc = self.ctx.Process(
+                        target=_child, args=(payload, child, lifeline), daemon=False
+                    )
                     with _interrupts_held():  # a worker the cleanup cannot see would outlive us
                         proc.start()
                         child.close()
@@ -135,6 +169,8 @@ class LocalExecutor:
                 proc.kill()
                 proc.join(5)
                 conn.close()
+            lifeline.close()
+            keep_alive.close()
 
     @staticmethod
     def _receive(conn, unit_id: str, proc, seconds: float) -> Outcome:

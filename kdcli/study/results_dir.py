@@ -1,27 +1,42 @@
 """A study's output folder: one file per finished unit, written atomically, so nothing is lost.
 
-    DIR/run.json                 the settings (checked on resume), commands, versions, timings
-    DIR/units/<unit>.parquet     the long-format records of one finished unit
+    DIR/run.json                 the settings (checked on resume), commands, versions, timings,
+                                 and each finished unit's checksum
+    DIR/units/<unit>.parquet     the long-format records of one finished unit (its metadata name
+                                 the unit and the study's fingerprint)
     DIR/failures/<unit>.json     a unit that failed: its error (removed when it later succeeds)
+    DIR/damaged/                 files found damaged or foreign on resume, set aside, never deleted
     DIR/results.parquet|csv      all records, assembled at the end
     DIR/summary.csv              mean, se and n over repeats and outer folds
+    DIR/.kd.lock                 who is running the study now (see kdcli.study.lock)
 
 `kill -9` at any moment loses at most the units in flight: every other unit is a complete file.
+A unit file damaged later (a full disk, a bad copy, a hand edit) is found on resume, set aside
+and its unit run again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from kdcli import records
 from kdcli.atomic import atomic_write, atomic_write_text
 from kdcli.errors import KDError
 from kdcli.spec.study import StudySpec
+from kdcli.study.lock import LOCK_NAME
 from kdcli.study.plan import Unit
+
+UNIT_KEY, STUDY_KEY = b"kd.unit", b"kd.study"  # parquet metadata of a unit file
+UNIT_SUFFIXES = (".parquet", ".latency.csv", ".timings.json")
 
 
 def _now() -> str:
@@ -36,43 +51,91 @@ class ResultsDir:
 
     # -- the record of the study ------------------------------------------------------------
 
-    def open(self, study: StudySpec, command: str, extra: dict) -> dict:
-        """Start a study here, or resume the one recorded; refuse conflicting settings."""
+    def check_usable(self) -> None:
+        """Refuse a file, or a folder of someone else's files, before anything is written."""
         if self.path.exists() and not self.path.is_dir():
             raise KDError(f"--out {self.path} is a file; give a folder")
+        ours = {"run.json", "units", "failures", "damaged", LOCK_NAME}
+        if (
+            self.path.exists()
+            and not (self.path / "run.json").exists()
+            and not (self.units.is_dir() and any(self.units.glob("*.parquet")))
+            and any(p.name not in ours for p in self.path.iterdir())
+        ):
+            raise KDError(
+                f"--out {self.path} is not empty and holds no kd study; use a new or empty folder"
+            )
+
+    def open(
+        self,
+        study: StudySpec,
+        command: str,
+        extra: dict,
+        notice: Callable[[str], None] = lambda _text: None,
+    ) -> dict:
+        """Start a study here, or resume the one recorded; refuse conflicting settings.
+
+        A damaged run.json is set aside and rebuilt from ``study``: the units keep their own
+        record of the study that made them, so :meth:`verify` keeps exactly the matching ones.
+        """
+        self.check_usable()
         record_path = self.path / "run.json"
-        wanted = study.to_dict()
-        if record_path.exists():
-            try:
-                record = json.loads(record_path.read_text(encoding="utf-8"))
-                recorded = record["settings"]
-            except (ValueError, KeyError) as err:
-                raise KDError(f"{record_path} is unreadable ({err}); use another --out") from None
-            if recorded != json.loads(json.dumps(wanted, default=str)):
-                key = _first_difference(recorded, json.loads(json.dumps(wanted, default=str)))
+        wanted = json.loads(json.dumps(study.to_dict(), default=str))
+        record = self._read_record(record_path, notice) if record_path.exists() else None
+        if record is not None:
+            if record["settings"] != wanted:
+                key = _first_difference(record["settings"], wanted)
                 raise KDError(
                     f"{self.path} holds a study with other settings ({key} differs); resume it "
                     "with the command in its run.json, or use another --out"
                 )
             record.setdefault("commands", []).append({"command": command, "at": _now()})
         else:
-            if self.path.exists() and any(self.path.iterdir()):
-                raise KDError(
-                    f"--out {self.path} is not empty and holds no kd study; use a new "
-                    "or empty folder"
-                )
             record = {
                 "kind": "kd-benchmark",
-                "settings": wanted,
+                "settings": study.to_dict(),
                 "fingerprint": study.fingerprint(),
                 "created": _now(),
                 "commands": [{"command": command, "at": _now()}],
+                "units": {},
             }
         record.update(extra)
         self.units.mkdir(parents=True, exist_ok=True)
         self.failures.mkdir(parents=True, exist_ok=True)
+        self.record = record
         self.write_record(record)
         return record
+
+    def _read_record(self, path: Path, notice: Callable[[str], None]) -> dict | None:
+        """The recorded study, or None when run.json is damaged (then set aside, with a notice)."""
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(record, dict) or not isinstance(record.get("settings"), dict):
+                raise ValueError("it lacks the study's settings")
+            if record.get("kind", "kd-benchmark") != "kd-benchmark":
+                raise KDError(f"--out {self.path} holds kd fit results; use another folder")
+            return record
+        except (ValueError, UnicodeDecodeError) as err:
+            reason = " ".join(str(err).split())[:120]
+        kept = self._set_aside(path)
+        notice(
+            f"{path} was damaged ({reason}); set aside as {kept} and rebuilt from this "
+            "command's settings; each finished unit is kept only if it was made with them"
+        )
+        return None
+
+    def _set_aside(self, path: Path) -> Path:
+        """Move a damaged file into DIR/damaged/, never overwriting an earlier one."""
+        folder = self.path / "damaged"
+        folder.mkdir(exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        target = folder / f"{path.name}.{stamp}"
+        n = 1
+        while target.exists():
+            n += 1
+            target = folder / f"{path.name}.{stamp}.{n}"
+        os.replace(path, target)
+        return target
 
     def write_record(self, record: dict) -> None:
         atomic_write_text(self.path / "run.json", json.dumps(record, indent=2, default=str) + "\n")
@@ -93,7 +156,8 @@ class ResultsDir:
         return (self.failures / f"{unit.unit_id}.json").exists()
 
     def write_unit(self, unit: Unit, result: dict) -> None:
-        """A finished unit: its latency and timings first, then its records, which mark it done."""
+        """A finished unit: its latency and timings first, then its records, which mark it done,
+        then its checksum in run.json."""
         latency = records.latency_frame(result["latency"])
         atomic_write(
             self.units / f"{unit.unit_id}.latency.csv",
@@ -105,9 +169,69 @@ class ResultsDir:
             self.units / f"{unit.unit_id}.timings.json",
             json.dumps({k: timings[k] for k in kept if k in timings}) + "\n",
         )
-        frame = records.frame(result["records"])
-        atomic_write(self.units / f"{unit.unit_id}.parquet", lambda tmp: frame.to_parquet(tmp))
+        table = pa.Table.from_pandas(records.frame(result["records"]), preserve_index=False)
+        meta = {**(table.schema.metadata or {}), UNIT_KEY: unit.unit_id.encode()}
+        meta[STUDY_KEY] = self.record["fingerprint"].encode()
+        table = table.replace_schema_metadata(meta)
+        path = self.units / f"{unit.unit_id}.parquet"
+        atomic_write(path, lambda tmp: pq.write_table(table, tmp))
         self.clear_failure(unit.unit_id)
+        self.record.setdefault("units", {})[unit.unit_id] = {
+            "sha256": _sha256(path),
+            "rows": table.num_rows,
+        }
+        self.write_record(self.record)
+
+    def verify(self, units: list[Unit], notice: Callable[[str], None]) -> int:
+        """Set aside every finished unit whose files cannot be read back or are not what this
+        study wrote for it, so that it runs again; returns how many."""
+        damaged = 0
+        for unit in units:
+            path = self.units / f"{unit.unit_id}.parquet"
+            if not path.exists():
+                continue
+            problem = self._unit_problem(unit, path)
+            if problem is None:
+                continue
+            damaged += 1
+            for suffix in UNIT_SUFFIXES:
+                if (part := self.units / f"{unit.unit_id}{suffix}").exists():
+                    self._set_aside(part)
+            self.record.get("units", {}).pop(unit.unit_id, None)
+            notice(
+                f"unit {unit.unit_id}: {problem}; its files were set aside in "
+                f"{self.path / 'damaged'} and it runs again"
+            )
+        return damaged
+
+    def _unit_problem(self, unit: Unit, path: Path) -> str | None:
+        try:
+            table = pq.read_table(path)
+            table.to_pandas()  # reads every page: a damaged one fails here
+        except Exception as err:
+            return f"{path.name} is unreadable ({type(err).__name__})"
+        meta = table.schema.metadata or {}
+        recorded = self.record.get("units")
+        if UNIT_KEY not in meta:
+            # files of a study begun before kd recorded units are trusted; in any other study a
+            # file without kd's metadata was not written by it
+            if recorded is None:
+                return None
+            return f"{path.name} was not written by kd for this study (no kd metadata)"
+        if meta[UNIT_KEY].decode() != unit.unit_id:
+            return f"{path.name} holds unit {meta[UNIT_KEY].decode()!r}, not this one"
+        if meta.get(STUDY_KEY, b"").decode() != self.record["fingerprint"]:
+            return f"{path.name} was made by a study with other settings"
+        entry = (recorded or {}).get(unit.unit_id)
+        if entry is not None and entry.get("sha256") != _sha256(path):
+            return f"{path.name} differs from what run.json recorded for it (checksum)"
+        latency = self.units / f"{unit.unit_id}.latency.csv"
+        try:
+            if latency.exists():
+                pd.read_csv(latency, dtype={"size": str})
+        except Exception as err:
+            return f"{latency.name} is unreadable ({type(err).__name__})"
+        return None
 
     def write_failure(self, unit_id: str, info: dict) -> None:
         atomic_write_text(
@@ -140,6 +264,18 @@ class ResultsDir:
             return records.frame([])
         return records.ordered(pd.concat(frames, ignore_index=True))
 
+    def assemble_all(self) -> pd.DataFrame:
+        """Every readable unit file, in the fixed order: the tables rebuilt without a plan."""
+        frames = []
+        for path in sorted(self.units.glob("*.parquet")):
+            try:
+                frames.append(pd.read_parquet(path))
+            except Exception:  # a damaged unit is set aside and re-run by the next resume
+                continue
+        if not frames:
+            return records.frame([])
+        return records.ordered(pd.concat(frames, ignore_index=True))
+
     def assemble_latency(self, units: list[Unit]) -> pd.DataFrame:
         frames = [
             pd.read_csv(p, dtype={"size": str})
@@ -154,6 +290,10 @@ class ResultsDir:
         atomic_write_text(self.path / "results.csv", results.to_csv(index=False))
         atomic_write_text(self.path / "summary.csv", summary.to_csv(index=False))
         return summary
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _first_difference(a, b, prefix: str = "") -> str:

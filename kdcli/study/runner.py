@@ -10,12 +10,14 @@ import pandas as pd
 
 from kdcli.atomic import atomic_write_text, check_out_dir
 from kdcli.data.openml_source import OpenMLConfig
-from kdcli.errors import SpecError
+from kdcli.errors import SpecError, Terminated
 from kdcli.spec.execution import Execution
 from kdcli.spec.study import StudySpec
 from kdcli.study.executors import DaskExecutor, LocalExecutor, Outcome
+from kdcli.study.lock import StudyLock
 from kdcli.study.plan import PlanFailure, Unit, plan_units
 from kdcli.study.results_dir import ResultsDir
+from kdcli.study.signals import stop_signals_interrupt
 from kdcli.study.unit import payload
 
 
@@ -29,7 +31,8 @@ class StudyReport:
     done: int = 0  # units with results, after this run
     ran: int = 0
     failed_now: int = 0
-    interrupted: bool = False
+    interrupted: bool = False  # stopped by Ctrl-C or SIGTERM; finished units are kept
+    terminated: bool = False  # the stop was SIGTERM (exit 143 rather than 130)
     plan_failures: list[PlanFailure] = field(default_factory=list)
     results: pd.DataFrame | None = None
     summary: pd.DataFrame | None = None
@@ -50,6 +53,9 @@ class Reporter:
     def unit_started(self, unit: Unit) -> None: ...
 
     def unit_finished(self, unit: Unit, outcome: Outcome) -> None: ...
+
+    def notice(self, text: str) -> None:
+        """Something the user should know that is not an error (a damaged file set aside)."""
 
 
 def run_study(
@@ -75,13 +81,17 @@ def run_study(
         else LocalExecutor(execution.jobs, execution.timeout_per_unit)
     )
     check_out_dir(Path(out), "kd-benchmark")
+    store = ResultsDir(Path(out))
+    store.check_usable()
     executor.connect()  # an unreachable scheduler is reported before DIR is touched
     try:
-        store = ResultsDir(Path(out))
-        record = store.open(study, command, {"versions": versions or {}})
-        report = _run(study, store, executor, execution, cfg, reporter, retry_failed, threads)
-        _finish(store, record, report, execution, threads)
-        return report
+        with StudyLock(store.path) as lock, stop_signals_interrupt():
+            if (notice := lock.stale_notice()) is not None:
+                reporter.notice(notice)
+            record = store.open(study, command, {"versions": versions or {}}, reporter.notice)
+            report = _run(study, store, executor, execution, cfg, reporter, retry_failed, threads)
+            _finish(store, record, report, execution, threads)
+            return report
     finally:
         executor.close()
 
@@ -99,6 +109,7 @@ def _run(study, store, executor, execution, cfg, reporter, retry_failed, threads
         if member.name not in failed_members:
             store.clear_failure(f"{member.name}__plan")
     by_id = {u.unit_id: u for u in units}
+    store.verify(units, reporter.notice)  # a damaged unit file is set aside and run again
     if retry_failed:
         todo = [u for u in units if store.failed(u) and not store.done(u)]
     else:
@@ -112,6 +123,7 @@ def _run(study, store, executor, execution, cfg, reporter, retry_failed, threads
             unit = by_id[outcome.unit_id]
             if outcome.result is not None:
                 store.write_unit(unit, outcome.result)
+                _pass_on_notices(unit, outcome.result, store, reporter)
                 timings = outcome.result["timings"]
                 report.teacher_fits_reused += bool(timings.get("teacher_cached"))
                 report.fits += timings.get("fits", 0)
@@ -132,8 +144,9 @@ def _run(study, store, executor, execution, cfg, reporter, retry_failed, threads
                 report.failed_now += 1
             report.ran += 1
             reporter.unit_finished(unit, outcome)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         report.interrupted = True
+        report.terminated = isinstance(stop, Terminated)
     report.seconds = time.perf_counter() - t0
     report.done = int(sum(store.done(u) for u in units))
     report.results = store.assemble(units)
@@ -145,6 +158,16 @@ def _run(study, store, executor, execution, cfg, reporter, retry_failed, threads
         f for f in store.failure_list() if f["unit"] in by_id or f["unit"].endswith("__plan")
     ]
     return report
+
+
+def _pass_on_notices(unit: Unit, result: dict, store: ResultsDir, reporter: Reporter) -> None:
+    """A dataset's load notices, once per dataset and study folder (kept in run.json)."""
+    notices = result.get("notices") or []
+    seen = store.record.setdefault("notices", {})
+    if notices and unit.dataset not in seen:
+        seen[unit.dataset] = notices
+        for text in notices:
+            reporter.notice(f"{unit.dataset}: {text}")
 
 
 def _finish(store, record: dict, report: StudyReport, execution: Execution, threads: int) -> None:

@@ -38,4 +38,9 @@ def run_unit(work: dict) -> dict:
     (split,) = make_splits(ds, fit, only=(unit.repeat, unit.fold))
     store = TeacherCache(cfg.cache_dir / "teachers")
     out = run_split(ds, split, fit, teacher, int(work["threads"]), store=store, name=unit.dataset)
-    return {"records": out.records, "latency": out.latency, "timings": out.timings}
+    return {
+        "records": out.records,
+        "latency": out.latency,
+        "timings": out.timings,
+        "notices": list(ds.notices),  # what loading did to the data (columns dropped, converted)
+    }

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import shared_path
+from conftest import csv_with_an_empty_column, shared_path
 
 FAST = ["--teacher-param", "n_estimators=40", "--threads", "1"]
 COLUMNS = [
@@ -214,3 +214,17 @@ def test_help_lists_options_with_defaults(kd):
         assert option in stdout
     assert "default: 5" in stdout.replace("[", "").replace("]", "")
     assert kd("--help")[0] == 0
+
+
+def test_a_dropped_empty_column_is_told_not_hidden(kd, tmp_path):
+    data = csv_with_an_empty_column(tmp_path / "d.csv", "blank")
+    out = tmp_path / "out"
+    code, _, err = kd(
+        "fit", "--dataset", f"file:{data}", "--sizes", "4",
+        "--teacher-param", "n_estimators=10", "--out", out, "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    notices = [line for line in err.splitlines() if line.startswith("kd: notice: ")]
+    assert len(notices) == 1 and "blank" in notices[0]
+    record = json.loads((out / "run.json").read_text())
+    assert "blank" in record["dataset"]["notices"][0]

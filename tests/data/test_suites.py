@@ -142,6 +142,7 @@ def test_list_cc18_offline_as_json(kd, tmp_path):
         "features": 36,
         "classes": 2,
         "cached": "no",
+        "notices": [],
     }
 
 

@@ -5,7 +5,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kdcli.regress import SHARED, check_study, needs_shared, reference_path, run_study, studies
+from kdcli.regress import (
+    SHARED,
+    check_study,
+    needs_shared,
+    reference_path,
+    run_study,
+    studies,
+    study_settings,
+)
+from kdcli.reporting.check import read_reference, settings_differences
 
 
 @pytest.mark.parametrize(
@@ -33,6 +42,18 @@ def test_reported_numbers_hold(name, tmp_path, kd):
     code, stdout, err = kd(*args)  # the command line says the same
     assert code == 0, stdout + err
     assert "kd check: OK" in stdout
+
+
+@pytest.mark.parametrize("name", [n for n, s in sorted(studies().items()) if "reference" not in s])
+def test_committed_references_record_their_study_settings(name):
+    """make regress-update writes the settings of the study into its reference, so kd check can
+    refuse a run made with others; the committed file matches studies.json (no study is run)."""
+    recorded = read_reference(reference_path(name)).settings
+    assert recorded is not None, f"{reference_path(name)} records no settings"
+    wanted = study_settings(name)
+    assert recorded["datasets"] == wanted["datasets"]
+    assert set(recorded) == set(wanted)
+    assert settings_differences(wanted, recorded, partial=False) == []
 
 
 @pytest.fixture
@@ -182,8 +203,9 @@ def test_claims_hold_fail_and_respect_the_metric_direction(kd, tmp_path):
     assert code == 2 and "no 'auc' results" in err  # bad input, not a failed claim
     code, _, err = kd("check", run, "--against", ref, "--claim", "crossfit")
     assert code == 2 and "is not an ordering" in err
-    code, out, _ = kd("check", run, "--against", ref, "--claim", "crossfit>missing@1")
-    assert code == 1 and "no crossfit or missing" in out
+    code, _, err = kd("check", run, "--against", ref, "--claim", "crossfit>missing@1")
+    assert code == 2 and "names the mode 'missing'" in err  # a typo, not a failed claim
+    assert "its modes are corrected, crossfit, raw, vanilla:logit" in err
 
 
 def test_partial_checks_only_what_a_reduced_run_ran(kd, tmp_path):

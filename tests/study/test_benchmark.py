@@ -1,5 +1,6 @@
 """`kd benchmark`: resume after kill -9 and Ctrl-C, teacher reuse, failures, executors agree."""
 
+import contextlib
 import json
 import os
 import signal
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from conftest import csv_with_an_empty_column
 
 PROJECT = Path(__file__).resolve().parents[2]
 FAST = ["--teacher-param", "n_estimators=20", "--sizes", "4", "--threads", "1"]
@@ -83,6 +86,55 @@ def test_kill_9_loses_only_units_in_flight_and_resume_equals_a_clean_run(kd, man
     )
     assert code == 0, err
     pd.testing.assert_frame_equal(results(tmp_path / "killed"), results(tmp_path / "clean"))
+
+
+def session_processes(sid: int) -> list[str]:
+    """Live processes of the session ``sid`` (kd and everything it started), as 'pid cmdline'."""
+    import psutil
+
+    alive = []
+    for proc in psutil.process_iter(["pid", "cmdline", "status"]):
+        try:
+            if os.getsid(proc.pid) == sid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                alive.append(f"{proc.pid} {' '.join(proc.info['cmdline'] or [])[:120]}")
+        except (ProcessLookupError, PermissionError, psutil.Error):
+            continue
+    return alive
+
+
+def slow_study(tmp_path, *extra):
+    """A study whose units run for minutes: a process of it is alive while a test acts."""
+    suite = tmp_path / "slow.csv"
+    suite.write_text("name,spec\na,synthetic:binary?n=200000\nb,synthetic:binary?n=200001\n")
+    out = tmp_path / "out"
+    args = ["benchmark", "--suite", suite, "--out", out, "--cache-dir", tmp_path / "cache"]
+    return out, [*args, "--threads", "1", *extra]
+
+
+def wait_for_workers(proc, n, limit=60):
+    deadline = time.monotonic() + limit
+    while len(session_processes(proc.pid)) < 2 + n and time.monotonic() < deadline:
+        time.sleep(0.2)  # kd, the fork server and the workers
+    time.sleep(2)  # the workers are fitting now
+    assert proc.poll() is None and len(session_processes(proc.pid)) >= 2 + n
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs,executor", [(1, "local"), (2, "local"), (2, "dask")])
+def test_workers_die_with_a_parent_killed_by_sigkill(tmp_path, jobs, executor):
+    """kill -9 of kd alone (not its process group): no worker outlives it by a few seconds."""
+    _, args = slow_study(tmp_path, "--jobs", jobs, "--executor", executor)
+    proc = spawn(args)
+    wait_for_workers(proc, jobs)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    deadline = time.monotonic() + 5
+    while session_processes(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survivors = session_processes(proc.pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # a failing run leaves no CPU hog behind
+    assert survivors == []
 
 
 @pytest.mark.slow
@@ -276,3 +328,114 @@ def test_plain_output_when_not_a_terminal_and_quiet(kd, manifest, tmp_path):
     assert set(latency.dataset) == {"iris", "wine", "cancer"} and (latency.ms_per_10k > 0).all()
     code, stdout, err = kd(*bench_args(manifest, tmp_path / "out2", tmp_path / "cache"), "-q")
     assert code == 0 and stdout == ""
+
+
+@pytest.mark.slow
+def test_one_live_process_per_study_folder_and_a_stale_lock_is_taken_over(kd, tmp_path):
+    out, args = slow_study(tmp_path)
+    first = spawn(args)
+    try:
+        wait_for_workers(first, 1)
+        code, _, err = kd(*args, "--quiet")  # a second start on the same folder
+        assert code == 2 and len(err.strip().splitlines()) == 1
+        assert f"is in use by kd process {first.pid} on " in err
+        code, _, err = kd(*slow_study(tmp_path, "--sizes", "3")[1])  # whatever its settings
+        assert code == 2 and f"kd process {first.pid}" in err
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+    second = spawn(args)  # the first died holding the lock: taken over, with a notice
+    try:
+        wait_for_workers(second, 1)
+        second.send_signal(signal.SIGINT)
+        _, err = second.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(second.pid, signal.SIGKILL)
+    assert f"took over the lock of kd process {first.pid}" in err
+    assert second.returncode == 130
+    assert (out / ".kd.lock").read_text() == ""  # released cleanly this time
+
+
+@pytest.mark.slow
+def test_sigterm_stops_like_ctrl_c_with_exit_143(manifest, tmp_path):
+    out = tmp_path / "out"
+    args = bench_args(manifest, out, tmp_path / "cache", "--repeats", "3")
+    proc = spawn(args)
+    wait_for_units(out, 1, proc)
+    proc.send_signal(signal.SIGTERM)  # to kd alone, as `timeout` does
+    stdout, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "terminated (SIGTERM)" in err and "resume" in err and "Traceback" not in err
+    kept = len(list((out / "units").glob("*.parquet")))
+    assert f"9 units, {kept} with results" in stdout
+    assert len(results(out)) > 0  # the tables were written
+    assert session_processes(proc.pid) == []  # no worker left running its unit
+
+
+@pytest.mark.slow
+def test_sigterm_to_a_slow_unit_leaves_no_worker(tmp_path):
+    _, args = slow_study(tmp_path)
+    proc = spawn(args)
+    try:
+        wait_for_workers(proc, 1)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 143 and "terminated (SIGTERM)" in err
+        assert session_processes(proc.pid) == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_a_resume_runs_damaged_units_again_and_recovers_a_damaged_record(kd, manifest, tmp_path):
+    out = tmp_path / "out"
+    args = bench_args(manifest, out, tmp_path / "cache")
+    assert kd(*args, "--quiet")[0] == 0
+    clean = results(out)
+    victim = sorted((out / "units").glob("*.parquet"))[0]
+    victim.write_bytes(victim.read_bytes()[:200])  # e.g. a copy cut short
+    record = out / "run.json"
+    record.write_text(record.read_text()[:300])  # and a truncated record
+    code, stdout, err = kd(*args, "--json")
+    assert code == 0, err
+    assert "run.json was damaged" in err and f"unit {victim.stem}: " in err
+    report = json.loads(stdout)
+    assert report["units_skipped"] == 2 and report["units_run"] == 1  # only the damaged one
+    pd.testing.assert_frame_equal(results(out), clean)
+    aside = sorted(p.name.split(".")[0] for p in (out / "damaged").iterdir())
+    assert aside == sorted(["run", *[victim.stem] * 3])
+
+
+def test_what_loading_did_to_a_dataset_is_told_once(kd, tmp_path):
+    """An all-empty column is dropped with a notice, not silently (once, however many units)."""
+    data = csv_with_an_empty_column(tmp_path / "odd.csv", "empty")
+    suite = tmp_path / "suite.csv"
+    suite.write_text(f"name,spec\nodd,file:{data}\n")
+    out = tmp_path / "out"
+    code, _, err = kd(*bench_args(suite, out, tmp_path / "cache", "--repeats", "2"), "--quiet")
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if line.startswith("kd: notice: odd: ")]
+    assert len(lines) == 1 and "empty" in lines[0]
+    assert "empty" in json.loads((out / "run.json").read_text())["notices"]["odd"][0]
+
+
+def test_kd_report_rebuilds_damaged_tables_and_names_a_damaged_record(kd, manifest, tmp_path):
+    out = tmp_path / "out"
+    assert kd(*bench_args(manifest, out, tmp_path / "cache"), "--quiet")[0] == 0
+    clean = results(out)
+    code, expected, err = kd("report", out, "--format", "csv", "--no-plots")
+    assert code == 0, err
+    (out / "results.parquet").write_bytes(b"PAR1 cut short")
+    code, text, err = kd("report", out, "--format", "csv", "--no-plots")
+    assert code == 0, err
+    assert text == expected
+    pd.testing.assert_frame_equal(results(out), clean)  # written back whole
+    (out / "latency.csv").write_bytes(b'"unclosed\n1,2,3\n')
+    code, _, err = kd("report", out, "--no-plots")
+    assert code == 2 and "latency.csv is damaged" in err and len(err.strip().splitlines()) == 1
+    (out / "latency.csv").unlink()
+    (out / "run.json").write_text('{"kind": "kd-benchmark", "sett')
+    code, _, err = kd("report", out, "--no-plots")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "run.json is damaged" in err and "same kd benchmark command" in err

@@ -124,10 +124,141 @@ def test_a_file_is_refused(suite, tmp_path):
         ResultsDir(path).open(_study(suite), "kd benchmark", {})
 
 
-def test_an_unreadable_record_is_refused(suite, tmp_path):
+def _written(study, results, path):
+    """A study folder holding both finished units, as a run leaves it."""
+    store = ResultsDir(path)
+    store.open(study, "kd benchmark", {})
+    for unit, result in results:
+        store.write_unit(unit, result)
+    return store
+
+
+def _reopened(study, path, units):
+    notices = []
+    store = ResultsDir(path)
+    store.open(study, "kd benchmark again", {}, notices.append)
+    store.verify(units, notices.append)
+    return store, notices
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: text[: len(text) // 2],  # truncated: a full disk, an interrupted copy
+        lambda text: "",
+        lambda text: "[1, 2, 3]",  # valid JSON, but not a study record
+    ],
+    ids=["truncated", "empty", "foreign"],
+)
+def test_a_damaged_record_is_set_aside_and_the_finished_units_kept(
+    finished, tmp_path, damage
+):
+    study, results = finished
+    units = [u for u, _ in results]
+    _written(study, results, tmp_path)
+    record = tmp_path / "run.json"
+    record.write_text(damage(record.read_text()))
+    store, notices = _reopened(study, tmp_path, units)
+    assert len(notices) == 1 and "run.json was damaged" in notices[0]
+    assert "set aside" in notices[0]
+    assert all(store.done(u) for u in units)  # both units kept: they carry the study's mark
+    assert _read_record(tmp_path)["fingerprint"] == study.fingerprint()
+    assert len(list((tmp_path / "damaged").glob("run.json.*"))) == 1
+
+
+def test_after_a_damaged_record_units_of_other_settings_are_set_aside(finished, tmp_path):
+    study, results = finished
+    units = [u for u, _ in results]
+    _written(study, results, tmp_path)
     (tmp_path / "run.json").write_text("{not json")
-    with pytest.raises(KDError, match="unreadable"):
-        ResultsDir(tmp_path).open(_study(suite), "kd benchmark", {})
+    other = _study(study.suite, sizes="5")
+    store, notices = _reopened(other, tmp_path, units)
+    assert not any(store.done(u) for u in units)
+    assert sum("other settings" in n for n in notices) == 2
+
+
+def _truncate(path):
+    path.write_bytes(path.read_bytes()[:100])
+
+
+def _zero(path):
+    path.write_bytes(b"\0" * path.stat().st_size)
+
+
+def _foreign(path):
+    """A well-formed parquet file that kd did not write (no unit metadata)."""
+    pd.read_parquet(path).to_parquet(path)
+
+
+def _edited(path):
+    """kd's metadata kept, one value changed: only the checksum in run.json can tell."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    frame = table.to_pandas()
+    frame.loc[0, "value"] += 0.125
+    edited = type(table).from_pandas(frame, preserve_index=False)
+    pq.write_table(edited.replace_schema_metadata(table.schema.metadata), path)
+
+
+@pytest.mark.parametrize(
+    "damage,reason",
+    [
+        (_truncate, "unreadable"),
+        (_zero, "unreadable"),
+        (_foreign, "not written by kd"),
+        (_edited, "checksum"),
+    ],
+    ids=["truncated", "zeroed", "foreign", "edited"],
+)
+def test_a_damaged_unit_is_set_aside_and_runs_again(finished, tmp_path, damage, reason):
+    study, results = finished
+    units = [u for u, _ in results]
+    _written(study, results, tmp_path)
+    victim = tmp_path / "units" / f"{units[0].unit_id}.parquet"
+    damage(victim)
+    store, notices = _reopened(study, tmp_path, units)
+    assert len(notices) == 1 and reason in notices[0] and units[0].unit_id in notices[0]
+    assert not store.done(units[0]) and store.done(units[1])
+    aside = sorted(p.name.split(".")[1] for p in (tmp_path / "damaged").iterdir())
+    assert aside == ["latency", "parquet", "timings"]  # the unit's three files, together
+    store.write_unit(*results[0])  # run again: whole once more
+    assert _reopened(study, tmp_path, units)[1] == []
+
+
+def test_another_units_file_in_its_place_is_set_aside(finished, tmp_path):
+    study, results = finished
+    units = [u for u, _ in results]
+    _written(study, results, tmp_path)
+    first, second = (tmp_path / "units" / f"{u.unit_id}.parquet" for u in units)
+    first.write_bytes(second.read_bytes())
+    store, notices = _reopened(study, tmp_path, units)
+    assert len(notices) == 1 and f"holds unit '{units[1].unit_id}'" in notices[0]
+    assert not store.done(units[0]) and store.done(units[1])
+
+
+def test_a_damaged_latency_file_is_set_aside_with_its_unit(finished, tmp_path):
+    study, results = finished
+    units = [u for u, _ in results]
+    _written(study, results, tmp_path)
+    (tmp_path / "units" / f"{units[1].unit_id}.latency.csv").write_bytes(b'"\0\xff,\n"x')
+    store, notices = _reopened(study, tmp_path, units)
+    assert len(notices) == 1 and "latency.csv is unreadable" in notices[0]
+    assert store.done(units[0]) and not store.done(units[1])
+
+
+def test_units_of_a_study_begun_before_checksums_are_trusted(finished, tmp_path):
+    """A study folder written by an older kd (no unit record, no metadata) still resumes."""
+    study, results = finished
+    units = [u for u, _ in results]
+    _written(study, results, tmp_path)
+    for unit in units:
+        _foreign(tmp_path / "units" / f"{unit.unit_id}.parquet")
+    record = _read_record(tmp_path)
+    del record["units"]
+    (tmp_path / "run.json").write_text(json.dumps(record))
+    store, notices = _reopened(study, tmp_path, units)
+    assert notices == [] and all(store.done(u) for u in units)
 
 
 def test_write_unit_marks_it_done_and_clears_its_failure(finished, tmp_path):

@@ -1,0 +1,18 @@
+"""User text inside kd's messages: always one printable line.
+
+A SPEC, a path, a column name or a library's message may hold a newline, a control character
+or a lone surrogate (an undecodable byte of a file name); echoed raw, it would break the one
+line the CLI prints, or fail to print at all.
+"""
+
+from __future__ import annotations
+
+
+def shown(text: object) -> str:
+    """``text`` with each unprintable character escaped as Python writes it (``\\n``, ``\\x00``)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+def one_line(err: BaseException) -> str:
+    """An exception's message on one printable line (pandas' tokenizer ends one in a newline)."""
+    return shown(" ".join(str(err).split())) or type(err).__name__
