@@ -1,9 +1,11 @@
 """Faults, measured: kill -9 a study at random moments, resume it, compare with a clean run.
 
-For each executor (local worker processes, a Dask LocalCluster), on the demo suite:
+For each executor (local worker processes, a Dask LocalCluster), on the demo suite with 3 repeats
+(18 units, --jobs 2):
   1. a clean run, timed;
-  2. the same study in another folder, killed with SIGKILL (kd alone, not its process group, as a
-     user's `kill -9 PID` does) at KILLS random moments, restarted after each;
+  2. the same study in another folder (its own teacher cache), killed with SIGKILL (kd alone, not
+     its process group, as a user's `kill -9 PID` does) at KILLS random moments, each uniform in
+     2 s .. 1.5 x clean time / KILLS after a (re)start, restarted after each;
   3. a final resume to the end, timed.
 It reports the rows lost, duplicated or different from the clean run (all must be 0), the
 processes that outlived each kill by more than 5 s (must be 0), and the final resume's wall time
@@ -34,7 +36,8 @@ KEY = ["dataset", "repeat", "fold", "teacher", "student", "size", "mode", "metri
 def kd_args(out: Path, cache: Path, executor: str) -> list[str]:
     return [
         sys.executable, "-m", "kdcli", "benchmark", "--suite", "demo", "--out", str(out),
-        "--cache-dir", str(cache), "--jobs", "2", "--executor", executor, "--quiet",
+        "--cache-dir", str(cache), "--repeats", "3", "--jobs", "2", "--executor", executor,
+        "--quiet",
     ]  # fmt: skip
 
 
@@ -52,7 +55,9 @@ def session(sid: int) -> list[int]:
 def run(args: list[str], kill_after: float | None = None) -> tuple[float, int | None, int]:
     """Wall seconds, exit code (None if killed) and processes alive 5 s after a kill."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        args, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         proc.wait(kill_after)
         return time.perf_counter() - t0, proc.returncode, 0
@@ -84,17 +89,19 @@ def compare(clean: pd.DataFrame, faulted: pd.DataFrame) -> dict:
 
 
 def trial(executor: str, kills: int, rng: random.Random, work: Path) -> dict:
-    cache = work / f"cache-{executor}"
+    # each run its own teacher cache: a resume must not be sped up by the clean run's fits
     clean_out, faulted_out = work / f"clean-{executor}", work / f"faulted-{executor}"
-    clean_seconds, code, _ = run(kd_args(clean_out, cache, executor))
+    clean_seconds, code, _ = run(kd_args(clean_out, work / f"cache-clean-{executor}", executor))
     assert code == 0, f"clean {executor} run failed ({code})"
-    moments, survivors, finished_early = [], [], 0
+    cache = work / f"cache-faulted-{executor}"
+    moments, survivors, finished_early, kept = [], [], 0, []
     for _ in range(kills):
-        moment = rng.uniform(2.0, 0.3 * clean_seconds)
+        moment = rng.uniform(2.0, 1.5 * clean_seconds / kills)  # the kills spread over the run
         _, code, alive = run(kd_args(faulted_out, cache, executor), kill_after=moment)
         moments.append(round(moment, 1))
         survivors.append(alive)
         finished_early += code is not None
+        kept.append(len(list((faulted_out / "units").glob("*.parquet"))))
     resume_seconds, code, _ = run(kd_args(faulted_out, cache, executor))
     assert code == 0, f"final {executor} resume failed ({code})"
     units = len(list((faulted_out / "units").glob("*.parquet")))
@@ -106,6 +113,7 @@ def trial(executor: str, kills: int, rng: random.Random, work: Path) -> dict:
         "executor": executor,
         "clean_seconds": round(clean_seconds, 1),
         "kill_moments_s": moments,
+        "units_on_disk_after_each_kill": kept,
         "runs_that_finished_before_their_kill": finished_early,
         "processes_alive_5s_after_each_kill": survivors,
         "final_resume_seconds": round(resume_seconds, 1),

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import kdcli
 from kdcli.data.cache import PROJECT_ROOT
-from kdcli.reporting.check import study_settings as spec_settings
+from kdcli.reporting.run_settings import study_settings as spec_settings
 
 REFERENCE_DIR = PROJECT_ROOT / "results" / "reference"
 SHARED = PROJECT_ROOT.parent / "shared" / "datasets"

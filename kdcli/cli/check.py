@@ -11,7 +11,7 @@ from kdcli import api
 from kdcli.cli.app import app
 from kdcli.cli.options import Debug
 from kdcli.errors import KDError
-from kdcli.reporting.check import run_settings
+from kdcli.reporting.run_settings import run_settings
 
 
 @app.command()

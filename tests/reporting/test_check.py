@@ -9,12 +9,8 @@ import pytest
 
 import kdcli
 from kdcli.regress import REFERENCE_DIR, studies
-from kdcli.reporting.check import (
-    canonical_spec,
-    read_reference,
-    settings_differences,
-    study_settings,
-)
+from kdcli.reporting.reference import read_reference
+from kdcli.reporting.run_settings import canonical_spec, settings_differences, study_settings
 
 HEADER = "dataset,teacher,student,size,mode,metric,value,tolerance"
 

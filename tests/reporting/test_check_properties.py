@@ -10,13 +10,9 @@ from hypothesis import strategies as st
 
 import kdcli
 from kdcli.errors import KDError
-from kdcli.reporting.check import (
-    parse_claim,
-    read_reference,
-    settings_differences,
-    settings_lines,
-    study_settings,
-)
+from kdcli.reporting.claims import parse_claim
+from kdcli.reporting.reference import read_reference, settings_lines
+from kdcli.reporting.run_settings import settings_differences, study_settings
 
 BOUNDED = settings(
     max_examples=200,

@@ -14,7 +14,8 @@ from kdcli.regress import (
     studies,
     study_settings,
 )
-from kdcli.reporting.check import read_reference, settings_differences
+from kdcli.reporting.reference import read_reference
+from kdcli.reporting.run_settings import settings_differences
 
 
 @pytest.mark.parametrize(
