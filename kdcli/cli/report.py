@@ -43,14 +43,23 @@ def report(
         typer.Option(help="Folder for the PNG/SVG plots (default: RUN/plots).", show_default=False),
     ] = None,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Draw no plots.")] = False,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            help="The mode every other is tested against: across datasets (Wilcoxon with Holm's "
+            "correction) and within each dataset (Nadeau–Bengio t-test) (default: raw).",
+            show_default=False,
+        ),
+    ] = None,
     debug: Debug = False,
 ) -> None:
-    """Tables of held-out results per dataset, paired statistics across datasets, plots."""
+    """Tables of held-out results per dataset, tests across datasets (Friedman, Nemenyi CD,
+    Wilcoxon with Holm vs a baseline) and within each (Nadeau–Bengio), plots."""
     if format_ not in FORMATS:
         raise KDError(f"unknown --format '{format_}'; use one of {', '.join(FORMATS)}")
     if out is not None:
         check_out_file(out)
-    rep = api.report(run, metric, plots, draw_plots=not no_plots)
+    rep = api.report(run, metric, plots, draw_plots=not no_plots, baseline=baseline)
     if format_ == "rich" and out is None:
         render_rich(rep, stdout_console())
         return

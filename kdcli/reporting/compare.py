@@ -1,4 +1,4 @@
-"""Comparisons over a long-format results frame: per-dataset tables, paired tests, mean ranks, gaps.
+"""Comparisons over a long-format results frame: per-dataset tables, tests, mean ranks, gaps.
 
 Every function takes the frame `kd` writes (columns ``RESULT_COLUMNS`` of
 :mod:`kdcli.experiment`: dataset, repeat, fold, seed, teacher, student, size, mode, metric,
@@ -7,7 +7,12 @@ value) and returns plain data (DataFrames or strings); nothing here prints.
 Conventions shared by all functions:
 
 * A *split* is one (repeat, fold) pair of a dataset; means and standard errors are taken over
-  splits. Should several seeds share a split, their values are averaged first.
+  splits. Should several seeds share a split, their values are averaged first. Splits share
+  training rows, so sd/sqrt(n) over them is a *naive* SE (columns ``*_naive_se``), too small.
+* Tests across datasets (:func:`friedman_table`, :func:`mean_ranks`, :func:`versus_baseline`)
+  take one value per dataset (:func:`dataset_means`); a test over one dataset's splits is
+  :func:`within_dataset` (Nadeau–Bengio corrected). The formulas are in
+  :mod:`kdcli.reporting.stats`.
 * ``size`` is compared as text ("8", "64", "full"); sizes read back from a CSV as numbers (8 or
   8.0) and the teacher's empty size (NaN) are normalised to that text first. Sizes sort
   numerically with "full" last.
@@ -24,18 +29,25 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.stats import wilcoxon
 
 from kdcli.records import size_key
+from kdcli.reporting.stats import (
+    ALPHA,
+    cd_groups,
+    corrected_resampled_t,
+    friedman,
+    holm,
+    nemenyi_cd,
+    rank_rows,
+    wilcoxon_p,
+)
 from kdcli.science.metrics import LOWER_IS_BETTER
 from kdcli.science.targets import mode_sort_key, ordered_modes
 
 TEACHER_MODE = "teacher"
 TIE_TOLERANCE = 1e-12  # two values closer than this are equal
 SPLIT = ["repeat", "fold"]
-BLOCK = ["dataset", "repeat", "fold", "seed"]
 CONFIG = ["teacher", "student", "size"]
-PAIR_KEYS = BLOCK + CONFIG
 
 
 def _lower_is_better(metric: str) -> bool:
@@ -80,7 +92,8 @@ def _sorted_configs(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _split_stats(values: pd.DataFrame) -> tuple[float, float, int]:
-    """Mean, standard error (ddof=1, NaN for one split) and number of splits of a cell's rows."""
+    """Mean, naive standard error (sd ddof=1 / sqrt(n), NaN for one split) and number of splits
+    of a cell's rows."""
     per_split = values.dropna(subset=["value"]).groupby(SPLIT)["value"].mean()
     n = len(per_split)
     if n == 0:
@@ -96,10 +109,11 @@ def per_dataset_table(
     """One dataset, teacher, student and metric: each size's mean, standard error and count per mode.
 
     Rows are the student's sizes (index ``size``; numeric order, "full" last). Columns, for each
-    mode present (raw, vanilla, crossfit, corrected): ``{mode}_mean``, ``{mode}_se`` (standard
-    deviation over the (repeat, fold) splits with ddof=1, divided by sqrt(n); NaN when n == 1)
-    and ``{mode}_n`` (the number of splits behind the cell, 0 when the mode has no value at
-    that size). Then ``teacher_mean``, ``teacher_se``, ``teacher_n`` — the teacher's own score,
+    mode present (raw, vanilla, crossfit, corrected): ``{mode}_mean``, ``{mode}_naive_se``
+    (standard deviation over the (repeat, fold) splits with ddof=1, divided by sqrt(n); NaN when
+    n == 1; naive because the splits overlap) and ``{mode}_n`` (the number of splits behind the
+    cell, 0 when the mode has no value at that size). Then ``teacher_mean``,
+    ``teacher_naive_se``, ``teacher_n`` — the teacher's own score,
     the same on every row (NaN/0 when the frame has no teacher row) — and ``best``: the mode with
     the best mean in the metric's direction, ties (within 1e-12) all named, joined by "=" in
     mode order; "" when no mode has a value. The teacher never counts as ``best``.
@@ -124,16 +138,16 @@ def per_dataset_table(
         means = {}
         for mode in modes:
             mean, se, n = _split_stats(at_size[at_size["mode"] == mode])
-            record.update({f"{mode}_mean": mean, f"{mode}_se": se, f"{mode}_n": n})
+            record.update({f"{mode}_mean": mean, f"{mode}_naive_se": se, f"{mode}_n": n})
             means[mode] = mean
-        record.update({"teacher_mean": t_mean, "teacher_se": t_se, "teacher_n": t_n})
+        record.update({"teacher_mean": t_mean, "teacher_naive_se": t_se, "teacher_n": t_n})
         record["best"] = "=".join(best_modes(means, lower))
         records.append(record)
 
     columns = ["size"]
     for mode in modes:
-        columns += [f"{mode}_mean", f"{mode}_se", f"{mode}_n"]
-    columns += ["teacher_mean", "teacher_se", "teacher_n", "best"]
+        columns += [f"{mode}_mean", f"{mode}_naive_se", f"{mode}_n"]
+    columns += ["teacher_mean", "teacher_naive_se", "teacher_n", "best"]
     table = pd.DataFrame.from_records(records, columns=columns).set_index("size")
     for column in [c for c in columns if c.endswith("_n")]:
         table[column] = table[column].astype(int)
@@ -150,40 +164,62 @@ def best_modes(means: dict[str, float], lower: bool) -> list[str]:
     return [mode for mode, m in finite.items() if abs(m - target) <= TIE_TOLERANCE]
 
 
-def _one_value_per_key(frame: pd.DataFrame) -> pd.Series:
-    """Values indexed by PAIR_KEYS, NaNs dropped, duplicates (should there be any) averaged."""
+def _split_values(results: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """One value per (dataset, teacher, student, size, mode, repeat, fold): seeds within a split
+    averaged, NaNs and the teacher's own rows left out."""
+    frame = _normalise(results)
+    frame = frame[(frame["metric"] == metric) & (frame["mode"] != TEACHER_MODE)]
     frame = frame.dropna(subset=["value"])
-    return frame.groupby(PAIR_KEYS, sort=False)["value"].mean()
+    keys = ["dataset", *CONFIG, "mode", *SPLIT]
+    return frame.groupby(keys, sort=False)["value"].mean().reset_index()
+
+
+def dataset_means(results: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """One value per dataset, the unit of replication across datasets: each (dataset, teacher,
+    student, size, mode)'s mean over its splits, with ``splits`` the number behind it.
+
+    Splits of one dataset share training rows, so they are not independent replicates; tests
+    across datasets take these means, never the splits (Demšar 2006). The teacher's own rows are
+    left out. Columns: dataset, teacher, student, size, mode, value, splits.
+    """
+    _lower_is_better(metric)
+    per_split = _split_values(results, metric)
+    grouped = per_split.groupby(["dataset", *CONFIG, "mode"], sort=False)["value"]
+    return grouped.agg(value="mean", splits="count").reset_index()
+
+
+def _by_config(results: pd.DataFrame, metric: str):
+    """Per (teacher, student, size): a datasets x modes table of per-dataset means (NaN where a
+    dataset lacks the mode), modes in their fixed order, datasets sorted."""
+    means = dataset_means(results, metric)
+    for config, group in means.groupby(CONFIG, sort=False):
+        wide = group.pivot_table(index="dataset", columns="mode", values="value", aggfunc="mean")
+        yield config, wide[ordered_modes(wide.columns)].sort_index()
 
 
 def paired_comparison(results: pd.DataFrame, metric: str, mode: str, baseline: str) -> pd.DataFrame:
-    """``mode`` against ``baseline`` on the same splits, one row per (teacher, student, size).
+    """``mode`` against ``baseline`` across datasets, one row per (teacher, student, size).
 
-    A pair is the two values on one (dataset, repeat, fold, seed, teacher, student, size); keys
-    where either side is missing are left out. Columns: teacher, student, size, ``pairs``,
-    ``wins`` / ``ties`` / ``losses`` (``mode`` better / equal within 1e-12 / worse, in the
-    metric's direction), ``mean_relative_reduction`` (mean over pairs of
+    A pair is the two per-dataset means (:func:`dataset_means`) of one dataset; datasets where
+    either side is missing are left out. Columns: teacher, student, size, ``N`` (the datasets
+    paired), ``wins`` / ``ties`` / ``losses`` (datasets where ``mode`` is better / equal within
+    1e-12 / worse, in the metric's direction), ``mean_relative_reduction`` (mean over datasets of
     (baseline − mode) / baseline for lower-is-better metrics, (mode − baseline) / (1 − baseline)
-    for AUC — the relative reduction of the loss or of 1 − AUC, positive when ``mode`` is
-    better; pairs with a zero denominator are skipped; NaN when none is left), ``p_value`` (the
-    two-sided Wilcoxon signed-rank test on mode − baseline with zero_method="wilcox", where
-    differences within 1e-12 count as zero; NaN with fewer than 2 non-zero differences) and
-    ``datasets`` (the number of distinct datasets among the pairs). Rows are sorted by teacher,
-    student and size.
+    for AUC — the relative reduction of the loss or of 1 − AUC, positive when ``mode`` is better;
+    zero denominators skipped; NaN when none is left) and ``p`` (two-sided Wilcoxon signed-rank
+    test on the N differences, :func:`kdcli.reporting.stats.wilcoxon_p`; NaN with fewer than 2
+    non-zero differences). Rows are sorted by teacher, student and size.
     """
     lower = _lower_is_better(metric)
-    frame = _normalise(results)
-    frame = frame[frame["metric"] == metric]
-    ours = _one_value_per_key(frame[frame["mode"] == mode]).rename("mode_value")
-    theirs = _one_value_per_key(frame[frame["mode"] == baseline]).rename("baseline_value")
-    pairs = pd.concat([ours, theirs], axis=1, join="inner").reset_index()
-
-    columns = [*CONFIG, "pairs", "wins", "ties", "losses", "mean_relative_reduction"]
-    columns += ["p_value", "datasets"]
     records = []
-    for (teacher, student, size), group in pairs.groupby(CONFIG, sort=False):
-        m = group["mode_value"].to_numpy(dtype=float)
-        b = group["baseline_value"].to_numpy(dtype=float)
+    for (teacher, student, size), wide in _by_config(results, metric):
+        if mode not in wide.columns or baseline not in wide.columns:
+            continue
+        pair = wide[[mode, baseline]].dropna()
+        if pair.empty:
+            continue
+        m = pair[mode].to_numpy(dtype=float)
+        b = pair[baseline].to_numpy(dtype=float)
         diff = m - b
         diff[np.abs(diff) <= TIE_TOLERANCE] = 0.0
         better = diff < 0 if lower else diff > 0
@@ -193,16 +229,50 @@ def paired_comparison(results: pd.DataFrame, metric: str, mode: str, baseline: s
                 "teacher": teacher,
                 "student": student,
                 "size": size,
-                "pairs": len(group),
+                "N": len(pair),
                 "wins": int(better.sum()),
                 "ties": int((diff == 0).sum()),
                 "losses": int(worse.sum()),
                 "mean_relative_reduction": _relative_reduction(m, b, lower),
-                "p_value": _wilcoxon_p(diff),
-                "datasets": group["dataset"].nunique(),
+                "p": wilcoxon_p(diff),
             }
         )
+    columns = [*CONFIG, "N", "wins", "ties", "losses", "mean_relative_reduction", "p"]
     return _sorted_configs(pd.DataFrame.from_records(records, columns=columns))
+
+
+def versus_baseline(results: pd.DataFrame, metric: str, baseline: str = "raw") -> pd.DataFrame:
+    """Every other mode against ``baseline`` across datasets (:func:`paired_comparison`), with
+    Holm's adjustment over the modes compared for each (teacher, student, size): one family per
+    configuration, so testing more modes does not inflate the chance of a false win.
+
+    Columns: teacher, student, size, mode, N, wins, ties, losses, mean_relative_reduction, p
+    (raw) and p_holm. Rows by configuration, then mode order.
+    """
+    modes = ordered_modes(dataset_means(results, metric)["mode"].unique())
+    parts = []
+    for mode in modes:
+        if mode == baseline:
+            continue
+        table = paired_comparison(results, metric, mode, baseline)
+        parts.append(table.assign(mode=mode))
+    columns = [*CONFIG, "mode", "N", "wins", "ties", "losses", "mean_relative_reduction", "p"]
+    if not parts or all(p.empty for p in parts):
+        return pd.DataFrame(columns=[*columns, "p_holm"])
+    table = pd.concat([p for p in parts if not p.empty], ignore_index=True)[columns]
+    table["p_holm"] = math.nan
+    for _config, group in table.groupby(CONFIG, sort=False):
+        table.loc[group.index, "p_holm"] = holm(group["p"].to_numpy(dtype=float))
+    order = sorted(
+        range(len(table)),
+        key=lambda i: (
+            table["teacher"].iat[i],
+            table["student"].iat[i],
+            size_key(table["size"].iat[i]),
+            mode_sort_key(table["mode"].iat[i]),
+        ),
+    )
+    return table.iloc[order].reset_index(drop=True)
 
 
 def _relative_reduction(m: np.ndarray, b: np.ndarray, lower: bool) -> float:
@@ -214,42 +284,132 @@ def _relative_reduction(m: np.ndarray, b: np.ndarray, lower: bool) -> float:
     return float(np.mean(gain[keep] / denominator[keep]))
 
 
-def _wilcoxon_p(diff: np.ndarray) -> float:
-    """Two-sided Wilcoxon signed-rank p-value; NaN with fewer than 2 non-zero differences."""
-    if np.count_nonzero(diff) < 2:
-        return math.nan
-    return float(wilcoxon(diff, zero_method="wilcox", alternative="two-sided").pvalue)
+def mean_ranks(results: pd.DataFrame, metric: str, alpha: float = ALPHA) -> pd.DataFrame:
+    """Each mode's mean rank across datasets per (teacher, student, size), with the Nemenyi
+    critical difference; rank 1 is the best mode.
 
-
-def mean_ranks(results: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Each mode's mean rank per (teacher, student, size); rank 1 is the best mode.
-
-    Within each block — one (dataset, repeat, fold, seed) — the modes are ranked in the metric's
-    direction, ties sharing the average rank (1.5, 1.5 for a tie for first). Only blocks that
-    have a value for every mode seen for that (teacher, student, size) are ranked, so every
-    rank is out of the same number of modes. Columns: teacher, student, size, one column per
-    mode (raw, vanilla, crossfit, corrected order) and ``blocks``, the number of blocks ranked.
-    A configuration with no complete block is left out. The teacher's own rows are ignored.
+    On each dataset the per-dataset means (:func:`dataset_means`) of the modes are ranked in the
+    metric's direction, ties sharing the average rank (1.5, 1.5 for a tie for first). Only
+    datasets with a value for every mode seen for that configuration are ranked. Columns:
+    teacher, student, size, one column per mode (raw, vanilla, crossfit, corrected order),
+    ``N`` (datasets ranked), ``CD`` (:func:`kdcli.reporting.stats.nemenyi_cd` at ``alpha``; NaN
+    with N < 2 or one mode) and ``groups``: the runs of modes whose mean ranks differ by less
+    than CD (not significantly different), best first, modes joined by ", ", runs by " | ".
+    A configuration with no complete dataset is left out; the teacher's own rows are ignored.
     """
     lower = _lower_is_better(metric)
-    frame = _normalise(results)
-    frame = frame[(frame["metric"] == metric) & (frame["mode"] != TEACHER_MODE)]
-    frame = frame.dropna(subset=["value"])
-    all_modes = ordered_modes(frame["mode"].unique())
-
     records = []
-    for (teacher, student, size), group in frame.groupby(CONFIG, sort=False):
-        table = group.pivot_table(index=BLOCK, columns="mode", values="value", aggfunc="mean")
-        table = table[[m for m in all_modes if m in table.columns]].dropna()
+    all_modes: list[str] = []
+    for (teacher, student, size), wide in _by_config(results, metric):
+        table = wide.dropna()  # datasets with every mode: ranks out of k
         if table.empty:
             continue
-        ranks = table.rank(axis=1, method="average", ascending=lower).mean(axis=0)
+        ranks = rank_rows(table.to_numpy(dtype=float), lower).mean(axis=0)
+        modes = list(table.columns)
+        all_modes += [m for m in modes if m not in all_modes]
         record: dict[str, object] = {"teacher": teacher, "student": student, "size": size}
-        record.update({mode: float(ranks[mode]) for mode in table.columns})
-        record["blocks"] = len(table)
+        record.update({mode: float(r) for mode, r in zip(modes, ranks, strict=True)})
+        n, k = len(table), len(modes)
+        cd = nemenyi_cd(k, n, alpha)[0] if n >= 2 and k >= 2 else math.nan
+        groups = cd_groups(ranks, cd) if not math.isnan(cd) else []
+        record.update(
+            {
+                "N": n,
+                "CD": cd,
+                "groups": " | ".join(", ".join(modes[i] for i in g) for g in groups),
+            }
+        )
         records.append(record)
-    columns = [*CONFIG, *all_modes, "blocks"]
+    columns = [*CONFIG, *ordered_modes(all_modes), "N", "CD", "groups"]
     return _sorted_configs(pd.DataFrame.from_records(records, columns=columns))
+
+
+def friedman_table(results: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The Friedman test over the modes across datasets, per (teacher, student, size).
+
+    Columns: teacher, student, size, ``N`` (datasets with every mode), ``k`` (modes), ``chi2``
+    (Friedman's statistic), ``F`` (Iman–Davenport), ``df1`` = k − 1, ``df2`` = (k − 1)(N − 1)
+    and ``p`` (of F); see :func:`kdcli.reporting.stats.friedman`. A configuration with fewer
+    than 2 such datasets or 2 modes has NaN statistics (no test is possible); one with no
+    complete dataset is left out.
+    """
+    lower = _lower_is_better(metric)
+    records = []
+    for (teacher, student, size), wide in _by_config(results, metric):
+        table = wide.dropna()  # datasets with every mode: ranks out of k
+        if table.empty:
+            continue
+        n, k = table.shape
+        record: dict[str, object] = {"teacher": teacher, "student": student, "size": size}
+        record.update({"N": n, "k": k})
+        if n >= 2 and k >= 2:
+            test = friedman(table.to_numpy(dtype=float), lower)
+            record.update(
+                {"chi2": test.chi2, "F": test.F, "df1": test.df1, "df2": test.df2, "p": test.p}
+            )
+        else:
+            record.update(dict.fromkeys(("chi2", "F", "df1", "df2", "p"), math.nan))
+        records.append(record)
+    columns = [*CONFIG, "N", "k", "chi2", "F", "df1", "df2", "p"]
+    return _sorted_configs(pd.DataFrame.from_records(records, columns=columns))
+
+
+def within_dataset(
+    results: pd.DataFrame,
+    dataset: str,
+    teacher: str,
+    student: str,
+    metric: str,
+    baseline: str,
+    test_train_ratio: float,
+) -> pd.DataFrame:
+    """Each mode against ``baseline`` over one dataset's splits: the Nadeau–Bengio corrected
+    resampled t-test (:func:`kdcli.reporting.stats.corrected_resampled_t`), one row per size and
+    mode. It speaks for this dataset only; across datasets see :func:`versus_baseline`.
+
+    A difference is mode − baseline on one (repeat, fold) split (seeds averaged), within 1e-12
+    counted as 0; splits missing either side are left out. ``test_train_ratio`` is n_test /
+    n_train of the splits (NaN when unknown: the corrected columns are then NaN). Columns: size,
+    mode, ``J`` (splits), ``mean_difference``, ``naive_se`` (sd/√J), ``corrected_se``, ``t``,
+    ``df`` (J − 1), ``p`` (two-sided). Sizes in numeric order ("full" last), modes in order.
+    """
+    _lower_is_better(metric)
+    values = _split_values(results, metric)
+    values = values[
+        (values["dataset"] == str(dataset))
+        & (values["teacher"] == str(teacher))
+        & (values["student"] == str(student))
+    ]
+    columns = ["size", "mode", "J", "mean_difference", "naive_se", "corrected_se", "t", "df", "p"]
+    if baseline not in set(values["mode"]):
+        return pd.DataFrame(columns=columns)
+    wide = values.pivot_table(index=["size", *SPLIT], columns="mode", values="value")
+    records = []
+    for size in sorted(values["size"].unique(), key=size_key):
+        at_size = wide.loc[size]
+        for mode in ordered_modes(at_size.columns):
+            if mode == baseline:
+                continue
+            pair = at_size[[mode, baseline]].dropna()
+            if pair.empty:
+                continue
+            diff = np.array(pair[mode] - pair[baseline], dtype=float)
+            diff[np.abs(diff) <= TIE_TOLERANCE] = 0.0
+            test = corrected_resampled_t(diff, test_train_ratio)
+            records.append(
+                {
+                    "size": size,
+                    "mode": mode,
+                    "J": test.J,
+                    "mean_difference": test.mean,
+                    "naive_se": test.naive_se,
+                    "corrected_se": test.corrected_se,
+                    "t": test.t,
+                    "df": test.df,
+                    "p": test.p,
+                }
+            )
+    return pd.DataFrame.from_records(records, columns=columns)
 
 
 def _cell_label(dataset: str, teacher: str, student: str, size: str, mode: str) -> str:

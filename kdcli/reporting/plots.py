@@ -1,5 +1,6 @@
 """The paper's figure for any dataset (held-out metric vs student size, one line per mode, the
-teacher dashed) and an aggregate mean-rank plot. PNG and SVG, drawn with matplotlib (Agg)."""
+teacher dashed) and an aggregate mean-rank plot (ranks of per-dataset means). PNG and SVG,
+drawn with matplotlib (Agg); the critical-difference diagrams are in :mod:`.cd_diagram`."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def _save(fig, out_dir: Path, stem: str) -> list[Path]:
 
 
 def metric_vs_size(results, metric: str, out_dir: Path, labels: dict | None = None) -> list[Path]:
-    """One figure per (dataset, teacher, student): mean ± se band per mode across sizes."""
+    """One figure per (dataset, teacher, student): mean ± naive SE band per mode across sizes."""
     labels = labels or {}
     paths: list[Path] = []
     scores = results[results.metric == metric]
@@ -64,7 +65,7 @@ def metric_vs_size(results, metric: str, out_dir: Path, labels: dict | None = No
             found = [c.removesuffix("_mean") for c in table.columns if c.endswith("_mean")]
             for mode in ordered_modes(found):
                 mean = table[f"{mode}_mean"].astype(float)
-                se = table[f"{mode}_se"].astype(float).fillna(0.0)
+                se = table[f"{mode}_naive_se"].astype(float).fillna(0.0)
                 style = _style(mode)
                 ax.plot(x, mean, marker="o", label=labels.get(mode, mode), **style)
                 ax.fill_between(x, mean - se, mean + se, color=style["color"], alpha=0.15)
@@ -77,7 +78,7 @@ def metric_vs_size(results, metric: str, out_dir: Path, labels: dict | None = No
                 )
             ax.set_xticks(x, sizes)
             ax.set_xlabel(f"{student} student size")
-            ax.set_ylabel(f"held-out {metric}")
+            ax.set_ylabel(f"held-out {metric} (band: ± naive SE)")
             ax.set_title(f"{dataset}: {student} students distilled from {teacher}")
             ax.legend(frameon=False)
             ax.grid(alpha=0.3)
@@ -86,7 +87,7 @@ def metric_vs_size(results, metric: str, out_dir: Path, labels: dict | None = No
 
 
 def rank_plot(results, metric: str, out_dir: Path, labels: dict | None = None) -> list[Path]:
-    """Mean rank of each mode across datasets, per student size (lower is better)."""
+    """Mean rank of each mode across datasets (of its per-dataset means), per student size."""
     labels = labels or {}
     ranks = mean_ranks(results, metric)
     paths: list[Path] = []
@@ -94,7 +95,8 @@ def rank_plot(results, metric: str, out_dir: Path, labels: dict | None = None) -
         part = part.set_index("size").loc[sorted(part["size"], key=size_key)]
         fig, ax = plt.subplots(figsize=(6, 4))
         x = list(range(len(part)))
-        for mode in ordered_modes(c for c in part.columns if c not in (*CONFIG, "blocks")):
+        shown = [c for c in part.columns if c not in (*CONFIG, "N", "CD", "groups")]
+        for mode in ordered_modes(shown):
             ax.plot(
                 x,
                 part[mode].astype(float),

@@ -19,10 +19,20 @@ import pandas as pd
 from kdcli.atomic import check_writable_place, written_together
 from kdcli.errors import KDError
 from kdcli.records import load_results, size_key
-from kdcli.reporting.compare import coverage, mean_ranks, paired_comparison, per_dataset_table
+from kdcli.reporting.compare import (
+    TEACHER_MODE,
+    coverage,
+    friedman_table,
+    mean_ranks,
+    per_dataset_table,
+    versus_baseline,
+    within_dataset,
+)
+from kdcli.reporting.split_sizes import SplitRatio, split_ratios
+from kdcli.reporting.stats import ALPHA
 from kdcli.reporting.tables import cell_text, star_row
 from kdcli.science.metrics import LOWER_IS_BETTER
-from kdcli.science.targets import base_mode, ordered_modes
+from kdcli.science.targets import ordered_modes
 from kdcli.spec.presets import preset_labels, preset_metric
 
 FORMATS = ("rich", "md", "csv", "json", "html")
@@ -33,18 +43,50 @@ class Section:
     title: str
     table: pd.DataFrame
     note: str = ""
-    kind: str = "table"  # per-dataset | paired | ranks | compression
+    kind: str = "table"  # per-dataset | within | friedman | ranks | versus | compression
     metric: str = "error"
     labels: dict = field(default_factory=dict)  # mode → shown name (a preset's curve names)
 
 
 @dataclass
 class Report:
+    """What `kd report` shows: titled tables (``sections``), lines on what is missing, notes on
+    tests that could not be made (and why), the baseline of the comparisons, and the plots."""
+
     source: str
     metric: str
     sections: list[Section] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     plots: list[Path] = field(default_factory=list)
+    baseline: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def sections_of(self, kind: str) -> list[Section]:
+        """The sections of one kind, in report order."""
+        return [s for s in self.sections if s.kind == kind]
+
+
+PER_DATASET_NOTE = (
+    "mean ± naive SE (n): naive SE = sd/√n over the n splits (outer folds × repeats), which "
+    "share training rows, so it understates the uncertainty"
+)
+
+
+def _choose_baseline(modes: list[str], baseline: str | None) -> tuple[str | None, str]:
+    """The baseline of the comparisons and, when there is none, the reason."""
+    if baseline is None:
+        if "raw" in modes:
+            return "raw", ""
+        return None, (
+            "no comparison with a baseline: these results have no 'raw' mode; choose one with "
+            f"--baseline ({', '.join(modes)})"
+        )
+    if baseline not in modes:
+        raise KDError(
+            f"--baseline '{baseline}' is not a mode of these results; use one of "
+            f"{', '.join(modes) or '(none)'}"
+        )
+    return baseline, ""
 
 
 def build_report(
@@ -54,42 +96,60 @@ def build_report(
     expected: list[str] | None = None,
     latency: pd.DataFrame | None = None,
     labels: dict | None = None,
+    baseline: str | None = None,
+    ratios: dict[str, SplitRatio] | None = None,
 ) -> Report:
-    """``labels`` names modes as a preset's source does (e.g. 'KD student (logit)')."""
+    """``labels`` names modes as a preset's source does (e.g. 'KD student (logit)');
+    ``baseline`` is the mode the others are tested against (None: raw, when there is one);
+    ``ratios`` each dataset's n_test/n_train (:func:`split_ratios`) for the within-dataset test."""
     labels = labels or {}
+    ratios = ratios or {}
     scores = results[results.metric == metric]
+    modes = ordered_modes(m for m in scores["mode"].unique() if m != TEACHER_MODE)
+    baseline, why = _choose_baseline(modes, baseline)
     report = Report(source=source, metric=metric, missing=coverage(results, expected))
+    report.baseline = baseline
+    report.notes += [why] if why else []
+    name = labels.get(baseline, baseline)
+    one_split: list[str] = []
     for (dataset, teacher), part in scores.groupby(["dataset", "teacher"], sort=True):
         for student in sorted(s for s in part.student.unique() if s != "teacher"):
-            table = per_dataset_table(results, dataset, teacher, student, metric)
+            table = per_dataset_table(part, dataset, teacher, student, metric)
+            where = f"{dataset} · teacher {teacher} · {student} student"
+            report.sections.append(
+                Section(f"{where} · {metric}", table, PER_DATASET_NOTE, "per-dataset", metric)
+            )
+            if baseline is None:
+                continue
+            ratio = ratios.get(str(dataset), SplitRatio(math.nan, "n_test/n_train unknown"))
+            within = within_dataset(part, dataset, teacher, student, metric, baseline, ratio.ratio)
+            if within.empty:  # no mode but the baseline: nothing to compare
+                continue
+            if (within["J"] < 2).all():
+                one_split += [str(dataset)] if str(dataset) not in one_split else []
+                continue
             report.sections.append(
                 Section(
-                    f"{dataset} · teacher {teacher} · {student} student · {metric}",
-                    table,
-                    "mean ± se over outer folds and repeats; n = folds behind each cell",
-                    "per-dataset",
-                    metric=metric,
+                    f"{where} · each mode − {name} within this dataset · {metric}",
+                    within,
+                    "within one dataset only (not a test across datasets): mode − "
+                    f"{name} on each of its J splits; Nadeau–Bengio corrected resampled t-test, "
+                    "t = mean difference / corrected SE, df = J − 1, two-sided p; corrected SE = "
+                    "√((1/J + n_test/n_train)·var), naive SE = sd/√J (ignores that the splits "
+                    f"share training rows); {ratio.source}",
+                    "within",
+                    metric,
                 )
             )
-    modes = ordered_modes(scores["mode"])
-    vanilla = next((m for m in modes if base_mode(m) == "vanilla"), None)
-    for baseline in ("raw", vanilla):
-        for mode in modes:
-            if baseline is None or mode == baseline or baseline not in modes:
-                continue
-            if baseline == vanilla and base_mode(mode) in ("raw", "vanilla"):
-                continue
-            table = paired_comparison(results, metric, mode, baseline)
-            if len(table):
-                report.sections.append(
-                    Section(
-                        f"{labels.get(mode, mode)} vs {labels.get(baseline, baseline)} · {metric}",
-                        table,
-                        "paired by dataset, fold, seed, student and size; relative reduction of "
-                        f"{'1 − AUC' if metric == 'auc' else metric}; Wilcoxon signed-rank p-value",
-                        "paired",
-                    )
-                )
+    if one_split:
+        shown = ", ".join(one_split[:5]) + (
+            f" and {len(one_split) - 5} more" if len(one_split) > 5 else ""
+        )
+        report.notes.append(
+            f"no within-dataset test for {shown}: it needs at least 2 splits of a dataset "
+            "(--repeats 2 or more, or several outer folds)"
+        )
+    report.sections += _across_datasets(results, metric, modes, baseline, labels, report.notes)
     for (dataset, teacher), part in results.groupby(["dataset", "teacher"], sort=True):
         lat = None
         if latency is not None and len(latency):
@@ -106,19 +166,80 @@ def build_report(
                     "compression",
                 )
             )
-    ranks = mean_ranks(results, metric)
-    if len(ranks):
-        report.sections.append(
-            Section(
-                f"mean rank of each mode · {metric}",
-                ranks,
-                "rank 1 = best within each dataset × fold × seed",
-                "ranks",
-            )
-        )
     for section in report.sections:
         section.labels = labels
     return report
+
+
+def _across_datasets(
+    results: pd.DataFrame,
+    metric: str,
+    modes: list[str],
+    baseline: str | None,
+    labels: dict,
+    notes: list[str],
+) -> list[Section]:
+    """Friedman, mean ranks with the Nemenyi CD, and each mode vs the baseline (Wilcoxon, Holm):
+    each dataset one value per mode, its mean over splits. ``notes`` gets why a test is absent."""
+    scores = results[(results["metric"] == metric) & (results["mode"] != TEACHER_MODE)]
+    n = scores["dataset"].nunique()
+    if n < 2 or len(modes) < 2:
+        what = f"{n} dataset (N = {n})" if n < 2 else f"one mode ({', '.join(modes)})"
+        notes.append(
+            f"no test across datasets: the results have {what}; the Friedman, Nemenyi and "
+            "Wilcoxon tests across datasets need at least 2 datasets and 2 modes (each dataset "
+            "counts once, by its mean over splits)"
+        )
+        return []
+    sections = []
+    friedman = friedman_table(results, metric)
+    if not ((friedman["N"] >= 2) & (friedman["k"] >= 2)).any():
+        notes.append(
+            "no test across datasets: no student size has 2 datasets with a value for every mode"
+        )
+    loss = "1 − AUC" if metric == "auc" else metric
+    sections.append(
+        Section(
+            f"Friedman test across datasets · {metric}",
+            friedman,
+            "each dataset counts once (per mode: its mean over splits); Friedman test of the k "
+            "modes on the N datasets with every mode: chi2 = Friedman's statistic, F = "
+            "Iman–Davenport's (N−1)·chi2 / (N(k−1) − chi2) on df1 = k−1 and df2 = (k−1)(N−1) "
+            "degrees of freedom; p of F. A small p says the modes differ; the CD and the "
+            "comparisons with the baseline say which",
+            "friedman",
+        )
+    )
+    ranks = mean_ranks(results, metric)
+    sections.append(
+        Section(
+            f"mean rank across datasets and Nemenyi critical difference · {metric}",
+            ranks,
+            "rank 1 = best mode on a dataset (by its mean over splits), averaged over the N "
+            "datasets with every mode; CD = q_α·√(k(k+1)/(6N)), q_α the studentized range "
+            f"quantile / √2, α = {ALPHA}: two modes whose mean ranks differ by CD or more differ "
+            "significantly (Nemenyi); groups: modes not significantly different, joined by a line "
+            "in the critical-difference diagram",
+            "ranks",
+        )
+    )
+    if baseline is not None:
+        versus = versus_baseline(results, metric, baseline)
+        name = labels.get(baseline, baseline)
+        if len(versus):
+            sections.append(
+                Section(
+                    f"each mode vs {name} across datasets · {metric}",
+                    versus,
+                    f"each dataset counts once (its mean over splits); wins / ties / losses "
+                    f"against {name} over the N datasets; mean relative reduction of {loss}; "
+                    "p = two-sided Wilcoxon signed-rank test on the N per-dataset differences "
+                    "(ties dropped), "
+                    "p_holm = Holm-adjusted over the modes compared at each student size",
+                    "versus",
+                )
+            )
+    return sections
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,22 +274,61 @@ def _cells(section: Section) -> pd.DataFrame:
                 out[col] = [_fmt(v) for v in t[col]]
         return out
     if section.kind != "per-dataset":
-        return t.map(_fmt)
+        return _stat_cells(section)
     found = [c.removesuffix("_mean") for c in t.columns if c.endswith("_mean")]
     modes = ordered_modes(found)
     lower = LOWER_IS_BETTER.get(section.metric, True)
     rows = []
     for _size, row in t.iterrows():
-        cells = {m: (row[f"{m}_mean"], row[f"{m}_se"], int(row[f"{m}_n"])) for m in modes}
+        cells = {m: (row[f"{m}_mean"], row[f"{m}_naive_se"], int(row[f"{m}_n"])) for m in modes}
         shown, _best = star_row(cells, modes, lower)
         rows.append([text for text, _ in shown])
     out = pd.DataFrame(rows, columns=modes, index=t.index)
     if "teacher" in found:
         out["teacher"] = [
-            cell_text(r.teacher_mean, r.teacher_se, n=int(r.teacher_n)) for r in t.itertuples()
+            cell_text(r.teacher_mean, r.teacher_naive_se, n=int(r.teacher_n))
+            for r in t.itertuples()
         ]
     out.index.name = "size"
     return out.reset_index()
+
+
+COUNTS = ("N", "k", "J", "df", "df1", "df2", "wins", "ties", "losses")
+TEXT_COLUMNS = ("size", "teacher", "student", "mode", "groups")
+
+
+def _count(value) -> str:
+    return "–" if value is None or value != value else str(int(value))
+
+
+def _stat_cells(section: Section) -> pd.DataFrame:
+    """Numbers as text; counts as integers; every p-value with the count behind it beside it,
+    "(N=10)" datasets across datasets or "(J=5)" splits within one; modes by their labels."""
+    t = section.table
+    out = t.map(_fmt)
+    for col in t.columns:
+        if col in COUNTS:
+            out[col] = [_count(v) for v in t[col]]
+    count = "N" if "N" in t.columns else "J" if "J" in t.columns else None
+    for col in ("p", "p_holm"):
+        if count and col in t.columns:
+            out[col] = [
+                "–" if p != p else f"{_fmt(float(p))} ({count}={_count(n)})"
+                for p, n in zip(t[col], t[count], strict=True)
+            ]
+    labels = section.labels
+    if "mode" in t.columns:
+        out["mode"] = [str(labels.get(m, m)) for m in t["mode"]]
+    if "groups" in t.columns:
+        out["groups"] = [
+            " | ".join(
+                ", ".join(str(labels.get(m, m)) for m in g.split(", ")) for g in text.split(" | ")
+            )
+            if text
+            else "–"
+            for text in t["groups"]
+        ]
+    return out
 
 
 def render_rich(report: Report, console) -> None:
@@ -184,13 +344,15 @@ def render_rich(report: Report, console) -> None:
         for col in frame.columns:
             table.add_column(
                 escape(str(col)),
-                justify="left" if col in ("size", "teacher", "student") else "right",
+                justify="left" if col in TEXT_COLUMNS else "right",
             )
         for row in frame.itertuples(index=False):
             table.add_row(*(Text(str(v)) for v in row))
         console.print(table)
     for line in report.missing:
         console.print(Text.assemble(("missing:", "yellow"), " ", str(line)), highlight=False)
+    for line in report.notes:
+        console.print(Text.assemble(("note:", "cyan"), " ", str(line)), highlight=False)
 
 
 def render_markdown(report: Report, links_from: Path | None = None) -> str:
@@ -200,6 +362,8 @@ def render_markdown(report: Report, links_from: Path | None = None) -> str:
     if report.missing:
         lines += ["**Missing results** (means are over fewer folds):", ""]
         lines += [f"- {m}" for m in report.missing] + [""]
+    if report.notes:
+        lines += ["**Notes**:", ""] + [f"- {n}" for n in report.notes] + [""]
     for section in report.sections:
         frame = display_frame(section)
         lines += [f"## {section.title}", "", f"_{section.note}_", ""]
@@ -219,6 +383,8 @@ def render_csv(report: Report) -> str:
     for section in report.sections:
         t = section.table.reset_index() if section.kind == "per-dataset" else section.table
         frames.append(t.assign(section=section.title))
+    if report.notes:
+        frames.append(pd.DataFrame({"section": "note", "note": report.notes}))
     if not frames:
         return "section\n"
     joined = pd.concat(frames, ignore_index=True)
@@ -229,7 +395,8 @@ def render_csv(report: Report) -> str:
 def render_json(report: Report) -> str:
     def table(section: Section):
         t = section.table.reset_index() if section.kind == "per-dataset" else section.table
-        return json.loads(t.to_json(orient="records"))
+        # 15 significant digits: a p-value of 3.8e-06 keeps its precision (pandas' default 10)
+        return json.loads(t.to_json(orient="records", double_precision=15))
 
     return (
         json.dumps(
@@ -237,6 +404,8 @@ def render_json(report: Report) -> str:
                 "source": report.source,
                 "metric": report.metric,
                 "missing": report.missing,
+                "baseline": report.baseline,
+                "notes": report.notes,
                 "sections": [
                     {"title": s.title, "kind": s.kind, "note": s.note, "rows": table(s)}
                     for s in report.sections
@@ -264,6 +433,12 @@ def render_html(report: Report) -> str:
         parts.append(
             "<h2>Missing results</h2><ul>"
             + "".join(f"<li>{html.escape(m)}</li>" for m in report.missing)
+            + "</ul>"
+        )
+    if report.notes:
+        parts.append(
+            "<h2>Notes</h2><ul>"
+            + "".join(f"<li>{html.escape(n)}</li>" for n in report.notes)
             + "</ul>"
         )
     for section in report.sections:
@@ -320,9 +495,11 @@ def report_run(
     metric: str | None = None,
     plots: str | Path | None = None,
     draw_plots: bool = True,
+    baseline: str | None = None,
 ) -> Report:
     """The report of a `kd fit`/`kd benchmark` output folder (or a results CSV): ``metric``
-    defaults to the run's preset's, else error; plots go to ``plots`` (default RUN/plots)."""
+    defaults to the run's preset's, else error; plots go to ``plots`` (default RUN/plots);
+    ``baseline`` is the mode every other is tested against (default raw)."""
     run = Path(run)
     plots = Path(plots) if plots is not None else None
     record = _run_record(run)
@@ -340,16 +517,20 @@ def report_run(
     members = settings.get("members")
     expected = [m["name"] for m in members] if members else None
     latency = _latency(run / "latency.csv") if (run / "latency.csv").exists() else None
-    rep = build_report(results, metric, str(run), expected, latency, labels)
+    ratios = split_ratios(results, record)
+    rep = build_report(results, metric, str(run), expected, latency, labels, baseline, ratios)
     if draw_plots:
+        from kdcli.reporting.cd_diagram import cd_diagrams
         from kdcli.reporting.plots import metric_vs_size, rank_plot
 
         folder = plots or run / "plots"
         check_writable_place(folder, "--plots", fix="choose another --plots folder or --no-plots")
         with written_together(folder, "--plots folder (or --no-plots)"):
-            drawn = metric_vs_size(results, metric, folder, labels) + rank_plot(
-                results, metric, folder, labels
-            )
+            drawn = metric_vs_size(results, metric, folder, labels)
+            drawn += rank_plot(results, metric, folder, labels)
+            ranks, friedman = rep.sections_of("ranks"), rep.sections_of("friedman")
+            if ranks and friedman:
+                drawn += cd_diagrams(ranks[0].table, friedman[0].table, metric, folder, labels)
         rep.plots = [p for p in drawn if p.suffix == ".png"]
     return rep
 

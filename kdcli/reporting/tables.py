@@ -1,5 +1,8 @@
 """The tables a person reads: a grid of rows x modes, each cell mean ± se, ★ on the best mode.
 
+The se is sd/√n over repeats and outer folds, whose training rows overlap: a *naive* SE (too
+small), and the captions say so. Tests that allow for the overlap are in `kd report`.
+
 One builder (:func:`star_row`) serves the `kd fit` tables (rows: sizes), the study screen of
 `kd benchmark` (rows: datasets) and the per-dataset sections of `kd report`. Names from the user
 (datasets, paths, labels) go in as :class:`~rich.text.Text` or escaped, never as markup: a
@@ -72,15 +75,15 @@ def student_table(
     labels = labels or {}
     lower = LOWER_IS_BETTER.get(metric, True)
     teacher = summary[(summary.student == "teacher") & (summary.metric == metric)]
-    caption = None
+    caption = "mean ± naive SE (sd/√n over repeats; splits overlap)"
     if len(teacher):
         t = teacher.iloc[0]
-        caption = Text(f"teacher {t.teacher}: {cell_text(t['mean'], t['se'], digits)}")
+        caption += f" · teacher {t.teacher}: {cell_text(t['mean'], t['se'], digits)}"
     table = Table(
         title=Text(
             f"{student} student · held-out {metric} ({'lower' if lower else 'higher'} is better)"
         ),
-        caption=caption,
+        caption=Text(caption),
         title_justify="left",
     )
     table.add_column("size", justify="right", style="bold")
@@ -135,7 +138,7 @@ def study_table(
     lower = LOWER_IS_BETTER.get(metric, True)
     table = Table(
         title=Text(f"held-out {metric} · teacher {teacher} · {student} student, size {size}"),
-        caption="★ best mode per dataset; mean ± se over repeats and outer folds",
+        caption="★ best mode per dataset; mean ± naive SE (sd/√n) over repeats and outer folds",
         title_justify="left",
     )
     table.add_column("dataset")

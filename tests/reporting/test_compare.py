@@ -5,9 +5,20 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import studentized_range
+from scipy.stats import t as student_t
 
 from kdcli.records import RESULT_COLUMNS
-from kdcli.reporting.compare import coverage, mean_ranks, paired_comparison, per_dataset_table
+from kdcli.reporting.compare import (
+    coverage,
+    dataset_means,
+    friedman_table,
+    mean_ranks,
+    paired_comparison,
+    per_dataset_table,
+    versus_baseline,
+    within_dataset,
+)
 
 
 def row(
@@ -37,22 +48,43 @@ def teacher_row(value, **keys):
     return row(value, student="teacher", size="", mode="teacher", **keys)
 
 
-# ---------------------------------------------------------------- paired_comparison
+# ---------------------------------------------------------------- paired_comparison (across datasets)
 
 
-def test_mode_that_always_wins_has_exact_wilcoxon_p():
+def always_wins(datasets=10, splits=5):
+    """corrected beats raw on every split of every dataset, by a gap that differs per dataset."""
     rows = []
-    for i in range(10):
-        base = 0.30 + 0.01 * i
-        rows.append(row(base, fold=i, mode="raw"))
-        rows.append(row(base - 0.001 * (i + 1), fold=i, mode="corrected"))  # distinct gaps
-    out = paired_comparison(frame(rows), "error", "corrected", "raw")
+    for i in range(datasets):
+        for j in range(splits):
+            base = 0.30 + 0.01 * i + 0.002 * j
+            rows.append(row(base, dataset=f"d{i}", repeat=j, mode="raw"))
+            gap = 0.001 * (i + 1) + 0.0005 * j
+            rows.append(row(base - gap, dataset=f"d{i}", repeat=j, mode="corrected"))
+    return frame(rows)
+
+
+def test_ten_datasets_of_five_splits_are_ten_pairs_with_exact_wilcoxon_p():
+    """The Done-when of issue 13: 10 per-dataset pairs (not 50 split pairs), all won, give the
+    exact two-sided p = 2 / 2**10."""
+    out = paired_comparison(always_wins(), "error", "corrected", "raw")
     assert len(out) == 1
     r = out.iloc[0]
     assert (r.teacher, r.student, r["size"]) == ("lgbm", "tree", "8")
-    assert (r.pairs, r.wins, r.ties, r.losses, r.datasets) == (10, 10, 0, 0, 1)
-    assert r.p_value == pytest.approx(0.001953125)
+    assert (r.N, r.wins, r.ties, r.losses) == (10, 10, 0, 0)
+    assert r.p == 0.001953125 == 2 / 2**10
     assert r.mean_relative_reduction > 0
+
+
+def test_splits_of_one_dataset_are_not_pairs():
+    """Ten splits of one dataset are one dataset: no test across datasets (it was p = 0.002)."""
+    rows = []
+    for i in range(10):
+        base = 0.30 + 0.01 * i
+        rows.append(row(base, repeat=i, mode="raw"))
+        rows.append(row(base - 0.001 * (i + 1), repeat=i, mode="corrected"))
+    r = paired_comparison(frame(rows), "error", "corrected", "raw").iloc[0]
+    assert (r.N, r.wins, r.ties, r.losses) == (1, 1, 0, 0)
+    assert math.isnan(r.p)
 
 
 def test_mode_that_always_loses_counts_losses():
@@ -61,66 +93,73 @@ def test_mode_that_always_loses_counts_losses():
         rows.append(row(0.2, dataset=f"d{i}", mode="raw"))
         rows.append(row(0.3 + 0.01 * i, dataset=f"d{i}", mode="vanilla"))
     r = paired_comparison(frame(rows), "error", "vanilla", "raw").iloc[0]
-    assert (r.pairs, r.wins, r.ties, r.losses, r.datasets) == (4, 0, 0, 4, 4)
+    assert (r.N, r.wins, r.ties, r.losses) == (4, 0, 0, 4)
     assert r.mean_relative_reduction < 0
+    assert r.p == pytest.approx(2 / 2**4)  # exact: every sign the same
 
 
 def test_exact_ties_give_no_wins_and_no_p_value():
     rows = []
     for i in range(5):
-        rows.append(row(0.25, fold=i, mode="raw"))
-        rows.append(row(0.25 + 1e-15, fold=i, mode="crossfit"))  # equal within 1e-12
+        rows.append(row(0.25, dataset=f"d{i}", mode="raw"))
+        rows.append(row(0.25 + 1e-15, dataset=f"d{i}", mode="crossfit"))  # equal within 1e-12
     r = paired_comparison(frame(rows), "error", "crossfit", "raw").iloc[0]
-    assert (r.pairs, r.wins, r.ties, r.losses) == (5, 0, 5, 0)
-    assert math.isnan(r.p_value)
+    assert (r.N, r.wins, r.ties, r.losses) == (5, 0, 5, 0)
+    assert math.isnan(r.p)
     assert r.mean_relative_reduction == pytest.approx(0.0)
 
 
 def test_one_nonzero_difference_has_no_p_value():
-    rows = [row(0.2, fold=0, mode="raw"), row(0.1, fold=0, mode="corrected")]
-    rows += [row(0.2, fold=1, mode="raw"), row(0.2, fold=1, mode="corrected")]
+    rows = [row(0.2, dataset="d0", mode="raw"), row(0.1, dataset="d0", mode="corrected")]
+    rows += [row(0.2, dataset="d1", mode="raw"), row(0.2, dataset="d1", mode="corrected")]
     r = paired_comparison(frame(rows), "error", "corrected", "raw").iloc[0]
     assert (r.wins, r.ties) == (1, 1)
-    assert math.isnan(r.p_value)
+    assert math.isnan(r.p)
 
 
-def test_relative_reduction_by_hand_skips_zero_baseline():
-    rows = [
-        row(0.2, fold=0, mode="raw"), row(0.1, fold=0, mode="corrected"),  # (0.2-0.1)/0.2 = 0.5
-        row(0.4, fold=1, mode="raw"), row(0.5, fold=1, mode="corrected"),  # (0.4-0.5)/0.4 = -0.25
-        row(0.0, fold=2, mode="raw"), row(0.1, fold=2, mode="corrected"),  # denominator 0: skipped
+def test_relative_reduction_by_hand_on_per_dataset_means_skips_zero_baseline():
+    rows = [  # each dataset: the mean over its two splits first
+        row(0.1, dataset="d0", repeat=0, mode="raw"), row(0.3, dataset="d0", repeat=1, mode="raw"),
+        row(0.05, dataset="d0", repeat=0, mode="corrected"),
+        row(0.15, dataset="d0", repeat=1, mode="corrected"),  # (0.2 - 0.1) / 0.2 = 0.5
+        row(0.4, dataset="d1", mode="raw"), row(0.5, dataset="d1", mode="corrected"),  # -0.25
+        row(0.0, dataset="d2", mode="raw"), row(0.1, dataset="d2", mode="corrected"),  # skipped
     ]  # fmt: skip
     r = paired_comparison(frame(rows), "error", "corrected", "raw").iloc[0]
     assert r.mean_relative_reduction == pytest.approx((0.5 - 0.25) / 2)
-    assert (r.pairs, r.wins, r.losses) == (3, 1, 2)
+    assert (r.N, r.wins, r.losses) == (3, 1, 2)
 
 
 def test_auc_higher_is_better_and_reduces_one_minus_auc():
     rows = [
-        row(0.8, fold=0, mode="raw", metric="auc"), row(0.9, fold=0, mode="corrected", metric="auc"),
-        row(0.8, fold=1, mode="raw", metric="auc"), row(0.7, fold=1, mode="corrected", metric="auc"),
-        row(0.6, fold=2, mode="raw", metric="auc"), row(0.9, fold=2, mode="corrected", metric="auc"),
-        row(1.0, fold=3, mode="raw", metric="auc"), row(0.9, fold=3, mode="corrected", metric="auc"),
-    ]  # fmt: skip
+        row(0.8, dataset="d0", mode="raw", metric="auc"),
+        row(0.9, dataset="d0", mode="corrected", metric="auc"),
+        row(0.8, dataset="d1", mode="raw", metric="auc"),
+        row(0.7, dataset="d1", mode="corrected", metric="auc"),
+        row(0.6, dataset="d2", mode="raw", metric="auc"),
+        row(0.9, dataset="d2", mode="corrected", metric="auc"),
+        row(1.0, dataset="d3", mode="raw", metric="auc"),
+        row(0.9, dataset="d3", mode="corrected", metric="auc"),
+    ]
     r = paired_comparison(frame(rows), "auc", "corrected", "raw").iloc[0]
-    assert (r.pairs, r.wins, r.ties, r.losses) == (4, 2, 0, 2)
+    assert (r.N, r.wins, r.ties, r.losses) == (4, 2, 0, 2)
     # (0.9-0.8)/0.2 = 0.5, (0.7-0.8)/0.2 = -0.5, (0.9-0.6)/0.4 = 0.75; the 1.0 baseline skipped
     assert r.mean_relative_reduction == pytest.approx((0.5 - 0.5 + 0.75) / 3)
 
 
-def test_pairs_only_on_matching_keys_and_one_row_per_size_full_last():
+def test_pairs_only_on_datasets_with_both_modes_and_one_row_per_size_full_last():
     rows = [
         row(0.3, size="full", mode="raw"), row(0.2, size="full", mode="corrected"),
         row(0.3, size="64", mode="raw"), row(0.2, size="64", mode="corrected"),
         row(0.3, size="8", mode="raw"), row(0.2, size="8", mode="corrected"),
-        row(0.3, size="8", seed=1, mode="raw"),  # no partner on seed 1
-        row(0.2, size="8", fold=1, mode="corrected"),  # no partner on fold 1
+        row(0.3, size="8", dataset="only-raw", mode="raw"),  # no partner on this dataset
+        row(0.2, size="8", dataset="only-cor", mode="corrected"),  # nor on this one
         row(0.9, size="8", mode="corrected", metric="log_loss"),  # another metric
         teacher_row(0.1),
     ]  # fmt: skip
     out = paired_comparison(frame(rows), "error", "corrected", "raw")
     assert list(out["size"]) == ["8", "64", "full"]
-    assert list(out["pairs"]) == [1, 1, 1]
+    assert list(out["N"]) == [1, 1, 1]
 
 
 def test_c_is_not_a_score():
@@ -129,46 +168,106 @@ def test_c_is_not_a_score():
         paired_comparison(frame(rows), "c", "corrected", "raw")
 
 
-# ---------------------------------------------------------------- mean_ranks
+# ---------------------------------------------------------------- versus_baseline (Holm)
+
+
+def test_versus_baseline_holm_over_the_modes_by_hand():
+    """Six datasets, exact Wilcoxon p-values worked out by counting sign patterns, then Holm."""
+    rows = []
+    for i in range(6):
+        gap = 0.001 * (i + 1)  # |differences| ranked 1..6 by dataset
+        rows.append(row(0.5, dataset=f"d{i}", mode="raw"))
+        rows.append(row(0.5 - gap, dataset=f"d{i}", mode="corrected"))  # wins on all 6
+        rows.append(row(0.5 + (gap if i == 0 else -gap), dataset=f"d{i}", mode="crossfit"))
+        rows.append(row(0.5 + (gap if i >= 3 else -gap), dataset=f"d{i}", mode="vanilla"))
+    out = versus_baseline(frame(rows), "error", "raw")
+    assert list(out["mode"]) == ["vanilla", "crossfit", "corrected"]
+    p = dict(zip(out["mode"], out["p"], strict=True))
+    # all six one way: 2 of 64 sign patterns are as extreme -> 2 * 1/64
+    assert p["corrected"] == pytest.approx(2 / 64, abs=1e-15)
+    # the loss has rank 1: W- = 1; patterns with W <= 1: {}, {1} -> 2 * 2/64
+    assert p["crossfit"] == pytest.approx(4 / 64, abs=1e-15)
+    # losses on ranks 4, 5, 6: W+ = 6; subsets of 1..6 with sum <= 6: 14 -> 2 * 14/64
+    assert p["vanilla"] == pytest.approx(28 / 64, abs=1e-15)
+    # Holm, m = 3: 3 * 2/64 = 0.09375; 2 * 4/64 = 0.125; max(0.125, 1 * 28/64) = 0.4375
+    holm = dict(zip(out["mode"], out["p_holm"], strict=True))
+    assert holm == pytest.approx({"corrected": 0.09375, "crossfit": 0.125, "vanilla": 0.4375})
+    assert set(out["N"]) == {6}
+
+
+def test_versus_baseline_is_one_family_per_size():
+    rows = []
+    for size in ("8", "full"):
+        for i in range(5):
+            rows.append(row(0.5, dataset=f"d{i}", size=size, mode="vanilla"))
+            rows.append(row(0.4 - 0.01 * i, dataset=f"d{i}", size=size, mode="corrected"))
+    out = versus_baseline(frame(rows), "error", "vanilla")
+    assert list(out["size"]) == ["8", "full"] and list(out["mode"]) == ["corrected"] * 2
+    assert list(out["p_holm"]) == list(out["p"]) == [2 / 32] * 2  # a family of one: unchanged
+
+
+# ---------------------------------------------------------------- mean_ranks, friedman_table
+
+
+def test_dataset_means_average_seeds_then_splits():
+    rows = [row(0.2, seed=0), row(0.4, seed=1), row(0.5, repeat=1), teacher_row(0.1)]
+    out = dataset_means(frame(rows), "error")
+    assert len(out) == 1 and out["splits"].iloc[0] == 2
+    assert out["value"].iloc[0] == pytest.approx((0.3 + 0.5) / 2)
 
 
 def test_mean_ranks_fixed_order_gives_one_two_three():
     rows = []
     for i in range(3):
         rows += [
-            row(0.1, fold=i, mode="corrected"),
-            row(0.2, fold=i, mode="vanilla"),
-            row(0.3, fold=i, mode="raw"),
+            row(0.1, dataset=f"d{i}", mode="corrected"),
+            row(0.2, dataset=f"d{i}", mode="vanilla"),
+            row(0.3, dataset=f"d{i}", mode="raw"),
         ]
     out = mean_ranks(frame(rows), "error")
     assert list(out.columns) == [
-        "teacher",
-        "student",
-        "size",
-        "raw",
-        "vanilla",
-        "corrected",
-        "blocks",
-    ]
+        "teacher", "student", "size", "raw", "vanilla", "corrected", "N", "CD", "groups",
+    ]  # fmt: skip
     r = out.iloc[0]
-    assert (r.corrected, r.vanilla, r.raw, r.blocks) == (1.0, 2.0, 3.0, 3)
+    assert (r.corrected, r.vanilla, r.raw, r.N) == (1.0, 2.0, 3.0, 3)
+    q = studentized_range.ppf(0.95, 3, np.inf) / math.sqrt(2)
+    assert r.CD == pytest.approx(q * math.sqrt(3 * 4 / (6 * 3)), abs=1e-12)  # 1.913
+    assert r.groups == "corrected, vanilla | vanilla, raw"  # 1 apart < CD; 2 apart >= CD
+
+
+def test_mean_ranks_rank_per_dataset_means_not_splits():
+    """vanilla wins two of d0's three splits, but d0's means rank raw first (one value per
+    dataset): ranked by split, raw would average (1 + 2 + 2 + 2) / 4 = 1.75."""
+    rows = [
+        row(0.10, dataset="d0", repeat=0, mode="raw"), row(0.30, dataset="d0", repeat=0, mode="vanilla"),
+        row(0.30, dataset="d0", repeat=1, mode="raw"), row(0.25, dataset="d0", repeat=1, mode="vanilla"),
+        row(0.30, dataset="d0", repeat=2, mode="raw"), row(0.25, dataset="d0", repeat=2, mode="vanilla"),
+        row(0.20, dataset="d1", mode="raw"), row(0.10, dataset="d1", mode="vanilla"),
+    ]  # fmt: skip
+    r = mean_ranks(frame(rows), "error").iloc[0]
+    # d0: raw 0.7/3 < vanilla 0.8/3, rank 1 and 2; d1: vanilla first
+    assert (r.raw, r.vanilla, r.N) == (1.5, 1.5, 2)
 
 
 def test_mean_ranks_tie_shares_average_rank():
     rows = [row(0.1, mode="corrected"), row(0.1, mode="vanilla"), row(0.3, mode="raw")]
     r = mean_ranks(frame(rows), "error").iloc[0]
     assert (r.corrected, r.vanilla, r.raw) == (1.5, 1.5, 3.0)
+    assert math.isnan(r.CD) and r.groups == ""  # one dataset: no critical difference
 
 
-def test_mean_ranks_average_over_blocks_and_auc_direction():
+def test_mean_ranks_auc_direction_and_incomplete_datasets_left_out():
     rows = [
-        row(0.9, fold=0, mode="raw", metric="auc"), row(0.8, fold=0, mode="corrected", metric="auc"),
-        row(0.7, fold=1, mode="raw", metric="auc"), row(0.8, fold=1, mode="corrected", metric="auc"),
-        row(0.6, fold=2, mode="raw", metric="auc"), row(0.8, fold=2, mode="corrected", metric="auc"),
-        row(0.9, fold=3, mode="raw", metric="auc"),  # incomplete block: not ranked
-    ]  # fmt: skip
+        row(0.9, dataset="d0", mode="raw", metric="auc"),
+        row(0.8, dataset="d0", mode="corrected", metric="auc"),
+        row(0.7, dataset="d1", mode="raw", metric="auc"),
+        row(0.8, dataset="d1", mode="corrected", metric="auc"),
+        row(0.6, dataset="d2", mode="raw", metric="auc"),
+        row(0.8, dataset="d2", mode="corrected", metric="auc"),
+        row(0.9, dataset="d3", mode="raw", metric="auc"),  # no corrected: not ranked
+    ]
     r = mean_ranks(frame(rows), "auc").iloc[0]
-    assert r.blocks == 3
+    assert r.N == 3
     assert r.raw == pytest.approx((1 + 2 + 2) / 3)
     assert r.corrected == pytest.approx((2 + 1 + 1) / 3)
 
@@ -189,7 +288,69 @@ def test_mean_ranks_one_row_per_configuration_sorted():
     ]
     assert list(out.raw) == [1.0] * 4
     # the teacher's own rows add no "teacher" mode column
-    assert list(out.columns) == ["teacher", "student", "size", "raw", "vanilla", "blocks"]
+    modes = ["raw", "vanilla"]
+    assert list(out.columns) == ["teacher", "student", "size", *modes, "N", "CD", "groups"]
+
+
+def test_friedman_table_by_hand():
+    """Ten datasets: corrected always first, raw and vanilla take turns: mean ranks 1, 2.5, 2.5.
+    chi2 = 12*10/(3*4) * (1 + 2.5**2 + 2.5**2 - 3*4**2/4) = 15; F = 9*15 / (10*2 - 15) = 27 on
+    (2, 18) df; for df1 = 2 the F tail is (1 + 2F/df2)**(-df2/2) = 4**-9 exactly."""
+    rows = []
+    for i in range(10):
+        raw, vanilla = (0.3, 0.31) if i % 2 else (0.31, 0.3)
+        rows += [
+            row(raw, dataset=f"d{i}", mode="raw"),
+            row(vanilla, dataset=f"d{i}", mode="vanilla"),
+            row(0.2, dataset=f"d{i}", mode="corrected"),
+            row(0.2, dataset="lonely", size="64", mode="raw"),  # one dataset at size 64
+            row(0.3, dataset="lonely", size="64", mode="vanilla"),
+        ]
+    out = friedman_table(frame(rows), "error")
+    assert list(out["size"]) == ["8", "64"]
+    r = out.iloc[0]
+    assert (r.N, r.k, r.df1, r.df2) == (10, 3, 2, 18)
+    assert r.chi2 == pytest.approx(15.0, abs=1e-9)
+    assert r.F == pytest.approx(27.0, abs=1e-9)
+    assert r.p == pytest.approx(4.0**-9, rel=1e-9)
+    lonely = out.iloc[1]
+    assert (lonely.N, lonely.k) == (1, 2) and math.isnan(lonely.p)  # no test with N = 1
+
+
+# ---------------------------------------------------------------- within_dataset
+
+
+def test_within_dataset_corrected_t_by_hand():
+    """Five splits, differences -0.01, -0.02, -0.03, -0.02, -0.02: mean -0.02, var 5e-5;
+    n_test/n_train = 1/3: corrected SE = sqrt((1/5 + 1/3) 5e-5), t = -0.02 / that, df 4."""
+    diffs = [-0.01, -0.02, -0.03, -0.02, -0.02]
+    rows = []
+    for j, d in enumerate(diffs):
+        rows.append(row(0.3, repeat=j, mode="raw"))
+        rows.append(row(0.3 + d, repeat=j, mode="corrected"))
+        rows.append(row(0.3, repeat=j, mode="vanilla"))  # no difference at all
+        rows.append(row(0.9, repeat=j, dataset="other", mode="corrected"))  # another dataset
+    out = within_dataset(frame(rows), "adult", "lgbm", "tree", "error", "raw", 1 / 3)
+    assert list(out["mode"]) == ["vanilla", "corrected"]
+    r = out.set_index("mode").loc["corrected"]
+    se = math.sqrt((1 / 5 + 1 / 3) * 5e-5)
+    assert (r.J, r.df) == (5, 4)
+    assert r.mean_difference == pytest.approx(-0.02, abs=1e-12)
+    assert r.naive_se == pytest.approx(math.sqrt(5e-5 / 5), abs=1e-12)
+    assert r.corrected_se == pytest.approx(se, abs=1e-12)
+    assert r.t == pytest.approx(-0.02 / se, abs=1e-9)  # -3.873
+    assert r.p == pytest.approx(2 * student_t.sf(0.02 / se, 4), abs=1e-12)
+    assert 0.01 < r.p < 0.05  # the naive t (-6.32) would claim p < 0.01
+    still = out.set_index("mode").loc["vanilla"]
+    assert still.mean_difference == 0 and math.isnan(still.p)
+
+
+def test_within_dataset_without_the_baseline_or_a_ratio():
+    rows = [row(0.3, repeat=j, mode="corrected") for j in range(3)]
+    assert within_dataset(frame(rows), "adult", "lgbm", "tree", "error", "raw", 0.5).empty
+    rows += [row(0.3 + 0.01 * j, repeat=j, mode="raw") for j in range(3)]
+    r = within_dataset(frame(rows), "adult", "lgbm", "tree", "error", "raw", math.nan).iloc[0]
+    assert r.J == 3 and r.naive_se > 0 and math.isnan(r.corrected_se) and math.isnan(r.p)
 
 
 # ---------------------------------------------------------------- per_dataset_table
@@ -217,17 +378,17 @@ def test_per_dataset_table_values():
     t = per_dataset_table(table_frame(), "adult", "lgbm", "tree", "error")
     assert list(t.index) == ["8", "64", "full"]
     assert list(t.columns) == [
-        "raw_mean", "raw_se", "raw_n", "corrected_mean", "corrected_se", "corrected_n",
-        "teacher_mean", "teacher_se", "teacher_n", "best",
+        "raw_mean", "raw_naive_se", "raw_n", "corrected_mean", "corrected_naive_se", "corrected_n",
+        "teacher_mean", "teacher_naive_se", "teacher_n", "best",
     ]  # fmt: skip
     values = [0.30, 0.34, 0.32]
     assert t.loc["8", "raw_mean"] == pytest.approx(0.32)
-    assert t.loc["8", "raw_se"] == pytest.approx(np.std(values, ddof=1) / math.sqrt(3))
-    assert t.loc["8", "raw_se"] == pytest.approx(0.02 / math.sqrt(3))
+    assert t.loc["8", "raw_naive_se"] == pytest.approx(np.std(values, ddof=1) / math.sqrt(3))
+    assert t.loc["8", "raw_naive_se"] == pytest.approx(0.02 / math.sqrt(3))
     assert t.loc["8", "raw_n"] == 3
     assert t.loc["8", "corrected_mean"] == pytest.approx(0.30)
     assert t.loc["full", "corrected_n"] == 1
-    assert math.isnan(t.loc["full", "corrected_se"])
+    assert math.isnan(t.loc["full", "corrected_naive_se"])
     assert t.loc["8", "teacher_mean"] == pytest.approx(0.07)
     assert t.loc["full", "teacher_n"] == 3
     assert t.loc["8", "best"] == "corrected"

@@ -1,9 +1,12 @@
 """`kd report`: tables, statistics, formats and plots from hand-built results with known answers."""
 
 import json
+import math
 
 import pandas as pd
 import pytest
+
+import kdcli
 
 
 def make_run(path, drop_fold=False, members=("a", "b", "gone")):
@@ -60,12 +63,14 @@ def test_json_report_tables_and_statistics(kd, tmp_path):
     assert row4["crossfit_mean"] == pytest.approx(0.2025) and row4["crossfit_n"] == 6
     assert row4["best"] == "crossfit" and row4["teacher_mean"] == pytest.approx(0.15)
     assert [r["size"] for r in table] == ["4", "full"]
-    paired = next(s for s in report["sections"] if s["title"] == "crossfit vs raw · error")
-    for r in paired["rows"]:
-        assert (r["pairs"], r["wins"], r["losses"], r["datasets"]) == (12, 12, 0, 2)
-        assert r["p_value"] < 0.001
+    versus = next(s for s in report["sections"] if s["kind"] == "versus")
+    assert versus["title"] == "each mode vs raw across datasets · error"
+    for r in (r for r in versus["rows"] if r["mode"] == "crossfit"):
+        # two datasets are two pairs (not 12 splits): both won, exact p = 2 / 2**2
+        assert (r["N"], r["wins"], r["losses"], r["p"]) == (2, 2, 0, 0.5)
     ranks = next(s for s in report["sections"] if s["kind"] == "ranks")["rows"]
-    assert all(r["crossfit"] == 1 and r["raw"] == 3 for r in ranks)
+    assert all(r["crossfit"] == 1 and r["raw"] == 3 and r["N"] == 2 for r in ranks)
+    assert report["baseline"] == "raw" and report["notes"] == []
     assert report["missing"] == ["gone: no results"]  # the study planned it; nothing came back
 
 
@@ -82,11 +87,12 @@ def test_html_is_self_contained_with_plots(kd, tmp_path):
     code, _, err = kd("report", run, "--format", "html", "--out", tmp_path / "r.html")
     assert code == 0, err
     html = (tmp_path / "r.html").read_text()
-    assert html.count("data:image/png;base64,") == 3  # two datasets and the rank plot
-    assert "<table" in html and "crossfit vs raw" in html
+    # two datasets, the rank plot and a critical-difference diagram per size (4, full)
+    assert html.count("data:image/png;base64,") == 5
+    assert "<table" in html and "each mode vs raw across datasets" in html
     for png in (run / "plots").glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
-    assert len(list((run / "plots").glob("*.svg"))) == 3
+    assert len(list((run / "plots").glob("*.svg"))) == 5
 
 
 def test_markdown_file_links_its_plots_relative_to_itself(kd, tmp_path):
@@ -99,7 +105,7 @@ def test_markdown_file_links_its_plots_relative_to_itself(kd, tmp_path):
     )
     assert code == 0, err
     links = [line for line in (folder / "report.md").read_text().splitlines() if "![" in line]
-    assert len(links) == 3
+    assert len(links) == 5
     for line in links:
         target = line[line.index("](") + 2 : -1]
         assert target.startswith("plots/") and (folder / target).is_file(), line
@@ -110,7 +116,12 @@ def test_csv_report_and_bad_input(kd, tmp_path):
     code, out, _ = kd("report", run, "--format", "csv", "--no-plots")
     assert code == 0 and out.startswith("section,")
     frame = pd.read_csv(pd.io.common.StringIO(out))
-    assert {"crossfit vs raw · error", "mean rank of each mode · error"} <= set(frame.section)
+    assert {
+        "each mode vs raw across datasets · error",
+        "mean rank across datasets and Nemenyi critical difference · error",
+        "Friedman test across datasets · error",
+    } <= set(frame.section)
+    assert "raw_naive_se" in frame.columns and "raw_se" not in frame.columns
     for args, words in (
         (["--metric", "f1"], "unknown --metric 'f1'"),
         (["--metric", "auc"], "has no 'auc' results"),
@@ -151,3 +162,143 @@ def test_compression_section_from_a_real_run(kd, tmp_path):
     assert rows[("tree", "4")]["ms_per_10k"] > 0 and rows[("teacher", "")]["ms_per_10k"] > 0
     latency = pd.read_csv(out / "latency.csv")
     assert len(latency) == 1 + 2 * 4  # the teacher, then 2 students x 4 modes
+
+
+# ---------------------------------------------------------------- statistics a referee accepts
+
+
+def make_study(path, datasets=10, splits=5, test_size=0.25):
+    """corrected beats raw on every split of every dataset (per-dataset gaps 0.001 (i + 2));
+    vanilla is worse than raw on even datasets, better on odd ones. A study's run.json (test
+    size, no dataset rows), kd's own splits (repeats of fold 0)."""
+    rows = []
+    for i in range(datasets):
+        for j in range(splits):
+            raw = 0.30 + 0.01 * i + 0.002 * j
+            vanilla = raw + (0.0003 if i % 2 == 0 else -0.0003) * (i + 1)
+            corrected = raw - 0.001 * (i + 1) - 0.0005 * j
+            keys = (f"d{i}", j, 0, j, "lightgbm")
+            rows.append((*keys, "teacher", "", "teacher", "error", 0.2))
+            for mode, value in (("raw", raw), ("vanilla", vanilla), ("corrected", corrected)):
+                rows.append((*keys, "tree", "8", mode, "error", value))
+    columns = ["dataset", "repeat", "fold", "seed", "teacher", "student", "size", "mode"]
+    frame = pd.DataFrame(rows, columns=[*columns, "metric", "value"])
+    path.mkdir()
+    frame.to_csv(path / "results.csv", index=False)
+    members = [{"name": f"d{i}", "spec": f"file:d{i}.csv"} for i in range(datasets)]
+    settings = {"suite": "test", "members": members, "fit": {"test_size": test_size}}
+    (path / "run.json").write_text(json.dumps({"kind": "kd-benchmark", "settings": settings}))
+    return path
+
+
+def test_ten_datasets_give_the_exact_wilcoxon_p_with_n_beside_it(kd, tmp_path):
+    """Issue 13's Done-when, through the command: 10 per-dataset pairs, exact p = 2 / 2**10."""
+    run = make_study(tmp_path / "run")
+    code, out, err = kd("report", run, "--format", "json", "--no-plots")
+    assert code == 0, err
+    report = json.loads(out)
+    (versus,) = [s for s in report["sections"] if s["kind"] == "versus"]
+    rows = {r["mode"]: r for r in versus["rows"]}
+    corrected = rows["corrected"]
+    assert (corrected["N"], corrected["wins"], corrected["losses"]) == (10, 10, 0)
+    assert corrected["p"] == 0.001953125
+    # Holm over the two modes compared with raw: the smaller p doubles
+    assert corrected["p_holm"] == pytest.approx(2 * 0.001953125, abs=1e-15)
+    assert rows["vanilla"]["p_holm"] == pytest.approx(max(rows["vanilla"]["p"], 2 * 0.001953125))
+    assert all("N" in r for r in versus["rows"])
+    # Friedman: mean ranks 1, 2.5, 2.5 -> chi2 = 15, F = 27 on (2, 18), p = 4**-9
+    (friedman,) = [s for s in report["sections"] if s["kind"] == "friedman"]
+    (f,) = friedman["rows"]
+    assert (f["N"], f["k"], f["df1"], f["df2"]) == (10, 3, 2, 18)
+    assert f["chi2"] == pytest.approx(15) and f["F"] == pytest.approx(27)
+    assert f["p"] == pytest.approx(4.0**-9, rel=1e-9)
+    (ranks,) = [s for s in report["sections"] if s["kind"] == "ranks"]
+    (r,) = ranks["rows"]
+    assert (r["corrected"], r["raw"], r["vanilla"], r["N"]) == (1, 2.5, 2.5, 10)
+    q = 2.3437005863784  # studentized range, k = 3, infinite df, / sqrt(2)
+    assert r["CD"] == pytest.approx(q * math.sqrt(3 * 4 / (6 * 10)), abs=1e-9)
+    assert r["groups"] == "raw, vanilla"  # corrected stands apart: 1.5 > CD = 1.048
+
+
+def test_within_dataset_test_is_labelled_and_corrected(kd, tmp_path):
+    run = make_study(tmp_path / "run")
+    code, out, err = kd("report", run, "--format", "json", "--no-plots")
+    assert code == 0, err
+    sections = json.loads(out)["sections"]
+    within = next(s for s in sections if s["kind"] == "within" and s["title"].startswith("d0 ·"))
+    assert "within one dataset only" in within["note"]
+    assert "n_test/n_train ≈ 0.3333 (test size 0.25)" in within["note"]
+    r = next(r for r in within["rows"] if r["mode"] == "corrected")
+    # d0: differences -0.001 - 0.0005 j, j = 0..4: mean -0.002, var = 0.0005**2 * 2.5
+    var = 0.0005**2 * 2.5
+    assert (r["J"], r["df"]) == (5, 4)
+    assert r["mean_difference"] == pytest.approx(-0.002, abs=1e-12)
+    assert r["naive_se"] == pytest.approx(math.sqrt(var / 5), abs=1e-12)
+    assert r["corrected_se"] == pytest.approx(math.sqrt((1 / 5 + 1 / 3) * var), abs=1e-12)
+    per_dataset = next(s for s in sections if s["kind"] == "per-dataset")
+    assert "naive SE" in per_dataset["note"] and "raw_naive_se" in per_dataset["rows"][0]
+
+
+def test_markdown_and_html_show_n_beside_p_and_the_cd_diagram(kd, tmp_path):
+    run = make_study(tmp_path / "run", datasets=10, splits=2)
+    code, _, err = kd("report", run, "--format", "md", "--out", tmp_path / "r.md")
+    assert code == 0, err
+    md = (tmp_path / "r.md").read_text()
+    versus = md[md.index("## each mode vs raw across datasets") :]
+    assert "| teacher | student | size | mode | N | wins | ties | losses |" in versus
+    assert "| corrected | 10 | 10 | 0 | 0 | 0.0160 | 0.0020 (N=10) | 0.0039 (N=10) |" in versus
+    friedman = md[md.index("## Friedman test across datasets") :]
+    assert "| 10 | 3 | 15.0000 | 27.0000 | 2 | 18 | 3.81e-06 (N=10) |" in friedman
+    assert "naive SE" in md and "(J=2)" in md  # within-dataset p with its splits
+    cd = run / "plots" / "cd-lightgbm-tree-8-error"
+    assert cd.with_suffix(".png").is_file() and cd.with_suffix(".svg").is_file()
+    assert "![cd-lightgbm-tree-8-error](run/plots/cd-lightgbm-tree-8-error.png)" in md
+    assert cd.with_suffix(".svg").read_text().lstrip().startswith("<?xml")
+
+    code, _, err = kd("report", run, "--format", "html", "--out", tmp_path / "r.html", "--no-plots")
+    assert code == 0, err
+    html = (tmp_path / "r.html").read_text()
+    assert "0.0020 (N=10)" in html and "Nemenyi" in html and "naive SE" in html
+    code, _, err = kd("report", run, "--format", "html", "--out", tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text()
+    assert code == 0 and "alt='cd-lightgbm-tree-8-error'" in html
+    assert html.count("data:image/png;base64,") == 10 + 1 + 1  # datasets, ranks, CD
+
+
+def test_one_dataset_says_why_there_is_no_test_across_datasets(kd, tmp_path):
+    run = make_study(tmp_path / "run", datasets=1, splits=3)
+    why = "no test across datasets: the results have 1 dataset (N = 1)"
+    for fmt in ("md", "json", "csv", "html"):
+        code, out, err = kd("report", run, "--format", fmt, "--no-plots")
+        assert code == 0, err
+        assert why in out, fmt
+        assert "Friedman test across datasets" not in out and "across datasets ·" not in out
+    rep = kdcli.report(run, draw_plots=False)
+    assert rep.sections_of("friedman") == [] and len(rep.sections_of("within")) == 1
+
+
+def test_baseline_option_and_api(kd, tmp_path):
+    run = make_study(tmp_path / "run")
+    rep = kdcli.report(run, draw_plots=False, baseline="vanilla")
+    assert rep.baseline == "vanilla"
+    (versus,) = rep.sections_of("versus")
+    assert versus.title == "each mode vs vanilla across datasets · error"
+    assert list(versus.table["mode"]) == ["raw", "corrected"]
+    assert all(s.table["mode"].tolist() == ["raw", "corrected"] for s in rep.sections_of("within"))
+    code, out, _ = kd("report", run, "--baseline", "corrected", "--format", "md", "--no-plots")
+    assert code == 0 and "## each mode vs corrected across datasets · error" in out
+    code, _, err = kd("report", run, "--baseline", "crossfit", "--no-plots")
+    assert code == 2
+    assert "--baseline 'crossfit' is not a mode of these results; use one of raw, vanilla" in err
+
+
+def test_without_raw_the_default_baseline_is_explained(tmp_path):
+    run = make_study(tmp_path / "run", datasets=3, splits=2)
+    results = pd.read_csv(run / "results.csv")
+    results[results["mode"] != "raw"].to_csv(run / "results.csv", index=False)
+    rep = kdcli.report(run, draw_plots=False)
+    assert (
+        rep.baseline is None and rep.sections_of("versus") == [] and rep.sections_of("within") == []
+    )
+    assert any("no 'raw' mode" in n and "--baseline" in n for n in rep.notes)
+    assert len(rep.sections_of("friedman")) == 1  # the Friedman test needs no baseline

@@ -62,7 +62,7 @@ def test_preset_sets_the_paper_protocol_and_flags_override_it(kd, tmp_path):
     code, report, _ = kd("report", out, "--no-plots", "--format", "md")
     assert code == 0 and "metric: auc" in report  # the preset's metric is the report's default
     assert "| size | Student without KD | KD student (logit) | Cross-fit KD student |" in report
-    assert "Enhanced KD student vs KD student (logit)" in report
+    assert "no test across datasets: the results have 1 dataset (N = 1)" in report
 
 
 def test_unknown_preset_and_bad_modes_are_one_line_exit_2(kd):

@@ -1,0 +1,70 @@
+"""n_test / n_train of each dataset's outer splits: the Nadeau–Bengio correction needs it.
+
+The long results hold no split sizes (unless a ``n_train``/``n_test`` column is there), so they
+are recovered from what a run records: a `kd fit` run.json has the dataset's rows and the test
+size, a study's run.json the test size of every member; a task's official folds (openml-task:)
+are k-fold, where n_test / n_train = 1 / (k − 1). Every answer says where it came from, since the
+report prints it beside the test.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class SplitRatio:
+    ratio: float  # n_test / n_train; NaN when it cannot be told
+    source: str  # how it is known, for the report's note
+
+
+def split_ratios(results: pd.DataFrame, record: dict) -> dict[str, SplitRatio]:
+    """dataset name → its n_test / n_train, from the results' own columns if they have them,
+    else from ``record`` (the run's run.json as a dict; {} for a bare CSV)."""
+    settings = record.get("settings") or {}
+    fit = settings.get("fit") or settings  # kd benchmark nests the fit settings; kd fit does not
+    test_size = fit.get("test_size")
+    specs = {str(m["name"]): str(m.get("spec", "")) for m in settings.get("members") or []}
+    one = record.get("dataset") or {}  # kd fit: the one dataset, with its rows
+    if one.get("name") is not None:
+        specs.setdefault(str(one["name"]), str(one.get("spec") or ""))
+    names = results["dataset"].astype(str)
+    out = {}
+    for name in sorted(set(names)):
+        rows = results[names == name]
+        out[name] = _ratio(rows, specs.get(name, ""), test_size, one, name)
+    return out
+
+
+def _ratio(rows: pd.DataFrame, spec: str, test_size, one: dict, name: str) -> SplitRatio:
+    if {"n_train", "n_test"} <= set(rows.columns):
+        sizes = rows[["n_train", "n_test"]].dropna().astype(float)
+        sizes = sizes[sizes["n_train"] > 0]
+        if len(sizes):
+            ratio = float((sizes["n_test"] / sizes["n_train"]).mean())
+            return SplitRatio(ratio, f"n_test/n_train = {ratio:.4g} (recorded in the results)")
+    folds = pd.to_numeric(rows["fold"], errors="coerce")
+    if spec.lower().startswith("openml-task:") or (folds > 0).any():
+        k = int(folds.max()) + 1 if folds.notna().any() else 0
+        if k < 2:
+            return SplitRatio(math.nan, "official folds of unknown number: n_test/n_train unknown")
+        return SplitRatio(
+            1.0 / (k - 1),
+            f"n_test/n_train = 1/{k - 1} (official {k}-fold splits; k = folds in the results)",
+        )
+    if not isinstance(test_size, (int, float)) or not 0 < test_size < 1:
+        return SplitRatio(math.nan, "no test size recorded: n_test/n_train unknown")
+    rows_total = one.get("rows") if str(one.get("name")) == name else None
+    if isinstance(rows_total, int) and rows_total > 1:
+        n_test = math.ceil(test_size * rows_total)  # as scikit-learn's train_test_split
+        n_train = rows_total - n_test
+        if n_train > 0:
+            return SplitRatio(
+                n_test / n_train,
+                f"n_test/n_train = {n_test}/{n_train} ({rows_total} rows, test size {test_size})",
+            )
+    ratio = test_size / (1 - test_size)
+    return SplitRatio(ratio, f"n_test/n_train ≈ {ratio:.4g} (test size {test_size})")
