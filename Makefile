@@ -67,7 +67,7 @@ replicate: install  ## the paper's tabular experiments (MAGIC, Adult) checked ag
 		--jobs $(REPLICATE_JOBS) --out $(REPLICATE_OUT)
 	kd report $(REPLICATE_OUT) --format md --out $(REPLICATE_OUT)/report.md
 	kd check $(REPLICATE_OUT) --against results/reference/dao2021.csv \
-		--claim 'crossfit,corrected>vanilla:logit>raw@1,2,3,5'
+		--claim 'crossfit,corrected>vanilla:logit>raw@1,2,3' --claim 'vanilla:logit>raw@5'
 	@echo "kd's own earlier replication (drift of kd's numbers, tolerance 0.002):"
 	kd check $(REPLICATE_OUT) --against results/reference/dao2021-kd.csv
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from kdcli.errors import KDError
@@ -57,19 +58,33 @@ def ordered(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """Mean, standard error (NaN with one split) and count over repeats and outer folds."""
+    """Mean, standard error (NaN with one split) and count over repeats and outer folds, and
+    ``nonfinite``, how many of those values are NaN or ±inf.
+
+    Such a value is averaged like the others: the cell's mean is then NaN or inf, in every
+    table, never a mean of the other splits passed off as the cell's.
+    """
     if results.empty:
-        return pd.DataFrame(columns=[*CELL, "mean", "n", "se"])
-    grouped = results.groupby(CELL, sort=False)["value"]
-    out = grouped.agg(mean="mean", std="std", n="count").reset_index()
+        return pd.DataFrame(columns=[*CELL, "mean", "n", "se", "nonfinite"])
+    value = results["value"].astype(float)
+    data = results.assign(value=value, nan=value.isna(), nonfinite=~np.isfinite(value))
+    grouped = data.groupby(CELL, sort=False)
+    out = grouped["value"].agg(mean="mean", std="std", n="size").reset_index()
+    counts = grouped[["nan", "nonfinite"]].sum().reset_index(drop=True)
     out["se"] = out["std"] / out["n"].map(math.sqrt)
+    out.loc[counts["nan"].to_numpy() > 0, ["mean", "se"]] = math.nan  # pandas would skip NaN
+    out["nonfinite"] = counts["nonfinite"].astype(int).to_numpy()
     return out.drop(columns="std")
 
 
 def cell_means(results: pd.DataFrame) -> pd.DataFrame:
-    """Mean over repeats and outer folds of every cell, sizes as text ('' for the teacher)."""
+    """Mean over repeats and outer folds of every cell, sizes as text ('' for the teacher); NaN
+    where a split's value is NaN, as :func:`summarise` has it (pandas would skip it)."""
     data = results.assign(size=results["size"].fillna("").astype(str))
-    return data.groupby(CELL, sort=True)["value"].mean().reset_index()
+    grouped = data.groupby(CELL, sort=True)["value"]
+    out = grouped.mean().reset_index()
+    out.loc[grouped.count().to_numpy() < grouped.size().to_numpy(), "value"] = math.nan
+    return out
 
 
 def latency_frame(rows: list[dict]) -> pd.DataFrame:

@@ -42,6 +42,7 @@ def test_fit_returns_long_results_a_summary_and_a_wide_table(small_fit):
         (summary["mode"] == "raw") & (summary.metric == "error") & (summary["size"] == "4")
     ]
     assert cell["n"].iloc[0] == 2
+    assert (summary["nonfinite"] == 0).all()  # NaN or inf values a cell holds: none here
     table = small_fit.table("error")
     assert list(table.index) == ["4", "full"]  # numeric order, 'full' last
     assert table.loc["4", "raw"] == pytest.approx(cell["mean"].iloc[0])

@@ -65,6 +65,15 @@ SelectFolds = Annotated[
         help="Cross-validation folds that choose c of the correction (default: --folds).",
     ),
 ]
+SelectC = Annotated[
+    str,
+    typer.Option(
+        "--select-c",
+        help="How the cross-validation that chooses c gets its training targets: paper "
+        "(the cross-fit teachers', which saw the held-out fold) or nested (teachers that never "
+        "saw it; J(J-1)/2 more teacher fits for J folds, J with --crossfit oob).",
+    ),
+]
 Preset = Annotated[
     str | None,
     typer.Option(
@@ -173,6 +182,7 @@ SPEC_PARAMS = [
     _shared("folds", Folds, DEFAULTS["folds"]),
     _shared("crossfit", CrossfitKind, DEFAULTS["crossfit"]),
     _shared("select_folds", SelectFolds, None),
+    _shared("select_c", SelectC, DEFAULTS["select_c"]),
     _shared("test_size", TestSize, DEFAULTS["test_size"]),
     _shared("seed", Seed, DEFAULTS["seed"]),
     _shared("repeats", Repeats, DEFAULTS["repeats"]),

@@ -12,7 +12,7 @@ import numpy as np
 
 from kdcli.data.dataset import Dataset
 from kdcli.errors import KDError
-from kdcli.experiment.splits import Split
+from kdcli.experiment.splits import Split, derived_seed
 from kdcli.records import TEACHER_ROW
 from kdcli.science.correction import select_c
 from kdcli.science.crossfit import (
@@ -26,12 +26,14 @@ from kdcli.science.encoding import encode_for
 from kdcli.science.metrics import classification_metrics, excess_risk
 from kdcli.science.model_size import model_size
 from kdcli.science.nested import NESTED, prefix_model, prefix_predictions
+from kdcli.science.selection import selection_plan, selection_proba
 from kdcli.science.students import fit_student, make_student
 from kdcli.science.targets import (
     base_mode,
     make_targets,
     mode_scale,
     one_hot,
+    ranking_scores,
     regression_columns,
     to_proba,
 )
@@ -95,6 +97,13 @@ def run_split(
     label = f"{split.where}: teacher {teacher.label}"
     advance(label, 0)
     crossfit = fit.folds if fit.crossfit == "folds" else fit.crossfit  # the cache key's part
+    select_folds = (
+        folds
+        if fit.select_folds in (None, fit.folds)
+        else stratified_folds(y_train, fit.select_folds, split.seed)
+    )
+    if fit.nested_select:  # the leak-free c-selection targets are kept with the predictions
+        crossfit = f"{crossfit};select_c=nested;select_folds={len(select_folds)}"
     preds = store.get(ds, split, teacher, crossfit) if store is not None else None
     timings["teacher_cached"] = preds is not None
     if preds is None:
@@ -107,8 +116,9 @@ def run_split(
             folds,
             fit,
             threads,
-            split.seed,
+            split,
             lambda: advance(label, 1),
+            select_folds,
         )
         if store is not None and fit.cross_fit:  # only complete predictions are kept
             info = {
@@ -133,8 +143,15 @@ def run_split(
     p0_test = ds.p0[split.test] if ds.p0 is not None else None
     records: list[dict] = []
 
-    def record(student: str, size, mode: str, P: np.ndarray, extra: dict | None = None) -> None:
-        scores = classification_metrics(y_test, P)
+    def record(
+        student: str,
+        size,
+        mode: str,
+        P: np.ndarray,
+        extra: dict | None = None,
+        ranking: np.ndarray | None = None,  # AUC's scores, where P's clipping ties rows
+    ) -> None:
+        scores = classification_metrics(y_test, P, ranking)
         if p0_test is not None:
             scores.update(excess_risk(P, p0_test))
         scores.update(extra or {})
@@ -157,21 +174,23 @@ def run_split(
             {"student": "teacher", "size": "", "mode": "teacher", "ms_per_10k": preds.ms_per_10k}
         )
     t0 = time.perf_counter()
-    select_folds = (
-        folds
-        if fit.select_folds in (None, fit.folds)
-        else stratified_folds(y_train, fit.select_folds, split.seed)
-    )
     fit_log = FitLog()
     for family in fit.students:
         F_train, F_test = encode_for(family, X_train, X_test)
         data = StudentData(
-            F_train, F_test, y_train, ds.n_classes, preds, select_folds, split.seed, threads
+            F_train,
+            F_test,
+            y_train,
+            ds.n_classes,
+            preds,
+            select_folds,
+            split.student_seed(family),
+            threads,
         )
-        for size, mode, P, extra in family_runs(
+        for size, mode, P, ranking, extra in family_runs(
             family, fit.sizes[family], data, fit, advance, latency, fit_log
         ):
-            record(family, size, mode, P, extra)
+            record(family, size, mode, P, extra, ranking)
     for entry in latency:  # the students' entries know only their model
         entry.update(keys)
     timings["students"] = time.perf_counter() - t0
@@ -191,11 +210,14 @@ def _fit_teachers(
     folds,
     fit: FitSpec,
     threads: int,
-    seed: int,
+    split: Split,
     on_fit,
+    select_folds: list | None = None,
 ) -> TeacherPredictions:
-    """The full-data and cross-fit teachers; a library's refusal of a parameter value is
-    reported in one line naming the overrides (values are checked by fitting, not before)."""
+    """The full-data and cross-fit teachers, and with ``fit.nested_select`` those behind the
+    leak-free targets of the ``select_folds`` that choose c; a library's refusal of a parameter
+    value is reported in one line naming the overrides (values are checked by fitting, not
+    before)."""
     params = teacher.full_params
     oob = fit.cross_fit and fit.crossfit == "oob"
     if oob:
@@ -207,11 +229,11 @@ def _fit_teachers(
     # K + 1 is odd (the paper's 11).
     side_by_side = threads if fit.teacher_fits > 1 and teacher.name not in BAGGED else 1
 
-    def make():
+    def make(seed: int = split.teacher_seed):
         return make_teacher(teacher.name, params, threads // side_by_side, seed)
 
     try:
-        return teacher_predictions(
+        preds = teacher_predictions(
             make,
             X_train,
             y_train,
@@ -222,7 +244,22 @@ def _fit_teachers(
             cross_fit=fit.cross_fit,
             n_jobs=side_by_side,
             oob=oob,
+            fold_teacher=lambda k: make(split.crossfit_teacher_seed(k)),
         )
+        if fit.nested_select:
+            source = "oob" if oob else "out_of_fold"
+            preds.select = selection_proba(
+                lambda i: make(derived_seed(split.seed, "selection-teacher", i)),
+                X_train,
+                y_train,
+                n_classes,
+                selection_plan(select_folds, source),
+                len(select_folds),
+                source,
+                n_jobs=side_by_side,
+                on_fit=on_fit,
+            )
+        return preds
     except Exception as err:
         if not teacher.params or not _is_parameter_error(err):
             raise
@@ -274,7 +311,7 @@ class StudentData:
     n_classes: int
     teacher: TeacherPredictions
     select_folds: list  # the folds that choose c of the correction
-    seed: int
+    seed: int  # every student of the family, any mode or size (Split.student_seed)
     threads: int  # fits side by side, each single-threaded
 
     def targets(self, mode: str, scale: str, eps: float, c: float | None = None) -> np.ndarray:
@@ -296,11 +333,21 @@ class StudentData:
             fit.eps,
             fit.select_metric,
             n_jobs=self.threads,
+            p_select=self._p_select(fit),
         )
+
+    def _p_select(self, fit: FitSpec) -> np.ndarray | None:
+        """Leak-free c-selection probabilities under ``select_c`` nested; None: the paper's."""
+        if fit.select_c != "nested":
+            return None
+        if self.teacher.select is None:
+            raise RuntimeError("select_c nested: the teacher predictions lack their selection part")
+        return self.teacher.select
 
 
 def family_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency, fit_log):
-    """Yield (size, mode, held-out probabilities, extra values) for every size and mode.
+    """Yield (size, mode, held-out probabilities, their ranking scores, extra values) for every
+    size and mode.
 
     Nested families (rf, gbdt) serve all sizes from one model of the largest size, exactly
     (kdcli.science.nested); the others fit each size.
@@ -354,15 +401,16 @@ def _group_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency
             model = models[(mode, c)]
             if nested:
                 model = prefix_model(model, int(size))
-            P, extra = _scored(model, data, mode, scale, fit.eps, family, size, latency)
+            P, ranking, extra = _scored(model, data, mode, scale, fit.eps, family, size, latency)
             if c is not None:
                 extra = {"c": c, **extra}
             advance(f"{family} {size} {mode}", 1)
-            yield size, mode, P, extra
+            yield size, mode, P, ranking, extra
 
 
 def _scored(model, data: StudentData, mode, scale, eps, family, size, latency) -> tuple:
-    """Held-out probabilities and size of a fitted student; its prediction latency is logged."""
+    """Held-out probabilities, the scores AUC ranks by (its raw outputs' order, which clipping
+    would tie) and size of a fitted student; its prediction latency is logged."""
     t0 = time.perf_counter()
     raw = model.predict(data.F_test)
     latency.append(
@@ -373,4 +421,5 @@ def _scored(model, data: StudentData, mode, scale, eps, family, size, latency) -
             "ms_per_10k": per_10k(time.perf_counter() - t0, len(data.F_test)),
         }
     )
-    return to_proba(raw, data.n_classes, scale, eps), model_size(model)
+    P = to_proba(raw, data.n_classes, scale, eps)
+    return P, ranking_scores(raw, data.n_classes, scale), model_size(model)

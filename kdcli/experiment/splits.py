@@ -14,8 +14,30 @@ from kdcli.spec.execution import available_memory
 from kdcli.spec.fit import FitSpec
 
 
+def derived_seed(seed: int, *path: str | int) -> int:
+    """The seed of one model of a split: numpy's ``SeedSequence(seed)`` with ``path`` as its
+    spawn key (a name counts as the integer of its UTF-8 bytes), its first 32-bit word.
+
+    Models on different paths draw independent streams, unlike seeds ``seed + i`` or one seed
+    shared by all, and the value depends only on ``seed`` and ``path``: the same on every
+    machine and executor, in 0..2**32 − 1.
+    """
+    key = tuple(p if isinstance(p, int) else int.from_bytes(p.encode(), "big") for p in path)
+    return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1)[0])
+
+
 @dataclass(frozen=True)
 class Split:
+    """One outer train/test split. Its ``seed`` (``--seed`` + repeat) draws the split, the
+    cross-fitting folds and the full-data teacher; every other model has a seed of its own
+    derived from it (:func:`derived_seed`), so no two models share random draws:
+
+    - cross-fit teacher k: ``derived_seed(seed, "crossfit-teacher", k)``;
+    - students of a family: ``derived_seed(seed, "student", family)``, for every mode and size
+      (the modes of a family differ only in their targets, a paired comparison; the size stays
+      out, so a forest's k-tree prefix is still the k-tree forest) and for the fits that choose c.
+    """
+
     repeat: int
     fold: int
     seed: int
@@ -25,6 +47,21 @@ class Split:
     @property
     def where(self) -> str:
         return f"repeat {self.repeat}" + (f" fold {self.fold}" if self.fold else "")
+
+    @property
+    def teacher_seed(self) -> int:
+        """The full-data teacher's seed: the split's own."""
+        return self.seed
+
+    def crossfit_teacher_seed(self, k: int) -> int:
+        """Cross-fit teacher k's seed: not the full-data teacher's, whose trees would otherwise
+        draw the same features (and correlated bootstrap positions) on nine tenths of its rows."""
+        return derived_seed(self.seed, "crossfit-teacher", k)
+
+    def student_seed(self, family: str) -> int:
+        """The seed of every student of ``family``: independent of the teachers', so student
+        tree i is not grown on the bootstrap rows of teacher tree i."""
+        return derived_seed(self.seed, "student", family)
 
 
 def make_splits(ds: Dataset, fit: FitSpec, only: tuple[int, int] | None = None) -> list[Split]:

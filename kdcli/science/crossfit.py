@@ -21,6 +21,9 @@ class TeacherPredictions:
     test: np.ndarray  # (n_test, K): full-data teacher on the held-out rows
     size: dict = field(default_factory=dict)  # trees, leaves, bytes of the full-data teacher
     ms_per_10k: float | None = None  # its prediction latency, when fitted in this run
+    # (J, n_train, K), --select-c nested: per c-selection fold j, its training rows' probabilities
+    # from teachers that never saw fold j (kdcli.science.selection); NaN on fold j's rows
+    select: np.ndarray | None = None
 
 
 def stratified_folds(y: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -106,15 +109,19 @@ def teacher_predictions(
     cross_fit: bool = True,
     n_jobs: int = 1,
     oob: bool = False,
+    fold_teacher: Callable[[int], object] | None = None,
 ) -> TeacherPredictions:
     """Fit the full-data teacher once and (when ``cross_fit``) the K cross-fit teachers once,
     ``n_jobs`` fits at a time. With ``oob`` (a bagged teacher built with ``oob_score=True``) its
-    out-of-bag probabilities stand in for the cross-fit ones: no further fits."""
+    out-of-bag probabilities stand in for the cross-fit ones: no further fits.
+    ``fold_teacher(k)`` builds cross-fit teacher k (default ``make_teacher()``), e.g. with a seed
+    of its own."""
     from kdcli.science.model_size import model_size
 
     def job(k: int):
         if k >= 0:
-            out = _held_out_proba(make_teacher, X_train, y_train, n_classes, folds[k])
+            make = make_teacher if fold_teacher is None else (lambda: fold_teacher(k))
+            out = _held_out_proba(make, X_train, y_train, n_classes, folds[k])
         else:  # the full-data teacher
             teacher = make_teacher().fit(X_train, y_train)
             in_sample = predict_full(teacher, X_train, n_classes)

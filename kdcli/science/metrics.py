@@ -19,7 +19,8 @@ LOWER_IS_BETTER = {
 
 
 def macro_auc(y: np.ndarray, P: np.ndarray) -> float:
-    """AUC; for K classes the macro one-vs-rest average over the classes present in y.
+    """AUC of per-class scores P (probabilities or any order-preserving score); for K classes
+    the macro one-vs-rest average over the classes present in y.
 
     Equals ``roc_auc_score(..., multi_class='ovr', average='macro')`` when every class is present,
     and stays defined when a rare class is absent from the held-out rows.
@@ -32,8 +33,15 @@ def macro_auc(y: np.ndarray, P: np.ndarray) -> float:
     return float(np.mean(scores)) if scores else float("nan")
 
 
-def classification_metrics(y: np.ndarray, P: np.ndarray) -> dict[str, float]:
-    """error = 1 − accuracy; Brier is scikit-learn's (binary: positive column; K classes: sum)."""
+def classification_metrics(
+    y: np.ndarray, P: np.ndarray, ranking: np.ndarray | None = None
+) -> dict[str, float]:
+    """error = 1 − accuracy; Brier is scikit-learn's (binary: positive column; K classes: sum).
+
+    AUC ranks rows by ``ranking`` (per-class scores in the order of the model's raw outputs,
+    :func:`kdcli.science.targets.ranking_scores`) where given, else by P: a student's P is
+    clipped, which ties rows its outputs order.
+    """
     labels = np.arange(P.shape[1])
     brier = (
         brier_score_loss(y, P[:, 1]) if P.shape[1] == 2 else brier_score_loss(y, P, labels=labels)
@@ -42,7 +50,7 @@ def classification_metrics(y: np.ndarray, P: np.ndarray) -> dict[str, float]:
         "error": 1.0 - accuracy_score(y, P.argmax(axis=1)),
         "log_loss": float(log_loss(y, P, labels=labels)),
         "brier": float(brier),
-        "auc": macro_auc(y, P),
+        "auc": macro_auc(y, P if ranking is None else ranking),
     }
 
 
@@ -65,7 +73,7 @@ def excess_risk(P: np.ndarray, p0: np.ndarray) -> dict[str, float]:
     }
 
 
-def score(metric: str, y: np.ndarray, P: np.ndarray) -> float:
-    """One metric as a loss to minimise (AUC enters as 1 − AUC)."""
-    value = classification_metrics(y, P)[metric]
+def score(metric: str, y: np.ndarray, P: np.ndarray, ranking: np.ndarray | None = None) -> float:
+    """One metric as a loss to minimise (AUC enters as 1 − AUC, of ``ranking`` where given)."""
+    value = classification_metrics(y, P, ranking)[metric]
     return value if LOWER_IS_BETTER[metric] else 1.0 - value

@@ -2,7 +2,9 @@
 
 - Random forests: scikit-learn draws a forest's per-tree seeds in order from ``random_state``,
   so the first k trees of ``RandomForestRegressor(n_estimators=K, random_state=s)`` are the trees
-  of ``RandomForestRegressor(n_estimators=k, random_state=s)`` fitted on the same rows.
+  of ``RandomForestRegressor(n_estimators=k, random_state=s)`` fitted on the same rows. A
+  student's seed depends on its split and family, never its size
+  (:meth:`kdcli.experiment.splits.Split.student_seed`), so every size shares s.
 - Boosted trees: round k of a booster depends only on rounds 1..k-1 (LightGBM here draws no
   random numbers: no bagging, no feature sampling), so the first k rounds of a K-round booster
   are the k-round booster; it predicts through ``num_iteration=k``.

@@ -91,6 +91,9 @@ def check_memory(
 
 
 def make_student(family: str, size: int | str, n_jobs: int, random_state: int):
+    """A fresh, unfitted student. ``random_state`` is its family's seed on the split, not the
+    teacher's (a forest student would regrow the teacher's bootstrap samples) and not a function
+    of ``size`` (so a forest's first k trees are the k-tree forest)."""
     if family == "tree":
         from sklearn.tree import DecisionTreeRegressor
 

@@ -2,8 +2,11 @@
 
 Notation (Dao et al., 2021): y is the one-hot label, p̂ the teacher's class probabilities.
 The loss-corrected target is t = p̂ + γ ⊙ (y − p̂) with γ = c / (c + (y − p̂)²) elementwise:
-where the teacher is far from the label, γ is small and the student trusts the teacher; as
-c → 0 the target is the teacher (γ → 0), as c → ∞ it is the label (γ → 1).
+where the teacher is far from the label, γ is small and the student trusts the teacher. γ runs
+from 0 (c → 0) to 1 (c → ∞), so on the probability scale t = (1 − γ) p̂ + γ y lies between p̂
+and y: the teacher at c → 0, the label at c → ∞. On the logit scale the correction is a
+first-order step of log p̂ toward y (:func:`corrected_log`), which at c → ∞ is log p̂ + (y − p̂)/p̂,
+not the label's log.
 """
 
 from __future__ import annotations
@@ -57,7 +60,8 @@ def gamma(c: float, y1h: np.ndarray, p_hat: np.ndarray) -> np.ndarray:
 
 
 def corrected(p_hat: np.ndarray, y1h: np.ndarray, c: float) -> np.ndarray:
-    """t = p̂ + γ ⊙ (y − p̂). May leave [0, 1]: that is the correction working, not a bug."""
+    """t = p̂ + γ ⊙ (y − p̂) = (1 − γ) p̂ + γ y with γ ∈ [0, 1]: each entry lies between p̂ and
+    y, so within [0, 1], though for K classes a row need not sum to 1 (γ differs by class)."""
     return p_hat + gamma(c, y1h, p_hat) * (y1h - p_hat)
 
 
@@ -71,7 +75,11 @@ def log_target(p: np.ndarray, eps: float) -> np.ndarray:
 
 
 def corrected_log(p_hat: np.ndarray, y1h: np.ndarray, c: float, eps: float) -> np.ndarray:
-    """Logit-scale correction: log p̂ + γ (y − p̂) / p̂, the first-order step of log toward y."""
+    """Logit-scale correction: log p̂ + γ (y − p̂) / p̂, the first-order step of log p̂ toward y
+    (p̂ floored at eps). It can exceed 0, a "log-probability" above 0 (p̂ = 0.1, y = 1, γ ≈ 1:
+    log 0.1 + 9), and reaches about 1/eps where p̂ is floored and y = 1; c → ∞ gives
+    log p̂ + (y − p̂)/p̂, not log y. Students' outputs are floored at eps again in
+    :func:`to_proba`."""
     p = clip_floor(p_hat, eps)
     return np.log(p) + gamma(c, y1h, p) * (y1h - p) / p
 
@@ -111,18 +119,48 @@ def regression_columns(T: np.ndarray, scale: str) -> np.ndarray:
     return T
 
 
-def to_proba(pred: np.ndarray, n_classes: int, scale: str, eps: float) -> np.ndarray:
-    """Student outputs to class probabilities: clip to [eps, 1] and renormalise, or softmax."""
+def _columns(pred: np.ndarray, n_classes: int, scale: str) -> np.ndarray:
+    """Student outputs as (n, K): a binary student's one column becomes (1 − p, p), or the
+    logits (0, z)."""
     pred = np.asarray(pred, dtype=float)
     if pred.ndim == 1:
         pred = pred[:, None]
-    if scale == "logit":
-        if pred.shape[1] == 1 and n_classes == 2:  # a binary logit z: softmax of (0, z)
-            pred = np.column_stack([np.zeros(len(pred)), pred[:, 0]])
-        z = pred - pred.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
     if pred.shape[1] == 1 and n_classes == 2:
-        pred = np.column_stack([1.0 - pred[:, 0], pred[:, 0]])
-    P = np.clip(pred, eps, 1.0)
+        zero = np.zeros(len(pred))
+        pred = np.column_stack([1.0 - pred[:, 0] if scale == "prob" else zero, pred[:, 0]])
+    return pred
+
+
+def to_proba(pred: np.ndarray, n_classes: int, scale: str, eps: float) -> np.ndarray:
+    """Student outputs to class probabilities: the outputs (probability scale) or their softmax
+    (logit scale), floored at eps, capped at 1 and renormalised.
+
+    The floor serves both scales: a corrected logit target near 1/eps drives the softmax to
+    exactly 0 or 1 in floating point, and a row sure of the wrong class then costs about 36 of
+    log loss (scikit-learn clips at machine precision) and an infinite KL; floored, at most
+    log((1 + eps)/eps).
+    """
+    P = _columns(pred, n_classes, scale)
+    if scale == "logit":
+        e = np.exp(P - P.max(axis=1, keepdims=True))
+        P = e / e.sum(axis=1, keepdims=True)
+    P = np.clip(P, eps, 1.0)
     return P / P.sum(axis=1, keepdims=True)
+
+
+def ranking_scores(pred: np.ndarray, n_classes: int, scale: str) -> np.ndarray:
+    """Per-class scores that order rows as the student's raw outputs do, for AUC.
+
+    :func:`to_proba` ties rows the student tells apart: every output above 1 (or below eps) is
+    clipped to one value, and a softmax rounds to exactly 0 or 1 far out. These keep the order:
+    on the probability scale the outputs themselves; on the logit scale the log-odds of each
+    class, z_k − log Σ_{j≠k} exp z_j (for binary data the logit z itself), increasing in the
+    softmax probability without rounding to it.
+    """
+    S = _columns(pred, n_classes, scale)
+    if scale == "prob":
+        return S
+    out = np.empty_like(S)
+    for k in range(S.shape[1]):
+        out[:, k] = S[:, k] - np.logaddexp.reduce(np.delete(S, k, axis=1), axis=1)
+    return out

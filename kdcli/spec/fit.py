@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from kdcli.errors import SpecError
 from kdcli.science.correction import C_GRID
 from kdcli.science.metrics import METRICS
+from kdcli.science.selection import SELECT_C, n_selection_fits
 from kdcli.science.students import DEFAULT_SIZES, FAMILIES, check_sizes
 from kdcli.science.targets import MODE_VARIANTS, MODES, SCALES, base_mode
 from kdcli.science.teachers import (
@@ -39,6 +40,7 @@ DEFAULTS: dict = {
     "folds": 5,
     "crossfit": "folds",  # or oob: a bagged teacher's out-of-bag probabilities
     "select_folds": None,  # the cross-fitting folds
+    "select_c": "paper",  # or nested: c-selection targets from teachers that never saw the fold
     "test_size": 0.25,
     "seed": 0,
     "repeats": 1,
@@ -84,6 +86,7 @@ class FitSpec:
     folds: int = 5
     crossfit: str = "folds"  # folds: K teachers; oob: the bagged teacher's out-of-bag predictions
     select_folds: int | None = None  # folds that choose c; None = the cross-fitting folds
+    select_c: str = "paper"  # paper: their targets from the cross-fit teachers; nested: leak-free
     test_size: float = 0.25
     seed: int = 0
     repeats: int = 1
@@ -108,9 +111,24 @@ class FitSpec:
         return any(base_mode(m) in ("crossfit", "corrected") for m in self.modes)
 
     @property
+    def nested_select(self) -> bool:
+        """Whether c is chosen on leak-free targets (``select_c`` nested and a mode chooses c)."""
+        return self.select_c == "nested" and any(base_mode(m) == "corrected" for m in self.modes)
+
+    @property
+    def selection_teacher_fits(self) -> int:
+        """The teachers behind leak-free c-selection targets (kdcli.science.selection)."""
+        if not self.nested_select:
+            return 0
+        source = "oob" if self.crossfit == "oob" else "out_of_fold"
+        return n_selection_fits(self.select_folds or self.folds, source)
+
+    @property
     def teacher_fits(self) -> int:
-        """Teacher fits per split: the full-data teacher and, when a mode needs them, K more."""
-        return 1 + (self.folds if self.cross_fit and self.crossfit == "folds" else 0)
+        """Teacher fits per split: the full-data teacher and, when a mode needs them, K more, and
+        those behind leak-free c-selection targets."""
+        cross = self.folds if self.cross_fit and self.crossfit == "folds" else 0
+        return 1 + cross + self.selection_teacher_fits
 
     @property
     def most_folds(self) -> tuple[int, str]:
@@ -154,9 +172,9 @@ def fit_spec(**given) -> FitSpec:
 
     Settings: teacher (one or several: 'lightgbm,xgboost' or a list), teacher_param ('KEY=V' or
     'TEACHER.KEY=V' strings, or a dict), student, sizes (one list for all students, or
-    'tree=8,full;gbdt=10' or a dict), modes, folds, crossfit, select_folds, test_size, seed, repeats,
-    scale, eps, select_metric, c_grid, folds_outer, max_rows, preset. Raises SpecError naming
-    the setting.
+    'tree=8,full;gbdt=10' or a dict), modes, folds, crossfit, select_folds, select_c, test_size,
+    seed, repeats, scale, eps, select_metric, c_grid, folds_outer, max_rows, preset. Raises
+    SpecError naming the setting.
     """
     unknown = sorted(set(given) - set(DEFAULTS) - {"preset"})
     if unknown:
@@ -195,16 +213,27 @@ def fit_spec(**given) -> FitSpec:
     select_folds = s["select_folds"]
     max_rows = s["max_rows"]
     outer = values.outer_folds("folds_outer", s["folds_outer"])
+    modes = tuple(values.choices("modes", s["modes"], MODE_VARIANTS, MODES_SHOWN))
+    folds = values.integer("folds", s["folds"], 2)
+    if select_folds is not None:
+        select_folds = values.integer("select_folds", select_folds, 2)
+    select_c = values.choice("select_c", s["select_c"], SELECT_C)
+    if select_c == "nested" and crossfit == "folds" and (select_folds or folds) < 3:
+        raise SpecError(
+            "select_c",
+            "{opt} nested needs at least 3 folds that choose c (the select folds, else the "
+            f"cross-fitting folds), got {select_folds or folds}: the rows outside one of 2 folds "
+            "are the other one, which no teacher could predict without seeing it; use 3 or more",
+        )
     return FitSpec(
         teachers=tuple(TeacherSpec(t, params[t]) for t in teachers),
         students=tuple(students),
         sizes={f: tuple(sizes[f]) for f in students},
-        modes=tuple(values.choices("modes", s["modes"], MODE_VARIANTS, MODES_SHOWN)),
-        folds=values.integer("folds", s["folds"], 2),
+        modes=modes,
+        folds=folds,
         crossfit=crossfit,
-        select_folds=None
-        if select_folds is None
-        else values.integer("select_folds", select_folds, 2),
+        select_folds=select_folds,
+        select_c=select_c,
         test_size=values.number(
             "test_size", s["test_size"], 0.0, 1.0, "between 0 and 1 (a fraction)"
         ),

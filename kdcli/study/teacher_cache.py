@@ -1,8 +1,9 @@
 """Teacher predictions on disk, so a re-run (or a run that adds students or modes) fits no teacher.
 
 Keyed by a hash of everything that determines them: the data, the train/test rows, the teacher
-and its full hyperparameters, the cross-fitting folds and the seed. Stored as npz with a checksum
-(``cache.write_entry``); a damaged entry is recomputed.
+and its full hyperparameters, the cross-fitting folds (with ``--select-c nested`` also the
+c-selection folds, whose leak-free teacher probabilities are kept too) and the seed. Stored as npz
+with a checksum (``cache.write_entry``); a damaged entry is recomputed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 from kdcli.data.cache import CorruptEntry, read_meta, remove_entry, write_entry
 from kdcli.science.crossfit import TeacherPredictions
 
-FORMAT = 2  # bump when what is stored, or how it is computed, changes
+FORMAT = 3  # bump when what is stored, or how it is computed, changes (3: cross-fit seeds)
 
 
 def data_fingerprint(X: pd.DataFrame, y: np.ndarray) -> str:
@@ -103,6 +104,7 @@ class TeacherCache:
                 out_of_fold=npz["out_of_fold"],
                 test=npz["test"],
                 size=meta.get("teacher_size", {}),
+                select=npz["select"] if "select" in npz.files else None,
             )
 
     def write(self, key: str, preds: TeacherPredictions, info: dict) -> None:
@@ -112,6 +114,7 @@ class TeacherCache:
                 in_sample=preds.in_sample,
                 out_of_fold=preds.out_of_fold,
                 test=preds.test,
+                **({} if preds.select is None else {"select": preds.select}),
             )
 
         try:

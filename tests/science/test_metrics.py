@@ -1,10 +1,20 @@
 """Our metrics agree with scikit-learn's; the excess risk against p0 is exact."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, brier_score_loss, log_loss, roc_auc_score
 
+from kdcli.records import cell_means, summarise
 from kdcli.science.metrics import classification_metrics, excess_risk, macro_auc, score
+from kdcli.science.students import fit_student, make_student
+from kdcli.science.targets import (
+    make_targets,
+    one_hot,
+    ranking_scores,
+    regression_columns,
+    to_proba,
+)
 
 
 def _data(k, n=400, seed=0):
@@ -62,3 +72,73 @@ def test_excess_risk_is_zero_at_p0_and_exact_by_hand():
         0.4 * np.log(0.4 / 0.2) + 0.6 * np.log(0.6 / 0.8),
     ]
     assert r["p0_kl"] == pytest.approx(np.mean(kl))
+
+
+def test_a_corrected_logit_target_near_one_over_eps_scores_finitely():
+    # The teacher gives the positive class 0.0005 (floored at eps = 1e-3) on rows whose label is
+    # 1, and 0.9995 on rows whose label is 0: with c large, γ ≈ 1 and the corrected logit target
+    # is logit p̂ ± (1 − eps) / (eps (1 − eps)) ≈ ±1000, which a full tree fits exactly.
+    eps = 1e-3
+    X = np.arange(8.0)[:, None]
+    y = np.array([1, 1, 1, 1, 0, 0, 0, 0])
+    p1 = np.where(y == 1, 0.0005, 0.9995)
+    T = regression_columns(
+        make_targets(
+            "corrected",
+            one_hot(y, 2),
+            p_crossfit=np.column_stack([1 - p1, p1]),
+            c=1e9,
+            scale="logit",
+            eps=eps,
+        ),
+        "logit",
+    )
+    assert T[0] == pytest.approx(np.log(eps / (1 - eps)) + 1 / eps, rel=1e-6)  # ≈ 992
+    raw = fit_student(make_student("tree", "full", 1, 0), X, T).predict(X)
+    assert 1 / (1 + np.exp(-raw[0])) == 1.0  # the sigmoid alone rounds to exactly 1
+    # held-out rows where the student is sure and wrong: the flipped labels, p0 = 1/2 each
+    P = to_proba(raw, 2, "logit", eps)
+    m = classification_metrics(1 - y, P, ranking_scores(raw, 2, "logit"))
+    r = excess_risk(P, np.full((8, 2), 0.5))
+    assert m["log_loss"] == pytest.approx(np.log(1 + 1 / eps))  # −log(eps / (1 + eps)) ≈ 6.909
+    # KL(½,½ ‖ eps/(1+eps), 1/(1+eps)) = log ½ − ½ log(eps/(1+eps)) − ½ log(1/(1+eps))
+    kl = np.log(0.5) - 0.5 * np.log(eps / (1 + eps)) - 0.5 * np.log(1 / (1 + eps))
+    assert r["p0_kl"] == pytest.approx(kl)
+    assert np.isfinite([m["log_loss"], r["p0_kl"], m["auc"]]).all() and m["auc"] == 0.0
+
+
+def test_auc_ranks_by_the_scores_not_the_clipped_probabilities():
+    # a linear student's outputs 1.2 < 1.5 < 2.0 all clip to probability 1: the two pairs of a
+    # negative at 1.2 with a positive tie, AUC (2 + ½ + ½) / 4 = 0.75 from P; the scores keep
+    # them apart, AUC 1
+    y = np.array([0, 0, 1, 1])
+    raw = np.array([0.1, 1.2, 1.5, 2.0])
+    P = to_proba(raw, 2, "prob", 1e-3)
+    assert classification_metrics(y, P)["auc"] == pytest.approx(0.75)
+    assert classification_metrics(y, P, ranking_scores(raw, 2, "prob"))["auc"] == 1.0
+    assert score("auc", y, P, ranking_scores(raw, 2, "prob")) == 0.0
+
+
+def test_a_nonfinite_score_is_counted_and_never_averaged_away():
+    def rows(metric: str, values: list[float]) -> list[dict]:
+        keys = dict(dataset="d", fold=0, teacher="t", student="s", size="1", mode="raw")
+        return [
+            {**keys, "repeat": r, "seed": r, "metric": metric, "value": v}
+            for r, v in enumerate(values)
+        ]
+
+    results = pd.DataFrame(
+        rows("log_loss", [0.5, np.inf, 0.7])
+        + rows("auc", [0.9, 0.8, np.nan])
+        + rows("error", [0.1, 0.2, 0.3])
+    )
+    summary = summarise(results).set_index("metric")
+    assert summary.loc["log_loss", "mean"] == np.inf  # not 0.6, the mean of the finite two
+    assert np.isnan(summary.loc["auc", "mean"]) and np.isnan(summary.loc["auc", "se"])
+    assert summary["nonfinite"].to_dict() == {"log_loss": 1, "auc": 1, "error": 0}
+    assert summary["n"].to_dict() == {"log_loss": 3, "auc": 3, "error": 3}
+    assert summary.loc["error", "mean"] == pytest.approx(0.2)
+    assert summary.loc["error", "se"] == pytest.approx(0.1 / np.sqrt(3))
+    means = cell_means(results).set_index("metric")["value"]
+    assert means["log_loss"] == np.inf and np.isnan(means["auc"])
+    assert means["error"] == pytest.approx(0.2)

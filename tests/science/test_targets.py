@@ -11,6 +11,7 @@ from kdcli.science.targets import (
     mode_scale,
     mode_sort_key,
     one_hot,
+    ranking_scores,
     regression_columns,
     split_mode,
     to_proba,
@@ -152,3 +153,50 @@ def test_to_proba_clips_and_renormalises():
 def test_to_proba_softmax_inverts_log_targets():
     p = np.array([[0.2, 0.3, 0.5], [0.9, 0.05, 0.05]])
     np.testing.assert_allclose(to_proba(np.log(p) + 7.0, 3, "logit", eps=1e-3), p)
+
+
+def test_logit_scale_floors_probabilities_at_eps():
+    # a corrected logit target near 1/eps (eps = 1e-3: z = log p̂ + γ(y − p̂)/p̂ ≈ 1000) and
+    # its mirror: the sigmoid rounds to exactly 1 and 0, whose log would be -inf
+    z = np.array([1000.0, -1000.0, 0.0])
+    assert 1 / (1 + np.exp(-z[0])) == 1.0
+    P = to_proba(z, 2, "logit", eps=1e-3)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    np.testing.assert_allclose(P[0], [1e-3 / 1.001, 1 / 1.001])  # floored, renormalised
+    np.testing.assert_allclose(P[1], [1 / 1.001, 1e-3 / 1.001])
+    np.testing.assert_allclose(P[2], [0.5, 0.5])
+    multi = to_proba(np.array([[900.0, 0.0, -5.0]]), 3, "logit", eps=1e-3)
+    np.testing.assert_allclose(multi, [[1 / 1.002, 1e-3 / 1.002, 1e-3 / 1.002]])
+
+
+def test_ranking_scores_keep_the_order_that_clipping_ties():
+    # probability scale: 1.3 and 1.6 clip to the same probability; their scores stay apart
+    raw = np.array([-0.2, 0.5, 1.3, 1.6])
+    assert to_proba(raw, 2, "prob", 0.01)[2, 1] == to_proba(raw, 2, "prob", 0.01)[3, 1]
+    np.testing.assert_array_equal(ranking_scores(raw, 2, "prob")[:, 1], raw)
+    # logit scale, binary: the logit itself; K classes: the log-odds z_k − log Σ_{j≠k} e^{z_j}
+    z = np.array([40.0, 50.0, -3.0])
+    np.testing.assert_array_equal(ranking_scores(z, 2, "logit")[:, 1], z)
+    Z = np.array([[1.0, 2.0, 3.0], [80.0, 0.0, 0.0]])
+    S = ranking_scores(Z, 3, "logit")
+    assert S[0, 2] == pytest.approx(3.0 - np.log(np.exp(1.0) + np.exp(2.0)))
+    assert S[1, 0] == pytest.approx(80.0 - np.log(2.0))
+    P = to_proba(Z, 3, "logit", eps=1e-12)
+    np.testing.assert_allclose(1 / (1 + np.exp(-S[0])), P[0])  # the log-odds of P
+
+
+def test_prob_scale_corrected_targets_stay_between_teacher_and_label():
+    # γ ∈ [0, 1]: t = (1 − γ) p̂ + γ y never leaves [0, 1], whatever c and however wrong p̂
+    y1h = one_hot(np.array([1, 0, 1]), 2)
+    p = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+    for c in (0.0, 1e-5, 1.0, 1e3, np.inf):
+        t = corrected(p, y1h, c)
+        assert np.all((t >= 0) & (t <= 1))
+    # K classes: entries between p̂ and y, but γ differs by class, so a row need not sum to 1:
+    # γ = 1/1.25, 1/1.09, 1/1.04 → t = 0.9, 0.3 − 0.3/1.09, 0.2 − 0.2/1.04
+    t = corrected(np.array([[0.5, 0.3, 0.2]]), one_hot(np.array([0]), 3), 1.0)
+    np.testing.assert_allclose(t[0], [0.9, 0.3 - 0.3 / 1.09, 0.2 - 0.2 / 1.04])
+    assert t.sum() == pytest.approx(0.9 + 0.3 - 0.3 / 1.09 + 0.2 - 0.2 / 1.04) and t.sum() < 1
+    # on the logit scale c → ∞ is the first-order step, not the label's log (0 for y = 1)
+    big = corrected_log(np.array([[0.5, 0.5]]), one_hot(np.array([1]), 2), np.inf, eps=1e-3)
+    np.testing.assert_allclose(big[0], [np.log(0.5) - 1.0, np.log(0.5) + 1.0])

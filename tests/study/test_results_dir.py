@@ -380,7 +380,7 @@ def test_write_tables_writes_results_and_summary(suite, tmp_path):
     assert list(from_csv.columns) == records.RESULT_COLUMNS
     assert from_csv["value"].tolist() == results["value"].tolist()
     on_disk = pd.read_csv(tmp_path / "summary.csv", dtype={"size": str}, keep_default_na=False)
-    assert set(on_disk.columns) == {*records.CELL, "mean", "n", "se"}
+    assert set(on_disk.columns) == {*records.CELL, "mean", "n", "se", "nonfinite"}
     assert len(on_disk) == len(summary) == 2
     teacher = summary[summary["student"] == "teacher"].iloc[0]
     assert (teacher["mean"], teacher["n"], teacher["se"]) == (2.0, 2, pytest.approx(1.0))
