@@ -11,9 +11,11 @@ import html
 import json
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from kdcli.atomic import check_writable_place, written_together
@@ -89,7 +91,35 @@ def _choose_baseline(modes: list[str], baseline: str | None) -> tuple[str | None
     return baseline, ""
 
 
-def build_report(
+def _nonfinite_note(scores: pd.DataFrame) -> list[str]:
+    """NaN or inf values are averaged like the rest (a cell's mean shows them); say where."""
+    values = pd.to_numeric(scores["value"], errors="coerce").to_numpy(dtype=float)
+    bad = scores[~np.isfinite(values)]
+    if bad.empty:
+        return []
+    def cell(r) -> str:
+        if r.student == "teacher":
+            return f"{r.dataset} · teacher {r.teacher}"
+        size = "" if pd.isna(r.size) or r.size == "" else f" {r.size}"
+        return f"{r.dataset} · {r.student}{size} · {r.mode}"
+
+    cells = sorted({cell(r) for r in bad.itertuples(index=False)})
+    shown = ", ".join(cells[:5]) + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
+    return [
+        f"{len(bad)} value(s) of {scores['metric'].iloc[0]} are NaN or infinite, so their cells' "
+        f"means are too (nonfinite in summary.csv): {shown}"
+    ]
+
+
+def build_report(*args, **kwargs) -> Report:
+    """See :func:`_build_report`. A NaN or inf value (named in the notes) makes its cell's mean
+    and spread NaN or inf; numpy's warnings about it would only repeat that, off the one line."""
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", over="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _build_report(*args, **kwargs)
+
+
+def _build_report(
     results: pd.DataFrame,
     metric: str,
     source: str,
@@ -110,6 +140,7 @@ def build_report(
     report = Report(source=source, metric=metric, missing=coverage(results, expected))
     report.baseline = baseline
     report.notes += [why] if why else []
+    report.notes += _nonfinite_note(scores)
     name = labels.get(baseline, baseline)
     one_split: list[str] = []
     for (dataset, teacher), part in scores.groupby(["dataset", "teacher"], sort=True):
@@ -525,7 +556,11 @@ def report_run(
 
         folder = plots or run / "plots"
         check_writable_place(folder, "--plots", fix="choose another --plots folder or --no-plots")
-        with written_together(folder, "--plots folder (or --no-plots)"):
+        quiet = warnings.catch_warnings()  # NaN/inf cells are named in the notes instead
+        with quiet, np.errstate(invalid="ignore", over="ignore"), written_together(
+            folder, "--plots folder (or --no-plots)"
+        ):
+            warnings.simplefilter("ignore", RuntimeWarning)
             drawn = metric_vs_size(results, metric, folder, labels)
             drawn += rank_plot(results, metric, folder, labels)
             ranks, friedman = rep.sections_of("ranks"), rep.sections_of("friedman")

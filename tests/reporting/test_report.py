@@ -302,3 +302,18 @@ def test_without_raw_the_default_baseline_is_explained(tmp_path):
     )
     assert any("no 'raw' mode" in n and "--baseline" in n for n in rep.notes)
     assert len(rep.sections_of("friedman")) == 1  # the Friedman test needs no baseline
+
+
+def test_a_non_finite_value_is_named_not_averaged_away(kd, tmp_path):
+    run = make_run(tmp_path / "run")
+    frame = pd.read_csv(run / "results.csv", dtype={"size": str})
+    hit = (frame.dataset == "a") & (frame["mode"] == "vanilla") & (frame["size"] == "4")
+    frame.loc[hit & (frame.repeat == 0) & (frame.fold == 1), "value"] = math.inf
+    frame.to_csv(run / "results.csv", index=False)
+    code, out, err = kd("report", run, "--format", "json", "--no-plots")
+    assert code == 0, err
+    notes = json.loads(out)["notes"]
+    assert any("1 value(s) of error are NaN or infinite" in n and "a · tree 4 · vanilla" in n
+               for n in notes)  # fmt: skip
+    code, out, _ = kd("report", make_run(tmp_path / "clean"), "--format", "json", "--no-plots")
+    assert not any("infinite" in n for n in json.loads(out)["notes"])
