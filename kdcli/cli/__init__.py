@@ -14,6 +14,7 @@ import typer
 from kdcli.cli import benchmark, check, datasets, fit, report  # noqa: F401 - register commands
 from kdcli.cli.app import app, invocation, stderr_console
 from kdcli.errors import KDError, SpecError, Terminated
+from kdcli.study.signals import stop_signals_interrupt
 
 try:  # typer >= 0.20 carries its own copy of click
     from typer._click.exceptions import UsageError
@@ -30,7 +31,8 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     command = typer.main.get_command(app)
     try:
-        code = command.main(args=args, prog_name="kd", standalone_mode=False)
+        with stop_signals_interrupt() as stop:  # SIGTERM: one line and exit 143, like Ctrl-C
+            code = command.main(args=args, prog_name="kd", standalone_mode=False)
     except KDError as err:
         if debug:
             raise
@@ -43,10 +45,10 @@ def main(argv: list[str] | None = None) -> None:
         where = err.ctx.command_path if err.ctx is not None else "kd"
         print(f"kd: error: {err.format_message()} (see {where} --help)", file=sys.stderr)
         sys.exit(2)
-    except Terminated:
-        print("kd: terminated (SIGTERM)", file=sys.stderr)
-        sys.exit(143)
-    except (typer.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt) as err:  # click turns Ctrl-C (and SIGTERM) into Abort
+        if stop.terminated or isinstance(err, Terminated):
+            print("kd: terminated (SIGTERM)", file=sys.stderr)
+            sys.exit(143)
         print("kd: interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as err:  # a bug or a library failure: say so in one line
@@ -57,6 +59,8 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(1)
+    if code == 130 and stop.terminated:  # typer returned Ctrl-C's code for our SIGTERM
+        code = 143
     if code in (130, 143):
         what = "interrupted" if code == 130 else "terminated (SIGTERM)"
         print(f"kd: {what}; nothing was written for unfinished work", file=sys.stderr)

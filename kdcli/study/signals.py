@@ -10,19 +10,28 @@ from collections.abc import Iterator
 from kdcli.errors import Terminated
 
 
-def _terminate(_signum, _frame) -> None:
-    raise Terminated
+class Stop:
+    """What the block saw: ``terminated`` once SIGTERM arrived (click may turn the exception
+    into its own Abort or exit code 130 on the way out, so the caller asks here)."""
+
+    terminated = False
 
 
 @contextlib.contextmanager
-def stop_signals_interrupt() -> Iterator[None]:
+def stop_signals_interrupt() -> Iterator[Stop]:
     """Within the block SIGTERM raises :class:`Terminated` (a KeyboardInterrupt). Signal
     handlers belong to the main thread; elsewhere (a notebook's worker thread) nothing changes."""
+    stop = Stop()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield stop
         return
-    previous = signal.signal(signal.SIGTERM, _terminate)
+
+    def terminate(_signum, _frame) -> None:
+        stop.terminated = True
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
     try:
-        yield
+        yield stop
     finally:
         signal.signal(signal.SIGTERM, previous)

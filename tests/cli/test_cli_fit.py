@@ -228,3 +228,25 @@ def test_a_dropped_empty_column_is_told_not_hidden(kd, tmp_path):
     assert len(notices) == 1 and "blank" in notices[0]
     record = json.loads((out / "run.json").read_text())
     assert "blank" in record["dataset"]["notices"][0]
+
+
+@pytest.mark.slow
+def test_sigterm_stops_kd_fit_in_one_line_with_exit_143_and_writes_nothing(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kdcli", "fit", "--dataset", "synthetic:binary?n=200000",
+         "--threads", "1", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(8)  # loading done, fitting
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    assert err.strip().splitlines()[-1].startswith("kd: terminated (SIGTERM)")
+    assert "Traceback" not in err and not out.exists()
