@@ -78,14 +78,16 @@ def _normalise(results: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _sorted_configs(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows sorted by teacher, student, then size (numeric, "full" last), with a fresh index."""
+def _sorted_configs(frame: pd.DataFrame, by_mode: bool = False) -> pd.DataFrame:
+    """Rows sorted by teacher, student, size (numeric, "full" last) and, ``by_mode``, mode in
+    kd's order; with a fresh index."""
     order = sorted(
         range(len(frame)),
         key=lambda i: (
             frame["teacher"].iat[i],
             frame["student"].iat[i],
             size_key(frame["size"].iat[i]),
+            mode_sort_key(frame["mode"].iat[i]) if by_mode else 0,
         ),
     )
     return frame.iloc[order].reset_index(drop=True)
@@ -263,16 +265,7 @@ def versus_baseline(results: pd.DataFrame, metric: str, baseline: str = "raw") -
     table["p_holm"] = math.nan
     for _config, group in table.groupby(CONFIG, sort=False):
         table.loc[group.index, "p_holm"] = holm(group["p"].to_numpy(dtype=float))
-    order = sorted(
-        range(len(table)),
-        key=lambda i: (
-            table["teacher"].iat[i],
-            table["student"].iat[i],
-            size_key(table["size"].iat[i]),
-            mode_sort_key(table["mode"].iat[i]),
-        ),
-    )
-    return table.iloc[order].reset_index(drop=True)
+    return _sorted_configs(table, by_mode=True)
 
 
 def _relative_reduction(m: np.ndarray, b: np.ndarray, lower: bool) -> float:
