@@ -33,6 +33,36 @@ TEACHER_ROW = ("teacher", "", "teacher")  # (student, size, mode) of the teacher
 LATENCY_COLUMNS = [c for c in RESULT_COLUMNS if c not in ("metric", "value")] + ["ms_per_10k"]
 
 
+def value_text(value) -> str:
+    """A teacher parameter's value as a variant label shows it: None, True, 3, 0.1, gini."""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def teacher_label(name: str, variant: dict) -> str:
+    """The ``teacher`` column of results: the library's name, and for a variant of a
+    --teacher-grid sweep its swept values, ``rf[max_depth=3]`` (``rf[max_depth=3,
+    min_samples_leaf=5]`` for several, in the grid's order)."""
+    if not variant:
+        return name
+    return f"{name}[{','.join(f'{k}={value_text(v)}' for k, v in variant.items())}]"
+
+
+def teacher_variant(label: str) -> tuple[str, dict[str, str]]:
+    """:func:`teacher_label` read back: ``rf[max_depth=3]`` → ('rf', {'max_depth': '3'}); a
+    plain name has no swept values. Values stay text, as the label shows them."""
+    label = str(label)
+    name, bracket, rest = label.partition("[")
+    if not bracket or not rest.endswith("]"):
+        return label, {}
+    variant = {}
+    for part in rest[:-1].split(","):
+        key, eq, value = part.partition("=")
+        if not eq or not key:
+            return label, {}
+        variant[key] = value
+    return name, variant
+
+
 def size_key(size: str) -> tuple[int, float, str]:
     """Sort key for sizes: "" (the teacher) first, then numeric order, then "full", then others."""
     if size == "":

@@ -67,10 +67,12 @@ def check(
         list[str] | None,
         typer.Option(
             "--claim",
-            metavar="A,B>C@SIZES",
+            metavar="A,B>C@SELECTORS",
             show_default=False,
-            help="An ordering of modes that must hold at every dataset and listed size "
-            "(repeatable), e.g. 'crossfit,corrected>vanilla>raw@1,2,3'.",
+            help="An ordering of modes that must hold on every dataset, teacher and student "
+            "(repeatable), e.g. 'crossfit,corrected>vanilla>raw@1,2,3'. After @, ';'-separated "
+            "selectors: student sizes (1,2,3), or PARAM=V1,V2 for the teacher variants of a "
+            "--teacher-grid sweep, e.g. 'corrected>vanilla:logit@10;max_depth=1,2,3'.",
         ),
     ] = None,
     claim_metric: Annotated[str, typer.Option(help="Metric the claims compare.")] = "auc",

@@ -15,7 +15,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from kdcli.reporting.tables import study_table
+from kdcli.reporting.tables import study_table, teacher_table
 from kdcli.spec.presets import preset_labels, preset_metric
 from kdcli.spec.study import StudySpec
 from kdcli.study.executors import Outcome
@@ -152,7 +152,19 @@ class StudyDisplay(Reporter):
         size = "full" if "full" in sizes else max(sizes, key=float)
         teacher = fit.teachers[0].label
         preset = fit.preset
-        if ((summary.student == student) & (summary.teacher == teacher)).any():
+        if fit.swept:  # a teacher sweep: teacher variants x modes, per dataset
+            for dataset in dict.fromkeys(summary["dataset"]):
+                out.print(f"{dataset}", markup=False, style="bold")
+                out.print(
+                    teacher_table(
+                        summary[summary.dataset == dataset],
+                        student,
+                        size,
+                        preset_metric(preset),
+                        labels=preset_labels(preset),
+                    )
+                )
+        elif ((summary.student == student) & (summary.teacher == teacher)).any():
             out.print(
                 study_table(
                     summary,

@@ -24,6 +24,17 @@ TeacherParam = Annotated[
         "TEACHER.KEY=VALUE for one teacher only.",
     ),
 ]
+TeacherGrid = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--teacher-grid",
+        metavar="TEACHER.KEY=V1,V2",
+        show_default=False,
+        help="Sweep a teacher hyperparameter (repeatable; several give their product), e.g. "
+        "rf.max_depth=1,2,3,None: each value is its own teacher, labelled rf[max_depth=3] in "
+        "the results; KEY=V1,V2 sweeps it for every teacher.",
+    ),
+]
 Student = Annotated[
     str, typer.Option(help="Student families, comma-separated: tree, rf, gbdt, linear.")
 ]
@@ -40,8 +51,9 @@ Sizes = Annotated[
 Modes = Annotated[
     str,
     typer.Option(
-        help="Target modes, comma-separated; MODE:SCALE gives one mode its own scale, "
-        "e.g. vanilla:logit."
+        help="Target modes, comma-separated: raw, vanilla, crossfit, corrected, and mixed "
+        "(label/teacher blend, α tuned like c; not run by default); MODE:SCALE gives one mode "
+        "its own scale, e.g. vanilla:logit."
     ),
 ]
 Folds = Annotated[
@@ -78,8 +90,9 @@ Preset = Annotated[
     str | None,
     typer.Option(
         show_default=False,
-        help="A published protocol: dao2021 (the paper's random-forest experiments). It sets "
-        "every option you do not give; the run record lists what it set.",
+        help="A published protocol: dao2021 (the paper's student-size sweep) or dao2021-teacher "
+        "(its teacher max_depth sweep). It sets every option you do not give; the run record "
+        "lists what it set.",
     ),
 ]
 TestSize = Annotated[
@@ -118,6 +131,14 @@ CGrid = Annotated[
     typer.Option(
         show_default=False,
         help="Candidate values of c, comma-separated (default: 1e-5,1e-4,...,1e3).",
+    ),
+]
+AlphaGrid = Annotated[
+    str | None,
+    typer.Option(
+        show_default=False,
+        help="Candidate values of α for mode mixed (t = α·label + (1−α)·teacher), each in "
+        "[0, 1], comma-separated (default: 0,0.1,...,1).",
     ),
 ]
 FoldsOuter = Annotated[
@@ -176,6 +197,7 @@ def _shared(name: str, annotation, default) -> inspect.Parameter:
 
 SPEC_PARAMS = [
     _shared("teacher_param", TeacherParam, None),
+    _shared("teacher_grid", TeacherGrid, None),
     _shared("student", Student, DEFAULTS["student"]),
     _shared("sizes", Sizes, None),
     _shared("modes", Modes, DEFAULTS["modes"]),
@@ -190,6 +212,7 @@ SPEC_PARAMS = [
     _shared("eps", Eps, DEFAULTS["eps"]),
     _shared("select_metric", SelectMetric, DEFAULTS["select_metric"]),
     _shared("c_grid", CGrid, None),
+    _shared("alpha_grid", AlphaGrid, None),
     _shared("preset", Preset, None),
     _shared("folds_outer", FoldsOuter, None),
     _shared("max_rows", MaxRows, None),

@@ -1,4 +1,5 @@
-"""A `kd fit` run: one dataset, every outer split, one teacher, all students and modes."""
+"""A `kd fit` run: one dataset, every outer split, one teacher (or each variant of its sweep),
+all students and modes."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class FitPlan:
 
 
 def plan_fit(ds: Dataset, fit: FitSpec) -> FitPlan:
-    fit.teacher  # noqa: B018 - one teacher, or a SpecError now
+    fit.check_one_library()
     return FitPlan(ds, fit, make_splits(ds, fit))
 
 
@@ -45,9 +46,13 @@ class FitResult:
     timings: list[dict] = field(default_factory=list)
     started: str = ""
 
-    def table(self, metric: str = "error", student: str | None = None) -> pd.DataFrame:
-        """Sizes x modes of one metric (means over splits), the teacher as a column."""
+    def table(
+        self, metric: str = "error", student: str | None = None, teacher: str | None = None
+    ) -> pd.DataFrame:
+        """Sizes x modes of one metric (means over splits), the teacher as a column; with a
+        --teacher-grid, of one variant (``teacher``, a label; default the first)."""
         s = self.summary[self.summary.metric == metric]
+        s = s[s.teacher == (teacher or s.teacher.iloc[0])]
         student = student or next(x for x in s.student if x != "teacher")
         wide = s[s.student == student].pivot(index="size", columns="mode", values="mean")
         wide = wide.loc[sorted(wide.index, key=records.size_key)]
@@ -64,19 +69,21 @@ def execute_fit(
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     recs, latency, timings = [], [], []
     for split in plan.splits:
-        t0 = time.perf_counter()
-        out = run_split(plan.dataset, split, plan.fit, plan.fit.teacher, threads, advance)
-        recs += out.records
-        latency += out.latency
-        timings.append(
-            {
-                "repeat": split.repeat,
-                "fold": split.fold,
-                "seed": split.seed,
-                "seconds": round(time.perf_counter() - t0, 3),
-                **out.timings,
-            }
-        )
+        for teacher in plan.fit.teachers:
+            t0 = time.perf_counter()
+            out = run_split(plan.dataset, split, plan.fit, teacher, threads, advance)
+            recs += out.records
+            latency += out.latency
+            timings.append(
+                {
+                    "repeat": split.repeat,
+                    "fold": split.fold,
+                    "seed": split.seed,
+                    **({"teacher": teacher.label} if plan.fit.swept else {}),
+                    "seconds": round(time.perf_counter() - t0, 3),
+                    **out.timings,
+                }
+            )
     results = records.frame(recs)
     return FitResult(
         results, records.summarise(results), records.latency_frame(latency), timings, started

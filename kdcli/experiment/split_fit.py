@@ -14,7 +14,7 @@ from kdcli.data.dataset import Dataset
 from kdcli.errors import KDError
 from kdcli.experiment.splits import Split, derived_seed
 from kdcli.records import TEACHER_ROW
-from kdcli.science.correction import select_c
+from kdcli.science.correction import select_alpha, select_c
 from kdcli.science.crossfit import (
     TeacherPredictions,
     fits,
@@ -314,12 +314,45 @@ class StudentData:
     seed: int  # every student of the family, any mode or size (Split.student_seed)
     threads: int  # fits side by side, each single-threaded
 
-    def targets(self, mode: str, scale: str, eps: float, c: float | None = None) -> np.ndarray:
+    def targets(self, mode: str, scale: str, eps: float, value: float | None = None) -> np.ndarray:
+        """A mode's training targets; ``value`` is its chosen c (corrected) or α (mixed)."""
         y1h = one_hot(self.y_train, self.n_classes)
+        base = base_mode(mode)
         T = make_targets(
-            base_mode(mode), y1h, self.teacher.in_sample, self.teacher.out_of_fold, c, scale, eps
+            base,
+            y1h,
+            self.teacher.in_sample,
+            self.teacher.out_of_fold,
+            value if base == "corrected" else None,
+            scale,
+            eps,
+            value if base == "mixed" else None,
         )
         return regression_columns(T, scale)
+
+    def choose(self, mode: str, fit_predict, scale: str, fit: FitSpec) -> list:
+        """c of a corrected mode, α of a mixed one, per size, by one cross-validation; None for
+        the modes without a setting to choose."""
+        base = base_mode(mode)
+        if base == "corrected":
+            return [c for c, _scores in self.choose_c(fit_predict, scale, fit)]
+        if base == "mixed":
+            return [a for a, _scores in self.choose_alpha(fit_predict, scale, fit)]
+        return [None] * len(fit_predict.sizes)
+
+    def choose_alpha(self, fit_predict, scale: str, fit: FitSpec) -> list:
+        return select_alpha(
+            lambda tr, T, held: fit_predict(tr, T, take_rows(self.F_train, held)),
+            self.y_train,
+            one_hot(self.y_train, self.n_classes),
+            self.teacher.in_sample,
+            self.select_folds,
+            fit.alpha_grid,
+            scale,
+            fit.eps,
+            fit.select_metric,
+            n_jobs=self.threads,
+        )
 
     def choose_c(self, fit_predict, scale: str, fit: FitSpec) -> list:
         return select_c(
@@ -375,16 +408,14 @@ def _group_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency
             return prefix_predictions(model, predict_rows, [int(k) for k in sizes])
         return [model.predict(predict_rows)]
 
+    fit_predict.sizes = sizes
     label = f"{family} {','.join(map(str, sizes))}"
-    plans = []  # (mode, scale, c chosen per size)
+    plans = []  # (mode, scale, c or α chosen per size)
     for mode in fit.modes:
         scale = mode_scale(mode, fit.scale)
         advance(f"{label} {mode}", 0)
-        chosen = [None] * len(sizes)
-        if base_mode(mode) == "corrected":
-            chosen = [c for c, _scores in data.choose_c(fit_predict, scale, fit)]
-        plans.append((mode, scale, chosen))
-    jobs = [  # one model per (mode, distinct c), as large as its largest size
+        plans.append((mode, scale, data.choose(mode, fit_predict, scale, fit)))
+    jobs = [  # one model per (mode, distinct c or α), as large as its largest size
         (mode, scale, c, largest([k for k, ck in zip(sizes, chosen, strict=True) if ck == c]))
         for mode, scale, chosen in plans
         for c in dict.fromkeys(chosen)
@@ -403,9 +434,12 @@ def _group_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency
                 model = prefix_model(model, int(size))
             P, ranking, extra = _scored(model, data, mode, scale, fit.eps, family, size, latency)
             if c is not None:
-                extra = {"c": c, **extra}
+                extra = {CHOSEN[base_mode(mode)]: c, **extra}
             advance(f"{family} {size} {mode}", 1)
             yield size, mode, P, ranking, extra
+
+
+CHOSEN = {"corrected": "c", "mixed": "alpha"}  # the metric that records a mode's chosen value
 
 
 def _scored(model, data: StudentData, mode, scale, eps, family, size, latency) -> tuple:

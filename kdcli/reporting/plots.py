@@ -1,6 +1,7 @@
 """The paper's figure for any dataset (held-out metric vs student size, one line per mode, the
-teacher dashed) and an aggregate mean-rank plot (ranks of per-dataset means). PNG and SVG,
-drawn with matplotlib (Agg); the critical-difference diagrams are in :mod:`.cd_diagram`."""
+teacher dashed), its counterpart against teacher capacity when a study sweeps a teacher parameter
+(:func:`metric_vs_teacher`) and an aggregate mean-rank plot (ranks of per-dataset means). PNG and
+SVG, drawn with matplotlib (Agg); the critical-difference diagrams are in :mod:`.cd_diagram`."""
 
 from __future__ import annotations
 
@@ -14,16 +15,24 @@ import matplotlib.pyplot as plt
 
 from kdcli.atomic import atomic_write
 from kdcli.records import size_key
+from kdcli.reporting.capacity import CapacityTable, capacity_tables
 from kdcli.reporting.compare import CONFIG, mean_ranks, per_dataset_table
 from kdcli.science.targets import base_mode, ordered_modes, split_mode
 
-COLORS = {"raw": "#7f7f7f", "vanilla": "#1f77b4", "crossfit": "#2ca02c", "corrected": "#d62728"}
+COLORS = {
+    "raw": "#7f7f7f",
+    "vanilla": "#1f77b4",
+    "crossfit": "#2ca02c",
+    "corrected": "#d62728",
+    "mixed": "#9467bd",
+}
+OTHER_COLOR = "#8c564b"  # a mode kd does not know
 
 
 def _style(mode: str) -> dict:
     """A mode's colour by its kind; a variant with its own scale (vanilla:logit) dotted."""
     return {
-        "color": COLORS.get(base_mode(mode), "#9467bd"),
+        "color": COLORS.get(base_mode(mode), OTHER_COLOR),
         "linestyle": ":" if split_mode(mode)[1] else "-",
     }
 
@@ -83,6 +92,47 @@ def metric_vs_size(results, metric: str, out_dir: Path, labels: dict | None = No
             ax.legend(frameon=False)
             ax.grid(alpha=0.3)
             paths += _save(fig, out_dir, _name(dataset, teacher, student, metric))
+    return paths
+
+
+def capacity_figure(item: CapacityTable, labels: dict | None = None):
+    """The figure of one capacity table: the metric at each swept value (evenly spaced, labelled
+    with the values), one line per mode with a ± naive SE band, the teacher's own score dashed
+    black with its band. The caller saves (or closes) it."""
+    labels = labels or {}
+    table, sweep = item.table, item.sweep
+    x = list(range(len(table)))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    found = [c.removesuffix("_mean") for c in table.columns if c.endswith("_mean")]
+    lines = [(m, _style(m), labels.get(m, m)) for m in ordered_modes(set(found) - {"teacher"})]
+    teacher = {"color": "black", "linestyle": "--"}
+    lines.append(("teacher", teacher, labels.get("teacher", f"teacher ({sweep.name})")))
+    for column, style, label in lines:
+        mean = table[f"{column}_mean"].astype(float)
+        se = table[f"{column}_naive_se"].astype(float).fillna(0.0)
+        ax.plot(x, mean, marker="o", label=label, **style)
+        ax.fill_between(x, mean - se, mean + se, color=style["color"], alpha=0.15)
+    held = f" ({sweep.held})" if sweep.fixed else ""
+    ax.set_xticks(x, list(table.index))
+    ax.set_xlabel(f"teacher {sweep.name} {sweep.param}{held}")
+    ax.set_ylabel(f"held-out {item.metric} (band: ± naive SE)")
+    ax.set_title(f"{item.dataset}: {item.student} {item.size} students distilled from {sweep.name}")
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def metric_vs_teacher(
+    results, metric: str, out_dir: Path, labels: dict | None = None
+) -> list[Path]:
+    """One figure per (dataset, teacher sweep, student, size) of a --teacher-grid study
+    (:func:`capacity_figure`); none when no teacher parameter is swept."""
+    paths: list[Path] = []
+    for item in capacity_tables(results, metric):
+        sweep = item.sweep
+        held = [f"{k}={v}" for k, v in sweep.fixed]
+        parts = [item.dataset, "capacity", sweep.name, sweep.param, *held, item.student, item.size]
+        paths += _save(capacity_figure(item, labels), out_dir, _name(*parts, metric))
     return paths
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 from kdcli.atomic import check_writable_place, written_together
 from kdcli.errors import KDError
 from kdcli.records import load_results, size_key
+from kdcli.reporting.capacity import capacity_tables
 from kdcli.reporting.compare import (
     TEACHER_MODE,
     coverage,
@@ -45,7 +46,7 @@ class Section:
     title: str
     table: pd.DataFrame
     note: str = ""
-    kind: str = "table"  # per-dataset | within | friedman | ranks | versus | compression
+    kind: str = "table"  # capacity | per-dataset | within | friedman | ranks | versus | compression
     metric: str = "error"
     labels: dict = field(default_factory=dict)  # mode → shown name (a preset's curve names)
 
@@ -72,6 +73,30 @@ PER_DATASET_NOTE = (
     "mean ± naive SE (n): naive SE = sd/√n over the n splits (outer folds × repeats), which "
     "share training rows, so it understates the uncertainty"
 )
+
+CAPACITY_NOTE = (
+    "rows: the swept teacher parameter, in capacity order (None = no limit, the largest); "
+    "each cell mean ± naive SE over the n splits (outer folds × repeats; sd/√n, which "
+    "understates the uncertainty as the splits share training rows; n the fewest splits of the "
+    "row's cells when some are missing), ★ the best mode; teacher: the score of the teacher "
+    "variant itself"
+)
+INDEXED = ("per-dataset", "capacity")  # sections whose table index is a column of their own
+
+
+def _capacity_sections(results: pd.DataFrame, metric: str) -> list[Section]:
+    """The tables against teacher capacity of a --teacher-grid study (none without a sweep):
+    the headline of such a study, so they come first."""
+    sections = []
+    for item in capacity_tables(results, metric):
+        sweep = item.sweep
+        held = f" at {sweep.held}" if sweep.fixed else ""
+        title = (
+            f"{item.dataset} · teacher {sweep.name} vs {sweep.param}{held} · "
+            f"{item.student} {item.size} student · {metric}"
+        )
+        sections.append(Section(title, item.table, CAPACITY_NOTE, "capacity", metric))
+    return sections
 
 
 def _choose_baseline(modes: list[str], baseline: str | None) -> tuple[str | None, str]:
@@ -142,6 +167,7 @@ def _build_report(
     report.notes += [why] if why else []
     report.notes += _nonfinite_note(scores)
     name = labels.get(baseline, baseline)
+    report.sections += _capacity_sections(results, metric)
     one_split: list[str] = []
     for (dataset, teacher), part in scores.groupby(["dataset", "teacher"], sort=True):
         for student in sorted(s for s in part.student.unique() if s != "teacher"):
@@ -304,6 +330,8 @@ def _cells(section: Section) -> pd.DataFrame:
             elif col not in ("student", "size"):
                 out[col] = [_fmt(v) for v in t[col]]
         return out
+    if section.kind == "capacity":
+        return _capacity_cells(section)
     if section.kind != "per-dataset":
         return _stat_cells(section)
     found = [c.removesuffix("_mean") for c in t.columns if c.endswith("_mean")]
@@ -322,6 +350,22 @@ def _cells(section: Section) -> pd.DataFrame:
         ]
     out.index.name = "size"
     return out.reset_index()
+
+
+def _capacity_cells(section: Section) -> pd.DataFrame:
+    """The swept value, the teacher's own score, each mode's (★ on the best) as 'mean ± se',
+    and the splits behind them."""
+    t = section.table
+    modes = [c.removesuffix("_mean") for c in t.columns if c.endswith("_mean")]
+    modes = ordered_modes(m for m in modes if m != "teacher")
+    lower = LOWER_IS_BETTER.get(section.metric, True)
+    rows = []
+    for value, row in t.iterrows():
+        cells = {m: (row[f"{m}_mean"], row[f"{m}_naive_se"]) for m in modes}
+        shown, _best = star_row(cells, modes, lower)
+        teacher = cell_text(float(row["teacher_mean"]), float(row["teacher_naive_se"]))
+        rows.append([value, teacher, *(text for text, _ in shown), int(row["n"])])
+    return pd.DataFrame(rows, columns=[t.index.name, "teacher", *modes, "n"])
 
 
 COUNTS = ("N", "k", "J", "df", "df1", "df2", "wins", "ties", "losses")
@@ -372,10 +416,11 @@ def render_rich(report: Report, console) -> None:
     for section in report.sections:
         frame = display_frame(section)
         table = Table(title=Text(section.title), caption=Text(section.note), title_justify="left")
-        for col in frame.columns:
+        for i, col in enumerate(frame.columns):
+            swept = section.kind == "capacity" and i == 0  # the swept value: None, gini
             table.add_column(
                 escape(str(col)),
-                justify="left" if col in TEXT_COLUMNS else "right",
+                justify="left" if col in TEXT_COLUMNS or swept else "right",
             )
         for row in frame.itertuples(index=False):
             table.add_row(*(Text(str(v)) for v in row))
@@ -412,7 +457,7 @@ def render_markdown(report: Report, links_from: Path | None = None) -> str:
 def render_csv(report: Report) -> str:
     frames = []
     for section in report.sections:
-        t = section.table.reset_index() if section.kind == "per-dataset" else section.table
+        t = section.table.reset_index() if section.kind in INDEXED else section.table
         frames.append(t.assign(section=section.title))
     if report.notes:
         frames.append(pd.DataFrame({"section": "note", "note": report.notes}))
@@ -425,7 +470,7 @@ def render_csv(report: Report) -> str:
 
 def render_json(report: Report) -> str:
     def table(section: Section):
-        t = section.table.reset_index() if section.kind == "per-dataset" else section.table
+        t = section.table.reset_index() if section.kind in INDEXED else section.table
         # 15 significant digits: a p-value of 3.8e-06 keeps its precision (pandas' default 10)
         return json.loads(t.to_json(orient="records", double_precision=15))
 
@@ -552,7 +597,7 @@ def report_run(
     rep = build_report(results, metric, str(run), expected, latency, labels, baseline, ratios)
     if draw_plots:
         from kdcli.reporting.cd_diagram import cd_diagrams
-        from kdcli.reporting.plots import metric_vs_size, rank_plot
+        from kdcli.reporting.plots import metric_vs_size, metric_vs_teacher, rank_plot
 
         folder = plots or run / "plots"
         check_writable_place(folder, "--plots", fix="choose another --plots folder or --no-plots")
@@ -561,7 +606,8 @@ def report_run(
             folder, "--plots folder (or --no-plots)"
         ):
             warnings.simplefilter("ignore", RuntimeWarning)
-            drawn = metric_vs_size(results, metric, folder, labels)
+            drawn = metric_vs_teacher(results, metric, folder, labels)  # a sweep's headline
+            drawn += metric_vs_size(results, metric, folder, labels)
             drawn += rank_plot(results, metric, folder, labels)
             ranks, friedman = rep.sections_of("ranks"), rep.sections_of("friedman")
             if ranks and friedman:

@@ -105,13 +105,61 @@ def student_table(
 
 
 def tables(summary: pd.DataFrame, metrics: list[str], labels: dict | None = None) -> list[Table]:
+    """`kd fit`'s tables: sizes x modes per student; for a --teacher-grid sweep, teacher
+    variants x modes per student and size instead."""
     students = [s for s in dict.fromkeys(summary["student"]) if s != "teacher"]
+    if summary["teacher"].nunique() > 1:
+        return [
+            teacher_table(summary, s, str(size), m, labels=labels)
+            for m in metrics
+            for s in students
+            if (summary.metric == m).any()
+            for size in sorted(set(summary[summary.student == s]["size"].astype(str)), key=size_key)
+        ]
     return [
         student_table(summary, s, m, labels=labels)
         for m in metrics
         for s in students
         if (summary.metric == m).any()
     ]
+
+
+def teacher_table(
+    summary: pd.DataFrame,
+    student: str,
+    size: str,
+    metric: str,
+    digits: int = 4,
+    labels: dict | None = None,
+) -> Table:
+    """Rows: the teacher variants of a sweep, in run order; columns: the teacher's own score,
+    then the modes of one student size. Where distilling pays, and which target survives a weak
+    teacher, reads down the columns."""
+    labels = labels or {}
+    rows = summary[(summary.metric == metric)]
+    students = rows[(rows.student == student) & (rows["size"].astype(str) == size)]
+    own = rows[rows.student == "teacher"]
+    modes = ordered_modes(students["mode"])
+    lower = LOWER_IS_BETTER.get(metric, True)
+    table = Table(
+        title=Text(
+            f"{student} student, size {size} · held-out {metric} by teacher "
+            f"({'lower' if lower else 'higher'} is better)"
+        ),
+        caption=Text("★ best mode per teacher; mean ± naive SE (sd/√n over repeats)"),
+        title_justify="left",
+    )
+    table.add_column("teacher", style="bold")
+    table.add_column("teacher's own", justify="right", style="dim")
+    for mode in modes:
+        table.add_column(escape(str(labels.get(mode, mode))), justify="right")
+    for teacher in dict.fromkeys(summary["teacher"]):
+        cells = _mode_cells(students[students.teacher == teacher])
+        shown, _best = star_row(cells, modes, lower, digits)
+        mine = own[own.teacher == teacher]
+        own_text = cell_text(mine["mean"].iloc[0], mine["se"].iloc[0], digits) if len(mine) else "–"
+        table.add_row(Text(str(teacher)), Text(own_text), *_rich(shown))
+    return table
 
 
 def study_table(

@@ -7,13 +7,19 @@ from 0 (c → 0) to 1 (c → ∞), so on the probability scale t = (1 − γ) p�
 and y: the teacher at c → 0, the label at c → ∞. On the logit scale the correction is a
 first-order step of log p̂ toward y (:func:`corrected_log`), which at c → ∞ is log p̂ + (y − p̂)/p̂,
 not the label's log.
+
+The mixed target t = α y + (1 − α) p̂ (Hinton et al.'s label term) blends the label with the
+teacher's in-sample probabilities by one weight for every entry: the baseline a correction that
+weighs each entry by its residual has to beat.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-MODES = ("raw", "vanilla", "crossfit", "corrected")
+MODES = ("raw", "vanilla", "crossfit", "corrected", "mixed")
+DEFAULT_MODES = ("raw", "vanilla", "crossfit", "corrected")  # mixed fits 11 α per size: opt-in
+ALPHA_GRID = tuple(round(0.1 * i, 1) for i in range(11))  # 0, 0.1, …, 1
 SCALES = ("prob", "logit")
 MODE_VARIANTS = MODES + tuple(f"{m}:{s}" for m in MODES for s in SCALES)
 
@@ -65,6 +71,18 @@ def corrected(p_hat: np.ndarray, y1h: np.ndarray, c: float) -> np.ndarray:
     return p_hat + gamma(c, y1h, p_hat) * (y1h - p_hat)
 
 
+def mixed(p_hat: np.ndarray, y1h: np.ndarray, alpha: float) -> np.ndarray:
+    """t = α y + (1 − α) p̂: the label at α = 1 and the teacher at α = 0, each exactly (so a
+    student on them is the raw or the vanilla student, bit for bit)."""
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    if alpha == 1.0:
+        return y1h.astype(float)
+    if alpha == 0.0:
+        return p_hat
+    return alpha * y1h + (1.0 - alpha) * p_hat
+
+
 def clip_floor(p: np.ndarray, eps: float) -> np.ndarray:
     return np.clip(p, eps, None)
 
@@ -92,8 +110,10 @@ def make_targets(
     c: float | None = None,
     scale: str = "prob",
     eps: float = 1e-3,
+    alpha: float | None = None,
 ) -> np.ndarray:
-    """The (n, K) target matrix of one mode, on the probability or log-probability scale."""
+    """The (n, K) target matrix of one mode, on the probability or log-probability scale. The
+    mixed blend is made on probabilities, then (logit scale) logged like any target."""
     if mode == "raw":
         base = y1h.astype(float)
         return base if scale == "prob" else log_target(base, eps)
@@ -107,6 +127,11 @@ def make_targets(
         if scale == "prob":
             return corrected(p_crossfit, y1h, c)
         return corrected_log(p_crossfit, y1h, c, eps)
+    if mode == "mixed":
+        if alpha is None:
+            raise ValueError("mixed targets need alpha")
+        base = mixed(p_vanilla, y1h, alpha)
+        return base if scale == "prob" else log_target(base, eps)
     raise ValueError(f"unknown mode {mode!r}")
 
 

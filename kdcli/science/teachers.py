@@ -116,7 +116,7 @@ def _with_aliases(names: set[str]) -> set[str]:
     return out
 
 
-def check_param_names(name: str, keys) -> None:
+def check_param_names(name: str, keys, setting: str = "teacher_param") -> None:
     """Refuse names the library does not know, and those kd sets itself, without fitting:
     a fit here could start an OpenMP pool in a process that later forks workers."""
     if name not in TEACHERS:
@@ -126,18 +126,18 @@ def check_param_names(name: str, keys) -> None:
     for key in keys:
         if key in objectives:
             raise SpecError(
-                "teacher_param",
+                setting,
                 f"{{opt}} {key}: a teacher must stay a probabilistic classifier; "
                 "kd leaves the objective to the library's classifier",
             )
         if key in reserved:
             raise SpecError(
-                "teacher_param",
+                setting,
                 f"{{opt}} {key} is set by kd; use --seed for seeds and --threads for threads",
             )
         if known is not None and key not in known:
             raise SpecError(
-                "teacher_param",
+                setting,
                 f"teacher '{name}' has no parameter '{key}' ({{opt}}); see the {name} "
                 "documentation for valid names",
             )
@@ -161,6 +161,81 @@ def check_param_values(name: str, params: dict) -> None:
                 "teacher_param",
                 f"{{opt}} {key}={value}: the {name} teacher takes at most {limit:,} {what} here; "
                 f"use {{opt}} {key}={limit} or less",
+            )
+
+
+# XGBoost's scikit-learn defaults are all None; the numeric parameters a grid would sweep.
+_XGB_INTS = {
+    "n_estimators", "max_depth", "max_leaves", "max_bin", "num_parallel_tree",
+    "max_cat_to_onehot", "max_cat_threshold", "early_stopping_rounds",
+}  # fmt: skip
+_XGB_FLOATS = {
+    "learning_rate", "eta", "min_child_weight", "gamma", "min_split_loss", "subsample",
+    "colsample_bytree", "colsample_bylevel", "colsample_bynode", "reg_alpha", "reg_lambda",
+    "alpha", "lambda", "scale_pos_weight", "max_delta_step", "validation_fraction",
+}  # fmt: skip
+
+
+def _expected_type(name: str, key: str) -> type | tuple[type, ...] | None:
+    """What a value of ``key`` must be, where kd can tell without fitting (None: the
+    library's to judge)."""
+    if key == "early_stopping_rounds":
+        return int
+    if key == "validation_fraction":
+        return (int, float)
+    if name == "xgboost":
+        return int if key in _XGB_INTS else (int, float) if key in _XGB_FLOATS else None
+    default = _estimator_class(name)().get_params().get(key)
+    if isinstance(default, bool):
+        return bool
+    if isinstance(default, int):
+        return int
+    if isinstance(default, float):
+        return (int, float)
+    return str if isinstance(default, str) else None
+
+
+def check_param_types(name: str, params: dict, setting: str = "teacher_grid") -> None:
+    """Refuse a value of the wrong type (max_depth=abc, max_depth=2.5) before any fit, so a
+    sweep fails at once rather than at its one bad variant: scikit-learn's own parameter
+    constraints for rf, the type of the library's default for LightGBM, a table for XGBoost.
+    None always passes (the library's default, or no limit)."""
+    if name == "rf":
+        from sklearn.ensemble import RandomForestClassifier
+        from sklearn.utils._param_validation import (
+            InvalidParameterError,
+            validate_parameter_constraints,
+        )
+
+        constraints = RandomForestClassifier._parameter_constraints
+        try:
+            validate_parameter_constraints(
+                {k: v for k, v in constraints.items() if k in params},
+                params,
+                caller_name="RandomForestClassifier",
+            )
+        except InvalidParameterError as err:
+            key = next((k for k in params if f"'{k}'" in str(err)), "a value")
+            raise SpecError(
+                setting,
+                f"{{opt}} {name}.{key}: {' '.join(str(err).split())}",
+            ) from None
+        return
+    for key, value in params.items():
+        wanted = _expected_type(name, key)
+        if value is None or wanted is None:
+            continue
+        ok = isinstance(value, wanted) and (wanted is bool or not isinstance(value, bool))
+        if not ok:
+            kinds = wanted if isinstance(wanted, tuple) else (wanted,)
+            what = " or ".join(
+                {"int": "a whole number", "float": "a number", "bool": "True or False",
+                 "str": "text"}[k.__name__] for k in kinds
+            )  # fmt: skip
+            raise SpecError(
+                setting,
+                f"{{opt}} {name}.{key}={value!r}: {key} of the {name} teacher must be "
+                f"{what}, or None",
             )
 
 

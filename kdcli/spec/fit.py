@@ -11,16 +11,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from kdcli.errors import SpecError
+from kdcli.records import teacher_label
 from kdcli.science.correction import C_GRID
 from kdcli.science.metrics import METRICS
 from kdcli.science.selection import SELECT_C, n_selection_fits
 from kdcli.science.students import DEFAULT_SIZES, FAMILIES, check_sizes
-from kdcli.science.targets import MODE_VARIANTS, MODES, SCALES, base_mode
+from kdcli.science.targets import ALPHA_GRID, DEFAULT_MODES, MODE_VARIANTS, MODES, SCALES, base_mode
 from kdcli.science.teachers import (
     BAGGED,
     TEACHER_DEFAULTS,
     TEACHERS,
     check_param_names,
+    check_param_types,
     check_param_values,
 )
 from kdcli.spec import values
@@ -34,9 +36,10 @@ CROSSFIT = ("folds", "oob")
 DEFAULTS: dict = {
     "teacher": "lightgbm",
     "teacher_param": (),
+    "teacher_grid": (),  # swept teacher parameters: each value (or product) its own teacher
     "student": "tree",
     "sizes": None,  # per family: DEFAULT_SIZES
-    "modes": ",".join(MODES),
+    "modes": ",".join(DEFAULT_MODES),
     "folds": 5,
     "crossfit": "folds",  # or oob: a bagged teacher's out-of-bag probabilities
     "select_folds": None,  # the cross-fitting folds
@@ -48,6 +51,7 @@ DEFAULTS: dict = {
     "eps": 1e-3,
     "select_metric": "log_loss",
     "c_grid": None,  # C_GRID
+    "alpha_grid": None,  # ALPHA_GRID: α of the mixed mode
     "folds_outer": None,  # all of a task's official folds
     "max_rows": None,
 }
@@ -59,10 +63,12 @@ MODES_SHOWN = (
 
 @dataclass(frozen=True)
 class TeacherSpec:
-    """A teacher library and the hyperparameters the user overrode (names checked)."""
+    """A teacher library and the hyperparameters the user overrode (names checked); a variant
+    of a --teacher-grid sweep also names its swept values (already among ``params``)."""
 
     name: str
     params: dict = field(default_factory=dict)
+    variant: dict = field(default_factory=dict)
 
     @property
     def full_params(self) -> dict:
@@ -71,8 +77,16 @@ class TeacherSpec:
 
     @property
     def label(self) -> str:
-        """The teacher's name in results."""
-        return self.name
+        """The teacher's name in results: ``rf``, or a variant's ``rf[max_depth=3]``."""
+        return teacher_label(self.name, self.variant)
+
+    def to_dict(self) -> dict:
+        """Plain JSON data; a teacher that is no variant records no ``variant`` (as before
+        sweeps existed, so older runs' fingerprints and references still match)."""
+        out = {"name": self.name, "params": dict(self.params)}
+        if self.variant:
+            out["variant"] = dict(self.variant)
+        return out
 
 
 @dataclass(frozen=True)
@@ -93,6 +107,7 @@ class FitSpec:
     scale: str = "prob"
     eps: float = 1e-3
     c_grid: tuple[float, ...] = C_GRID
+    alpha_grid: tuple[float, ...] | None = None  # α of mixed; None when no mode is mixed
     select_metric: str = "log_loss"
     outer_folds: tuple[int, ...] | None = None  # a task's official folds; None = all
     max_rows: int | None = None
@@ -100,10 +115,19 @@ class FitSpec:
 
     @property
     def teacher(self) -> TeacherSpec:
-        """The one teacher of a `kd fit` run."""
-        if len(self.teachers) != 1:
-            raise SpecError("teacher", "kd fit takes one {opt}; kd benchmark compares several")
+        """The one teacher of a `kd fit` run (its first variant, with a --teacher-grid)."""
+        self.check_one_library()
         return self.teachers[0]
+
+    def check_one_library(self) -> None:
+        """`kd fit` takes one teacher library, swept over a grid or not; a benchmark several."""
+        if len({t.name for t in self.teachers}) != 1:
+            raise SpecError("teacher", "kd fit takes one {opt}; kd benchmark compares several")
+
+    @property
+    def swept(self) -> bool:
+        """Whether the teachers are variants of a --teacher-grid sweep."""
+        return any(t.variant for t in self.teachers)
 
     @property
     def cross_fit(self) -> bool:
@@ -140,10 +164,12 @@ class FitSpec:
     def to_dict(self) -> dict:
         """Plain JSON data; :meth:`from_dict` reads it back unchanged."""
         out = asdict(self)
-        out["teachers"] = [asdict(t) for t in self.teachers]
+        out["teachers"] = [t.to_dict() for t in self.teachers]
         out["sizes"] = {k: list(v) for k, v in self.sizes.items()}
-        for key in ("students", "modes", "c_grid", "outer_folds"):
+        for key in ("students", "modes", "c_grid", "alpha_grid", "outer_folds"):
             out[key] = None if out[key] is None else list(out[key])
+        if out["alpha_grid"] is None:  # no mixed mode: recorded as before the mode existed
+            del out["alpha_grid"]
         return out
 
     @classmethod
@@ -156,11 +182,15 @@ class FitSpec:
         return cls(
             **{
                 **d,
-                "teachers": tuple(TeacherSpec(t["name"], dict(t["params"])) for t in d["teachers"]),
+                "teachers": tuple(
+                    TeacherSpec(t["name"], dict(t["params"]), dict(t.get("variant") or {}))
+                    for t in d["teachers"]
+                ),
                 "students": tuple(d["students"]),
                 "sizes": {k: tuple(v) for k, v in d["sizes"].items()},
                 "modes": tuple(d["modes"]),
                 "c_grid": tuple(d["c_grid"]),
+                "alpha_grid": tup(d.get("alpha_grid")),
                 "outer_folds": tup(d["outer_folds"]),
             }
         )
@@ -171,9 +201,10 @@ def fit_spec(**given) -> FitSpec:
     or its preset's value with ``preset=``.
 
     Settings: teacher (one or several: 'lightgbm,xgboost' or a list), teacher_param ('KEY=V' or
-    'TEACHER.KEY=V' strings, or a dict), student, sizes (one list for all students, or
+    'TEACHER.KEY=V' strings, or a dict), teacher_grid ('TEACHER.KEY=V1,V2' strings, or a dict of
+    values: each value, or product of several, its own teacher), student, sizes (one list for all students, or
     'tree=8,full;gbdt=10' or a dict), modes, folds, crossfit, select_folds, select_c, test_size,
-    seed, repeats, scale, eps, select_metric, c_grid, folds_outer, max_rows, preset. Raises
+    seed, repeats, scale, eps, select_metric, c_grid, alpha_grid, folds_outer, max_rows, preset. Raises
     SpecError naming the setting.
     """
     unknown = sorted(set(given) - set(DEFAULTS) - {"preset"})
@@ -197,6 +228,8 @@ def fit_spec(**given) -> FitSpec:
     for name in teachers:
         check_param_names(name, params[name])
         check_param_values(name, params[name])
+    grids = values.teacher_grid(s["teacher_grid"], teachers, TEACHERS)
+    teacher_specs = tuple(_variants(name, params[name], grids[name]) for name in teachers)
     students = values.choices("student", s["student"], FAMILIES)
     sizes = values.sizes_per_family(s["sizes"], students, DEFAULT_SIZES)
     for family in students:
@@ -226,7 +259,7 @@ def fit_spec(**given) -> FitSpec:
             "are the other one, which no teacher could predict without seeing it; use 3 or more",
         )
     return FitSpec(
-        teachers=tuple(TeacherSpec(t, params[t]) for t in teachers),
+        teachers=tuple(t for variants in teacher_specs for t in variants),
         students=tuple(students),
         sizes={f: tuple(sizes[f]) for f in students},
         modes=modes,
@@ -242,8 +275,39 @@ def fit_spec(**given) -> FitSpec:
         scale=values.choice("scale", s["scale"], SCALES),
         eps=values.number("eps", s["eps"], 0.0, 0.5, "in (0, 0.5)"),
         c_grid=C_GRID if s["c_grid"] is None else values.c_grid("c_grid", s["c_grid"]),
+        alpha_grid=_alpha_grid(s["alpha_grid"], modes),
         select_metric=values.choice("select_metric", s["select_metric"], METRICS),
         outer_folds=None if outer is None else tuple(outer),
         max_rows=None if max_rows is None else values.integer("max_rows", max_rows, 10),
         preset=preset,
     )
+
+
+def _variants(name: str, params: dict, variants: list[dict]) -> list[TeacherSpec]:
+    """The teachers of one library: one per variant of its grid, each checked before any fit
+    (names, the type of each value, tree counts), so a sweep never fails at its fifth variant."""
+    swept = list(variants[0])
+    if not swept:
+        return [TeacherSpec(name, params)]
+    check_param_names(name, swept, "teacher_grid")
+    both = next((k for k in swept if k in params), None)
+    if both is not None:
+        raise SpecError(
+            "teacher_grid",
+            f"{{opt}} sweeps {name}.{both}, which --teacher-param also sets; drop one of them",
+        )
+    out = []
+    for variant in variants:
+        check_param_types(name, variant, "teacher_grid")
+        try:
+            check_param_values(name, variant)
+        except SpecError as err:
+            raise SpecError("teacher_grid", err.message) from None
+        out.append(TeacherSpec(name, {**params, **variant}, variant))
+    return out
+
+
+def _alpha_grid(value, modes: tuple[str, ...]) -> tuple[float, ...] | None:
+    """α's candidates where a mode is mixed; a grid given without one is checked, then unused."""
+    grid = ALPHA_GRID if value is None else values.alpha_grid("alpha_grid", value)
+    return grid if any(base_mode(m) == "mixed" for m in modes) else None

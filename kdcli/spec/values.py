@@ -270,3 +270,94 @@ def teacher_params(value, teachers: list[str], known: tuple[str, ...]) -> dict[s
             )
         out[scope][name] = val
     return out
+
+
+def alpha_grid(param: str, value) -> tuple[float, ...]:
+    """Candidates for α of the mixed targets, each in [0, 1], sorted and distinct."""
+    text = value if isinstance(value, str) else ",".join(map(text_of, items(value)))
+    out = []
+    for part in items(value) or [""]:
+        try:
+            a = float(part)
+        except (TypeError, ValueError, OverflowError):
+            a = math.nan
+        if not 0.0 <= a <= 1.0:
+            raise SpecError(
+                param,
+                f"{{opt}} '{text_of(text)}': '{text_of(part).strip()}' is not a number in "
+                "[0, 1] (α weighs the label, 1 − α the teacher); write e.g. {opt} 0,0.25,0.5,1",
+            )
+        out.append(a)
+    return tuple(sorted(set(out)))
+
+
+def _grid_value(key: str, raw) -> object:
+    """One value of a grid: text is read as --teacher-param reads it (3, 0.1, None, True)."""
+    if isinstance(raw, str):
+        return teacher_param(f"{key}={raw}")[1]
+    return finite_param(key, raw)
+
+
+def teacher_grid(
+    value, teachers: list[str], known: tuple[str, ...]
+) -> dict[str, list[dict]]:
+    """Each teacher's variants: the product of its swept parameters' values, in the order given
+    (``rf.max_depth=1,2,3`` or ``max_depth=1,2`` for every teacher; repeatable; or a dict of
+    KEY → values). A teacher without a grid has one variant, {}."""
+    option = "teacher_grid"
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, Mapping):
+        pairs = [(str(k), v if isinstance(v, str) else list(items(v))) for k, v in value.items()]
+    else:
+        pairs = []
+        for entry in value or []:
+            key, sep, raw = str(entry).partition("=")
+            if not sep or not key.strip():
+                raise SpecError(
+                    option,
+                    f"malformed {{opt}} '{text_of(entry)}'; write TEACHER.KEY=V1,V2,..., e.g. "
+                    "{opt} rf.max_depth=1,2,3,None",
+                )
+            pairs.append((key.strip(), raw))
+    axes: dict[str, dict[str, list]] = {t: {} for t in teachers}
+    for key, raw in pairs:
+        parts = [p.strip() for p in raw.split(",")] if isinstance(raw, str) else list(raw)
+        parts = [p for p in parts if not (isinstance(p, str) and not p)]
+        if not parts:
+            raise SpecError(
+                option,
+                f"{{opt}} '{text_of(key)}=' has no values; write e.g. {{opt}} {text_of(key)}=1,2,3",
+            )
+        scope, dot, name = key.partition(".")
+        if dot and scope not in known:
+            raise SpecError(
+                option,
+                f"{{opt}} '{text_of(key)}': '{text_of(scope)}' is not a teacher; write "
+                f"TEACHER.KEY=V1,V2 with TEACHER one of {', '.join(known)}",
+            )
+        if dot and scope not in axes:
+            raise SpecError(
+                option,
+                f"{{opt}} '{text_of(key)}' is for {scope}, which is not a --teacher here "
+                f"({', '.join(teachers)})",
+            )
+        name = name if dot else key
+        if not name.replace("_", "").isalnum():
+            raise SpecError(
+                option, f"malformed {{opt}} '{text_of(key)}'; write e.g. {{opt}} rf.max_depth=1,2"
+            )
+        values = list(dict.fromkeys(_grid_value(name, p) for p in parts))
+        for t in [scope] if dot else teachers:
+            if name in axes[t]:
+                raise SpecError(
+                    option, f"{{opt}} sweeps {t}.{name} twice; give its values in one {{opt}}"
+                )
+            axes[t][name] = values
+    out: dict[str, list[dict]] = {}
+    for t, grid in axes.items():
+        variants: list[dict] = [{}]
+        for name, values in grid.items():
+            variants = [{**v, name: x} for v in variants for x in values]
+        out[t] = variants
+    return out

@@ -36,11 +36,20 @@ class Unit:
         if name != self.dataset or len(name) > 60:
             digest = hashlib.sha256(self.dataset.encode()).hexdigest()[:8]
             name = f"{name[:50]}-{digest}"
-        return f"{name}__r{self.repeat}_f{self.fold}__{self.teacher}"
+        return f"{name}__r{self.repeat}_f{self.fold}__{_file_part(self.teacher)}"
 
     @property
     def label(self) -> str:
         return f"{self.dataset} r{self.repeat} f{self.fold} {self.teacher}"
+
+
+def _file_part(teacher: str) -> str:
+    """A teacher label as part of a file name: ``rf`` as it is, a variant's ``rf[max_depth=3]``
+    as ``rf-max_depth-3-<hash>`` (the hash keeps ``max_depth=0.5`` and ``max_depth=0-5`` apart)."""
+    part = re.sub(r"[^A-Za-z0-9_.-]+", "-", teacher).strip("-")
+    if part == teacher:
+        return part
+    return f"{part[:60]}-{hashlib.sha256(teacher.encode()).hexdigest()[:8]}"
 
 
 @dataclass(frozen=True)
