@@ -3,7 +3,7 @@ PIP_FLAGS ?= --quiet --disable-pip-version-check
 # pytest-xdist processes (one per core); all tests of a file run in one of them
 TEST_WORKERS ?= auto
 
-.PHONY: install demo test test-fast lint bench faults bench-contention bench-paper bench-dao2021 bench-defaults bench-scale shared-study regress regress-update replicate clean
+.PHONY: install demo test test-fast lint bench faults bench-contention bench-paper bench-dao2021 bench-defaults bench-scale shared-study regress regress-update replicate replicate-sizes replicate-teacher clean
 
 install:  ## install kd and its test tools into the current Python environment
 	$(PYTHON) -m pip install $(PIP_FLAGS) -e ".[dev]"
@@ -61,8 +61,11 @@ bench-dao2021: install  ## only the dao2021 preset on MAGIC; writes results/benc
 
 SHARED_DATA ?= ../shared/datasets
 REPLICATE_OUT ?= results/replicate/dao2021
+REPLICATE_TEACHER_OUT ?= results/replicate/dao2021-teacher
 REPLICATE_JOBS ?= 2
-replicate: install  ## the paper's tabular experiments (MAGIC, Adult) checked against its numbers
+replicate: replicate-sizes replicate-teacher  ## the paper's tabular experiments (MAGIC, Adult) checked against its numbers
+
+replicate-sizes: install  ## the paper's student-size sweep (--preset dao2021)
 	kd benchmark --preset dao2021 --suite dir:$(SHARED_DATA) --datasets magic,adult \
 		--jobs $(REPLICATE_JOBS) --out $(REPLICATE_OUT)
 	kd report $(REPLICATE_OUT) --format md --out $(REPLICATE_OUT)/report.md
@@ -70,6 +73,13 @@ replicate: install  ## the paper's tabular experiments (MAGIC, Adult) checked ag
 		--claim 'crossfit,corrected>vanilla:logit>raw@1,2,3' --claim 'vanilla:logit>raw@5'
 	@echo "kd's own earlier replication (drift of kd's numbers, tolerance 0.002):"
 	kd check $(REPLICATE_OUT) --against results/reference/dao2021-kd.csv
+
+replicate-teacher: install  ## the paper's teacher-depth sweep (--preset dao2021-teacher)
+	kd benchmark --preset dao2021-teacher --suite dir:$(SHARED_DATA) --datasets magic,adult \
+		--jobs $(REPLICATE_JOBS) --out $(REPLICATE_TEACHER_OUT)
+	kd report $(REPLICATE_TEACHER_OUT) --format md --out $(REPLICATE_TEACHER_OUT)/report.md
+	kd check $(REPLICATE_TEACHER_OUT) --against results/reference/dao2021-teacher.csv \
+		--claim 'corrected:logit>vanilla:logit,crossfit:logit@max_depth=1,2,3'
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache

@@ -72,6 +72,13 @@ def value_key(value: str) -> tuple[int, float, str]:
     return (1, 0.0, value) if math.isnan(number) else (0, number, "")
 
 
+def teacher_order(label: str) -> tuple:
+    """Sort key of teacher labels: by library, then a variant's values in capacity order
+    (``rf[max_depth=2]`` before ``rf[max_depth=10]``, ``None`` last)."""
+    name, variant = teacher_variant(label)
+    return (name, tuple((k, value_key(v)) for k, v in variant.items()))
+
+
 def find_sweeps(results: pd.DataFrame) -> list[Sweep]:
     """The sweeps among the results' teacher labels: per library and set of swept parameters,
     one per parameter and combination of the others' values, when it has 2 values or more."""

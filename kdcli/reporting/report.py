@@ -21,7 +21,7 @@ import pandas as pd
 from kdcli.atomic import check_writable_place, written_together
 from kdcli.errors import KDError
 from kdcli.records import load_results, size_key
-from kdcli.reporting.capacity import capacity_tables
+from kdcli.reporting.capacity import capacity_tables, teacher_order
 from kdcli.reporting.compare import (
     TEACHER_MODE,
     coverage,
@@ -82,6 +82,12 @@ CAPACITY_NOTE = (
     "variant itself"
 )
 INDEXED = ("per-dataset", "capacity")  # sections whose table index is a column of their own
+
+
+def _by_dataset_and_teacher(frame: pd.DataFrame) -> list:
+    """(dataset, teacher) groups, a sweep's variants in capacity order."""
+    groups = list(frame.groupby(["dataset", "teacher"], sort=False))
+    return sorted(groups, key=lambda g: (g[0][0], teacher_order(g[0][1])))
 
 
 def _capacity_sections(results: pd.DataFrame, metric: str) -> list[Section]:
@@ -169,7 +175,7 @@ def _build_report(
     name = labels.get(baseline, baseline)
     report.sections += _capacity_sections(results, metric)
     one_split: list[str] = []
-    for (dataset, teacher), part in scores.groupby(["dataset", "teacher"], sort=True):
+    for (dataset, teacher), part in _by_dataset_and_teacher(scores):
         for student in sorted(s for s in part.student.unique() if s != "teacher"):
             table = per_dataset_table(part, dataset, teacher, student, metric)
             where = f"{dataset} · teacher {teacher} · {student} student"
@@ -207,7 +213,7 @@ def _build_report(
             "(--repeats 2 or more, or several outer folds)"
         )
     report.sections += _across_datasets(results, metric, modes, baseline, labels, report.notes)
-    for (dataset, teacher), part in results.groupby(["dataset", "teacher"], sort=True):
+    for (dataset, teacher), part in _by_dataset_and_teacher(results):
         lat = None
         if latency is not None and len(latency):
             lat = latency[(latency.dataset == dataset) & (latency.teacher == teacher)]

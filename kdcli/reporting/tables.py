@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kdcli.records import size_key
+from kdcli.reporting.capacity import teacher_order
 from kdcli.reporting.compare import best_modes
 from kdcli.science.metrics import LOWER_IS_BETTER
 from kdcli.science.targets import ordered_modes
@@ -132,7 +133,7 @@ def teacher_table(
     digits: int = 4,
     labels: dict | None = None,
 ) -> Table:
-    """Rows: the teacher variants of a sweep, in run order; columns: the teacher's own score,
+    """Rows: the teacher variants of a sweep, in capacity order; columns: the teacher's own score,
     then the modes of one student size. Where distilling pays, and which target survives a weak
     teacher, reads down the columns."""
     labels = labels or {}
@@ -153,7 +154,7 @@ def teacher_table(
     table.add_column("teacher's own", justify="right", style="dim")
     for mode in modes:
         table.add_column(escape(str(labels.get(mode, mode))), justify="right")
-    for teacher in dict.fromkeys(summary["teacher"]):
+    for teacher in sorted(dict.fromkeys(summary["teacher"]), key=teacher_order):
         cells = _mode_cells(students[students.teacher == teacher])
         shown, _best = star_row(cells, modes, lower, digits)
         mine = own[own.teacher == teacher]

@@ -267,3 +267,12 @@ def test_sweep_values_text_and_held_text():
     )
     (found,) = find_sweeps(text)
     assert found.values == ["entropy", "gini"] and found.param == "criterion"
+
+
+def test_teacher_labels_sort_in_capacity_order():
+    from kdcli.reporting.capacity import teacher_order
+
+    labels = ["rf[max_depth=None]", "rf[max_depth=10]", "lightgbm", "rf[max_depth=2]", "rf"]
+    assert sorted(labels, key=teacher_order) == [
+        "lightgbm", "rf", "rf[max_depth=2]", "rf[max_depth=10]", "rf[max_depth=None]",
+    ]  # fmt: skip
