@@ -175,7 +175,12 @@ def test_the_paper_s_teacher_depth_reference_reads():
     cells = ref.cells
     assert ref.settings is None and len(cells) == 2 * 7 * 5
     assert set(cells.dataset) == {"magic", "adult"} and set(cells.metric) == {"auc"}
-    assert (cells.tolerance == 0.01).all()
+    # 0.01 as for dao2021, but 0.015 where the coding of Adult's categories moves a stump forest
+    widened = (
+        (cells.dataset == "adult") & (cells.teacher == "rf[max_depth=1]") & (cells["mode"] != "raw")
+    )
+    assert (cells[widened].tolerance == 0.015).all() and widened.sum() == 4
+    assert (cells[~widened].tolerance == 0.01).all()
     variants = [teacher_variant(t) for t in sorted(set(cells.teacher))]
     assert sorted(variants, key=lambda v: int(v[1]["max_depth"])) == [
         ("rf", {"max_depth": d}) for d in DEPTHS
