@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
 from sklearn.utils.parallel import Parallel, delayed
 
 
@@ -31,9 +33,37 @@ def stratified_folds(y: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.nd
     return list(splitter.split(np.zeros(len(y)), y))
 
 
+FORESTS = (RandomForestClassifier, ExtraTreesClassifier)
+
+
+def ordered_proba(model, X) -> np.ndarray:
+    """predict_proba, with a forest's trees summed in their own order.
+
+    scikit-learn's forests add each tree's probabilities as their threads finish, so with
+    n_jobs > 1 the rounding of the sum changes from run to run; every target built on it, and so
+    every student fit, would too. Predicting on one thread keeps the numbers those of the seed.
+    """
+    forest = model
+    while not isinstance(forest, FORESTS):
+        if isinstance(forest, Pipeline):
+            forest = forest[-1]
+        elif hasattr(forest, "estimator_"):
+            forest = forest.estimator_
+        else:
+            break
+    if not isinstance(forest, FORESTS) or forest.n_jobs in (None, 1):
+        return model.predict_proba(X)
+    threads = forest.n_jobs
+    forest.set_params(n_jobs=1)
+    try:
+        return model.predict_proba(X)
+    finally:
+        forest.set_params(n_jobs=threads)
+
+
 def predict_full(model, X, n_classes: int) -> np.ndarray:
     """predict_proba with one column per class 0..K-1, even if the model saw fewer classes."""
-    proba = np.asarray(model.predict_proba(X), dtype=float)
+    proba = np.asarray(ordered_proba(model, X), dtype=float)
     proba /= proba.sum(axis=1, keepdims=True)  # float32 outputs (XGBoost) sum to 1 only roughly
     classes = np.asarray(model.classes_).astype(int)
     if len(classes) == n_classes and np.array_equal(classes, np.arange(n_classes)):

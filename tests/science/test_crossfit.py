@@ -126,3 +126,19 @@ def test_without_cross_fit_modes_only_the_full_data_teacher_is_fit():
     )
     assert fits == [300] and preds.out_of_fold is None
     np.testing.assert_array_equal(preds.in_sample, one_hot(y, 3))
+
+
+def test_a_forest_teacher_on_several_threads_predicts_the_same_bits():
+    """scikit-learn sums a forest's trees as its threads finish; kd sums them in order, so a
+    multi-threaded teacher gives every target, and every student, the numbers of the seed."""
+    from kdcli.data.synthetic import make_synthetic
+    from kdcli.science.crossfit import predict_full
+    from kdcli.science.teachers import make_teacher
+
+    X, y, _ = make_synthetic("binary", 3000, 8, 0.2, seed=0)
+    one = make_teacher("rf", {"n_estimators": 200, "max_depth": 6}, 1, 7).fit(X, y)
+    want = predict_full(one, X, 2)
+    for _ in range(5):
+        many = make_teacher("rf", {"n_estimators": 200, "max_depth": 6}, 2, 7).fit(X, y)
+        np.testing.assert_array_equal(predict_full(many, X, 2), want)
+    assert many[-1].n_jobs == 2  # the teacher keeps its threads for what comes next
