@@ -127,12 +127,19 @@ def metric_vs_teacher(
 ) -> list[Path]:
     """One figure per (dataset, teacher sweep, student, size) of a --teacher-grid study
     (:func:`capacity_figure`); none when no teacher parameter is swept."""
+    return capacity_plots(capacity_tables(results, metric), out_dir, labels)
+
+
+def capacity_plots(
+    items: list[CapacityTable], out_dir: Path, labels: dict | None = None
+) -> list[Path]:
+    """The figures of capacity tables already made (`kd report` has them from its sections)."""
     paths: list[Path] = []
-    for item in capacity_tables(results, metric):
+    for item in items:
         sweep = item.sweep
         held = [f"{k}={v}" for k, v in sweep.fixed]
         parts = [item.dataset, "capacity", sweep.name, sweep.param, *held, item.student, item.size]
-        paths += _save(capacity_figure(item, labels), out_dir, _name(*parts, metric))
+        paths += _save(capacity_figure(item, labels), out_dir, _name(*parts, item.metric))
     return paths
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 from kdcli.atomic import check_writable_place, written_together
 from kdcli.errors import KDError
 from kdcli.records import load_results, size_key
-from kdcli.reporting.capacity import capacity_tables, teacher_order
+from kdcli.reporting.capacity import CapacityTable, capacity_tables, teacher_order
 from kdcli.reporting.compare import (
     TEACHER_MODE,
     coverage,
@@ -63,6 +63,7 @@ class Report:
     plots: list[Path] = field(default_factory=list)
     baseline: str | None = None
     notes: list[str] = field(default_factory=list)
+    capacity: list[CapacityTable] = field(default_factory=list)  # a sweep's tables, for its plots
 
     def sections_of(self, kind: str) -> list[Section]:
         """The sections of one kind, in report order."""
@@ -90,18 +91,18 @@ def _by_dataset_and_teacher(frame: pd.DataFrame) -> list:
     return sorted(groups, key=lambda g: (g[0][0], teacher_order(g[0][1])))
 
 
-def _capacity_sections(results: pd.DataFrame, metric: str) -> list[Section]:
+def _capacity_sections(items: list[CapacityTable]) -> list[Section]:
     """The tables against teacher capacity of a --teacher-grid study (none without a sweep):
     the headline of such a study, so they come first."""
     sections = []
-    for item in capacity_tables(results, metric):
+    for item in items:
         sweep = item.sweep
         held = f" at {sweep.held}" if sweep.fixed else ""
         title = (
             f"{item.dataset} · teacher {sweep.name} vs {sweep.param}{held} · "
-            f"{item.student} {item.size} student · {metric}"
+            f"{item.student} {item.size} student · {item.metric}"
         )
-        sections.append(Section(title, item.table, CAPACITY_NOTE, "capacity", metric))
+        sections.append(Section(title, item.table, CAPACITY_NOTE, "capacity", item.metric))
     return sections
 
 
@@ -173,7 +174,8 @@ def _build_report(
     report.notes += [why] if why else []
     report.notes += _nonfinite_note(scores)
     name = labels.get(baseline, baseline)
-    report.sections += _capacity_sections(results, metric)
+    report.capacity = capacity_tables(results, metric)
+    report.sections += _capacity_sections(report.capacity)
     one_split: list[str] = []
     for (dataset, teacher), part in _by_dataset_and_teacher(scores):
         for student in sorted(s for s in part.student.unique() if s != "teacher"):
@@ -603,7 +605,7 @@ def report_run(
     rep = build_report(results, metric, str(run), expected, latency, labels, baseline, ratios)
     if draw_plots:
         from kdcli.reporting.cd_diagram import cd_diagrams
-        from kdcli.reporting.plots import metric_vs_size, metric_vs_teacher, rank_plot
+        from kdcli.reporting.plots import capacity_plots, metric_vs_size, rank_plot
 
         folder = plots or run / "plots"
         check_writable_place(folder, "--plots", fix="choose another --plots folder or --no-plots")
@@ -612,7 +614,7 @@ def report_run(
             folder, "--plots folder (or --no-plots)"
         ):
             warnings.simplefilter("ignore", RuntimeWarning)
-            drawn = metric_vs_teacher(results, metric, folder, labels)  # a sweep's headline
+            drawn = capacity_plots(rep.capacity, folder, labels)  # a sweep's headline
             drawn += metric_vs_size(results, metric, folder, labels)
             drawn += rank_plot(results, metric, folder, labels)
             ranks, friedman = rep.sections_of("ranks"), rep.sections_of("friedman")
