@@ -228,9 +228,9 @@ def check_param_types(name: str, params: dict, setting: str = "teacher_grid") ->
         ok = isinstance(value, wanted) and (wanted is bool or not isinstance(value, bool))
         if not ok:
             kinds = wanted if isinstance(wanted, tuple) else (wanted,)
-            what = " or ".join(
-                {"int": "a whole number", "float": "a number", "bool": "True or False",
-                 "str": "text"}[k.__name__] for k in kinds
+            what = (
+                "a number" if float in kinds
+                else {int: "a whole number", bool: "True or False", str: "text"}[kinds[0]]
             )  # fmt: skip
             raise SpecError(
                 setting,

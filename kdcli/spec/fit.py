@@ -227,6 +227,7 @@ def fit_spec(**given) -> FitSpec:
     params = values.teacher_params(s["teacher_param"], teachers, TEACHERS)
     for name in teachers:
         check_param_names(name, params[name])
+        check_param_types(name, params[name], "teacher_param")
         check_param_values(name, params[name])
     grids = values.teacher_grid(s["teacher_grid"], teachers, TEACHERS)
     teacher_specs = tuple(_variants(name, params[name], grids[name]) for name in teachers)

@@ -150,7 +150,7 @@ CASES = [
     (
         "teacher-param-bad-value",
         ["--teacher-param", "n_estimators=abc"],
-        ["teacher lightgbm does not accept --teacher-param n_estimators='abc'"],
+        ["--teacher-param lightgbm.n_estimators='abc'", "must be a whole number"],  # before any fit
     ),
     (
         "teacher-param-value-lightgbm-fatal",
