@@ -144,23 +144,33 @@ def sizes_per_family(value, students: list[str], defaults: Mapping) -> dict[str,
     return {f: list(chosen) for f in students}
 
 
-def c_grid(param: str, value) -> tuple[float, ...]:
-    """Positive, finite candidates for c, sorted and distinct."""
+def number_grid(param: str, value, ok, what: str, example: str) -> tuple[float, ...]:
+    """Candidates of a chosen-by-CV setting (c, α): each a number with ``ok(x)``, sorted and
+    distinct; a bad one is named with ``what`` it must be and ``example``."""
     text = value if isinstance(value, str) else ",".join(map(text_of, items(value)))
     out = []
     for part in items(value) or [""]:
         try:
-            c = float(part)
+            x = float(part)
         except (TypeError, ValueError, OverflowError):
-            c = math.nan
-        if not c > 0 or math.isinf(c):
+            x = math.nan
+        if math.isnan(x) or not ok(x):
             raise SpecError(
                 param,
-                f"{{opt}} '{text_of(text)}': '{text_of(part).strip()}' is not a positive number; "
-                "write e.g. {opt} 0.001,0.1,10",
+                f"{{opt}} '{text_of(text)}': '{text_of(part).strip()}' is not {what}; "
+                f"write e.g. {{opt}} {example}",
             )
-        out.append(c)
+        out.append(x)
     return tuple(sorted(set(out)))
+
+
+def c_grid(param: str, value) -> tuple[float, ...]:
+    """Positive, finite candidates for c, sorted and distinct."""
+    return number_grid(param, value, _positive_finite, "a positive number", "0.001,0.1,10")
+
+
+def _positive_finite(x: float) -> bool:
+    return x > 0 and not math.isinf(x)
 
 
 def outer_folds(param: str, value) -> list[int] | None:
@@ -274,21 +284,8 @@ def teacher_params(value, teachers: list[str], known: tuple[str, ...]) -> dict[s
 
 def alpha_grid(param: str, value) -> tuple[float, ...]:
     """Candidates for α of the mixed targets, each in [0, 1], sorted and distinct."""
-    text = value if isinstance(value, str) else ",".join(map(text_of, items(value)))
-    out = []
-    for part in items(value) or [""]:
-        try:
-            a = float(part)
-        except (TypeError, ValueError, OverflowError):
-            a = math.nan
-        if not 0.0 <= a <= 1.0:
-            raise SpecError(
-                param,
-                f"{{opt}} '{text_of(text)}': '{text_of(part).strip()}' is not a number in "
-                "[0, 1] (α weighs the label, 1 − α the teacher); write e.g. {opt} 0,0.25,0.5,1",
-            )
-        out.append(a)
-    return tuple(sorted(set(out)))
+    what = "a number in [0, 1] (α weighs the label, 1 − α the teacher)"
+    return number_grid(param, value, lambda a: 0.0 <= a <= 1.0, what, "0,0.25,0.5,1")
 
 
 def _grid_value(key: str, raw) -> object:
