@@ -22,11 +22,11 @@ from kdcli.data import load_dataset as _load
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.experiment.fit import FitPlan, FitResult, execute_fit, plan_fit
 from kdcli.experiment.split_fit import Advance
-from kdcli.records import load_results
 from kdcli.reporting.check import CheckReport, update_reference
 from kdcli.reporting.check import check_run as check
 from kdcli.reporting.report import Report, render
 from kdcli.reporting.report import report_run as report
+from kdcli.reporting.run_results import run_results as load_results
 from kdcli.spec.execution import Execution
 from kdcli.spec.fit import FitSpec, fit_spec
 from kdcli.spec.study import StudySpec, study_spec
@@ -112,10 +112,14 @@ def fit(
     return execute_fit(plan, threads, progress or (lambda _label, _done: None))
 
 
-def save_fit(out: Path, result: FitResult, record: dict) -> None:
-    """results.csv, summary.csv, latency.csv and run.json in ``out``, written together."""
+def save_fit(out: Path, result: FitResult, record: dict, force: bool = False) -> None:
+    """results.csv, summary.csv, latency.csv and run.json in ``out``, written together.
+
+    ``out`` must be new or empty; an earlier fit there is replaced only with ``force`` (its four
+    files, nothing else), and a folder of other files never: they are not kd's to overwrite.
+    """
     out = Path(out)
-    check_out_dir(out, "kd-fit")
+    check_out_dir(out, "kd-fit", force)
     with written_together(out, "--out"):  # all four files, or (a full disk) none
         atomic_write_text(out / "results.csv", result.results.to_csv(index=False))
         atomic_write_text(out / "summary.csv", result.summary.to_csv(index=False))

@@ -4,6 +4,11 @@ Failures of the destination (a full disk, a read-only folder) are turned into on
 :class:`~kdcli.errors.KDError` naming the path and the fix, here in one place
 (:func:`destination_error`), for every command that writes. :func:`written_together` makes
 several files appear together or not at all (a `kd fit --out` folder).
+
+A rename replaces whatever has the name, so kd never renames onto anything but a regular file:
+a symbolic link is followed and its target written (made, if the link dangles); a FIFO, device,
+socket or folder there is refused. Only a file the user names as the destination
+(:func:`write_destination`: `kd report --out`) is written through a FIFO or character device.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,31 +30,104 @@ FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
 
 
-def destination_error(err: OSError, path: Path | str, option: str | None = None) -> KDError:
+def destination_error(
+    err: OSError, path: Path | str, option: str | None = None, fix: str | None = None
+) -> KDError:
     """The one line for a write that failed at ``path``: what is wrong and what to do.
-    ``option`` is the setting that chose the place (``--out``), so the fix can name it."""
-    where = f"another {option}" if option else "another place to write"
+    ``option`` is the setting that chose the place (``--out``), so the fix can name it; without
+    one (kd's own files in a folder it was given) the fix is what can be done there, or ``fix``."""
     if err.errno in FULL:
         why = "the disk is full" if err.errno != errno.EFBIG else "the file is too large"
-        return KDError(f"{why} at {path}; free space or choose {where}")
+        where = f"or choose another {option}" if option else "there, then run the command again"
+        return KDError(f"{why} at {path}; {fix or 'free space ' + where}")
     if err.errno in NOT_WRITABLE:
         why = "a read-only file system" if err.errno == errno.EROFS else "permission denied"
-        return KDError(f"{path} is not writable ({why}); choose {where}")
+        return KDError(f"{path} is not writable ({why}); {_fix(option, fix, _writable(path))}")
     if err.errno in (errno.ENOTDIR, errno.EEXIST):
-        return KDError(f"{path}: a part of this path is a file, not a folder; choose {where}")
+        return KDError(
+            f"{path}: a part of this path is a file, not a folder; "
+            + _fix(option, fix, "move that file away")
+        )
     if err.errno == errno.ENAMETOOLONG:
-        return KDError(f"{path}: the name is too long for the file system; choose {where}")
+        return KDError(
+            f"{path}: the name is too long for the file system; "
+            + _fix(option, fix, "use a shorter folder name")
+        )
     reason = err.strerror or type(err).__name__
-    return KDError(f"cannot write {path}: {reason}; choose {where}")
+    return KDError(f"cannot write {path}: {reason}; {_fix(option, fix, 'fix that')}")
+
+
+def _fix(option: str | None, fix: str | None, remedy: str) -> str:
+    """The fix of a message: ``fix`` as given, another ``option``, or ``remedy`` where no option
+    chose the place (kd's own files: a study's records, its units)."""
+    if fix:
+        return fix
+    return f"choose another {option}" if option else f"{remedy}, then run the command again"
+
+
+def _writable(path: Path | str) -> str:
+    parent = Path(path).parent
+    return f"make {parent if str(parent) != '.' else 'the current folder'} writable"
 
 
 @contextmanager
-def translated(path: Path | str, option: str | None = None) -> Iterator[None]:
+def translated(
+    path: Path | str, option: str | None = None, fix: str | None = None
+) -> Iterator[None]:
     """OSError inside the block becomes :func:`destination_error` for ``path``."""
     try:
         yield
     except OSError as err:
-        raise destination_error(err, path, option) from err
+        raise destination_error(err, path, option, fix) from err
+
+
+# -- what is at a path ------------------------------------------------------------------------
+
+SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def special_kind(st: os.stat_result | None) -> str | None:
+    """What a non-regular file is, in words ("a named pipe (FIFO)"); None for a regular file or
+    nothing there."""
+    if st is None:
+        return None
+    return next((words for test, words in SPECIAL if test(st.st_mode)), None)
+
+
+def resolved(path: Path) -> tuple[Path, os.stat_result | None]:
+    """Where a write to ``path`` lands, and what is there (None: nothing yet). A symbolic link to
+    a regular file, or a dangling one, gives its final target (to be replaced or made); a FIFO or
+    device keeps the name given (written through, never renamed onto), so that /proc's links,
+    such as /dev/stdout's to a pipe, still work. OSError escapes."""
+    path = Path(path)
+    try:
+        st = os.stat(path)  # the kernel follows every link, /proc's own too
+    except FileNotFoundError:
+        st = None
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise KDError(f"{path} is a symbolic link that loops; point it at a file") from None
+        raise
+    if not os.path.islink(path) or (st is not None and not stat.S_ISREG(st.st_mode)):
+        return path, st
+    target = Path(os.path.realpath(path))
+    if os.path.islink(target):  # realpath stops where links loop
+        raise KDError(f"{path} is a symbolic link that loops; point it at a file")
+    return target, st
+
+
+def _refuse_special(path: Path, kind: str, option: str | None) -> KDError:
+    """A rename would replace it (a FIFO, a device): refused, with the fix that exists."""
+    tail = f" or choose another {option}" if option else ", then run the command again"
+    return KDError(
+        f"{path} is {kind}, not a regular file, so kd will not replace it; move it away{tail}"
+    )
 
 
 @dataclass
@@ -68,18 +147,23 @@ def umask_mode(base: int) -> int:
     return base & ~mask
 
 
-def atomic_write(path: Path, write, option: str | None = None) -> None:
+def atomic_write(path: Path, write, option: str | None = None, fix: str | None = None) -> None:
     """``write(tmp_path)`` writes the content; it appears at ``path`` whole or not at all.
 
     Inside :func:`written_together` it appears when the block ends, with the others. A failure of
-    the destination is a KDError naming the path (the batch's folder) and ``option``.
+    the destination is a KDError naming the path (the batch's folder) and ``option`` (or ``fix``).
+    A symbolic link at ``path`` is followed, its target written; a FIFO, device, socket or folder
+    there is refused, never replaced.
     """
     path = Path(path)
     batch = _batch.get()
     option = batch.option if batch and batch.option else option
-    with translated(batch.folder if batch else path, option):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with translated(batch.folder if batch else path, option, fix):
+        target, st = resolved(path)
+        if (kind := special_kind(st)) is not None:
+            raise _refuse_special(path, kind, option)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         os.close(fd)
         try:
             os.chmod(tmp, umask_mode(0o666))  # mkstemp makes 0600: results are for sharing
@@ -87,16 +171,37 @@ def atomic_write(path: Path, write, option: str | None = None) -> None:
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             if batch is None:
-                os.replace(tmp, path)
+                os.replace(tmp, target)
             else:
-                batch.pending.append((Path(tmp), path))
+                batch.pending.append((Path(tmp), target))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
 
 
-def atomic_write_text(path: Path, text: str, option: str | None = None) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), option)
+def write_destination(path: Path, write, option: str) -> None:
+    """A file the user named (``option``: `kd report --out`): a FIFO or character device there is
+    written through (``write(path)``, no rename, so it stays what it is); anything else as
+    :func:`atomic_write` does (a symbolic link's target replaced, other special files refused)."""
+    path = Path(path)
+    with translated(path, option):
+        target, st = resolved(path)
+    if st is not None and (stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode)):
+        try:
+            write(target)
+        except OSError as err:
+            reason = err.strerror or type(err).__name__
+            raise KDError(
+                f"cannot write to {path} ({special_kind(st)}): {reason}; choose another {option}"
+            ) from err
+        return
+    atomic_write(path, write, option)
+
+
+def atomic_write_text(
+    path: Path, text: str, option: str | None = None, fix: str | None = None
+) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), option, fix)
 
 
 @contextmanager
@@ -134,20 +239,30 @@ def written_together(folder: Path | str, option: str | None = None) -> Iterator[
         _batch.reset(token)
 
 
-def check_out_dir(path: Path, kind: str) -> None:
+FIT_FILES = ("results.csv", "summary.csv", "latency.csv", "run.json")  # all `kd fit` writes
+
+
+def check_out_dir(path: Path, kind: str, force: bool = False) -> None:
     """Refuse an --out that cannot be written, or that holds another kind of run, before any work.
 
-    Creates nothing: a failed command leaves no folder behind.
+    For kd fit (``kind`` 'kd-fit') also a folder of anyone else's files, and an earlier fit
+    unless ``force`` (which replaces only :data:`FIT_FILES`). Creates nothing: a failed command
+    leaves no folder behind.
     """
     path = Path(path)
     with translated(path, "--out"):  # a stat may fail too: a name too long, a folder not ours
         _check_out_dir(path, kind)
+        if kind == "kd-fit":
+            _check_fit_folder(path, force)
 
 
 def _check_out_dir(path: Path, kind: str) -> None:
     if path.exists() and not path.is_dir():
         raise KDError(f"--out {path} is a file; give a folder (it is created if missing)")
     record = path / "run.json"
+    if record.exists() and not record.is_file():  # never read a FIFO or device: it may not end
+        what = special_kind(os.stat(record)) or "not a regular file"
+        raise KDError(f"--out {path}: its run.json is {what}; use another folder")
     if record.exists():
         try:
             recorded = json.loads(record.read_text(encoding="utf-8")).get("kind", "kd-fit")
@@ -159,6 +274,54 @@ def _check_out_dir(path: Path, kind: str) -> None:
                 f"--out {path} holds {what.get(recorded, 'other files')}; use another folder"
             )
     check_writable_place(path, "--out", "folder")
+
+
+def _check_fit_folder(path: Path, force: bool) -> None:
+    """A kd fit writes into an empty or new folder, or with ``force`` over an earlier fit: it
+    never writes over files it did not make (a user's own results.csv)."""
+    if not path.is_dir():
+        return
+    names = [p.name for p in path.iterdir() if not _leftover(p.name)]
+    if not names:
+        return
+    earlier = _fit_record(path / "run.json")
+    if earlier is None:
+        raise KDError(
+            f"--out {path} is not empty and holds no kd fit results; use a new or empty folder"
+        )
+    if not force:
+        dataset = earlier.get("dataset")
+        name = dataset.get("name") if isinstance(dataset, dict) else None
+        of = f" (of {name})" if isinstance(name, str) else ""
+        raise KDError(
+            f"--out {path} holds an earlier kd fit{of}; add --force to replace its "
+            f"{', '.join(FIT_FILES[:-1])} and {FIT_FILES[-1]} (nothing else), or use another "
+            "folder"
+        )
+    for name in FIT_FILES:
+        _, st = resolved(path / name)
+        if (kind := special_kind(st)) is not None:
+            raise _refuse_special(path / name, kind, "--out")
+
+
+def _leftover(name: str) -> bool:
+    """A temporary file of kd's own write, left by a kill -9 before its rename."""
+    return name.startswith(".") and name.endswith(".tmp") and name[1:].startswith(FIT_FILES)
+
+
+def _fit_record(path: Path) -> dict | None:
+    """The run.json of an earlier kd fit, or None (absent, damaged, or not kd fit's)."""
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    if record.get("kind", "kd-fit" if "dataset" in record else None) != "kd-fit":
+        return None
+    return record
 
 
 def check_writable_place(

@@ -1,5 +1,6 @@
 """The public Python API: what the README shows runs, and the functions behave as documented."""
 
+import json
 import re
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pandas as pd
 import pytest
 
 import kdcli
+from kdcli.errors import KDError
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -88,3 +90,24 @@ def test_threads_change_the_schedule_not_the_numbers(teacher):
     one = kdcli.fit("sklearn:breast_cancer", threads=1, **settings).results
     two = kdcli.fit("sklearn:breast_cancer", threads=2, **settings).results
     pd.testing.assert_frame_equal(one, two)
+
+
+def test_save_fit_never_writes_over_what_is_not_its_own(small_fit, tmp_path):
+    plan = kdcli.prepare_fit("sklearn:wine", teacher_param={"n_estimators": 20}, sizes="4,full")
+    record = kdcli.fit_record(plan, small_fit, 1.0)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "results.csv").write_text("my numbers\n")
+    for force in (False, True):
+        with pytest.raises(KDError, match="holds no kd fit results; use a new or empty folder"):
+            kdcli.save_fit(mine, small_fit, record, force=force)
+    assert (mine / "results.csv").read_text() == "my numbers\n"
+    earlier = tmp_path / "earlier"
+    kdcli.save_fit(earlier, small_fit, record)
+    (earlier / "notes.txt").write_text("mine")
+    earlier_fit = r"holds an earlier kd fit \(of sklearn:wine\); add --force"
+    with pytest.raises(KDError, match=earlier_fit):
+        kdcli.save_fit(earlier, small_fit, record)
+    kdcli.save_fit(earlier, small_fit, {**record, "command": "again"}, force=True)
+    assert (earlier / "notes.txt").read_text() == "mine"
+    assert json.loads((earlier / "run.json").read_text())["command"] == "again"

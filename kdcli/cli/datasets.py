@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from kdcli.cli.app import datasets_app, stderr_console, stdout_console
 from kdcli.cli.options import CacheDir, Debug, Offline, OpenMLServer
-from kdcli.data.catalog import fetch_all, list_row
+from kdcli.data.catalog import check_spec, fetch_all, list_row
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.data.suites import Member, select, suite_members
 from kdcli.errors import KDError
@@ -107,13 +107,17 @@ def datasets_fetch(
 ) -> None:
     """Download datasets into the cache; what is cached already is not fetched again.
 
-    Exit code 1 if any dataset could not be fetched (the others are kept).
+    A SPEC given here that can name no dataset (openml:abc) is refused before anything is
+    fetched (exit code 2). Exit code 1 if any dataset could not be fetched (the others are
+    kept), such as a suite member with a bad spec.
     """
 
     if not specs and not suite:
         raise KDError("name datasets to fetch (e.g. kd datasets fetch openml:1590) or a --suite")
     if specs and suite:
         raise KDError("give dataset SPECs or --suite, not both")
+    for spec in specs or []:  # a typo on the command line is bad input, not a failed fetch
+        check_spec(spec)
     members = (
         select(suite_members(suite), datasets)
         if suite

@@ -70,8 +70,19 @@ def fit(
     ] = usable_cores(),
     out: Annotated[
         Path | None,
-        typer.Option(help="Write results.csv, summary.csv and run.json here.", show_default=False),
+        typer.Option(
+            help="Write results.csv, summary.csv, latency.csv and run.json here (a new or empty "
+            "folder).",
+            show_default=False,
+        ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace an earlier kd fit in --out: its four files, nothing else.",
+        ),
+    ] = False,
     json_: bool = False,
     quiet: bool = False,
     debug: bool = False,
@@ -80,7 +91,7 @@ def fit(
     spec = fit_spec(**settings)
     threads = api.Execution(threads=threads).threads_per_fit
     if out is not None:
-        check_out_dir(out, "kd-fit")
+        check_out_dir(out, "kd-fit", force)
     t0 = time.perf_counter()
     plan = api.prepare_fit(dataset, spec, target, openml)  # every refusal happens here
     for text in plan.dataset.notices:  # what loading did to the data: never silently
@@ -106,7 +117,7 @@ def fit(
     record["execution"] = {"threads": threads}
     if out is not None:
         with written_together(out, "--out"):  # all four files, or (a full disk) none
-            api.save_fit(out, result, record)
+            api.save_fit(out, result, record, force)
     if json_:
         typer.echo(json.dumps(record, indent=2, default=str))
     elif not quiet:

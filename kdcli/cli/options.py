@@ -32,7 +32,7 @@ TeacherGrid = Annotated[
         show_default=False,
         help="Sweep a teacher hyperparameter (repeatable; several give their product), e.g. "
         "rf.max_depth=1,2,3,None: each value is its own teacher, labelled rf[max_depth=3] in "
-        "the results; KEY=V1,V2 sweeps it for every teacher.",
+        "the results; KEY=V1,V2 sweeps it for every teacher. At most 1,000 teachers.",
     ),
 ]
 Student = Annotated[
@@ -53,7 +53,7 @@ Modes = Annotated[
     typer.Option(
         help="Target modes, comma-separated: raw, vanilla, crossfit, corrected, and mixed "
         "(label/teacher blend, α tuned like c; not run by default); MODE:SCALE gives one mode "
-        "its own scale, e.g. vanilla:logit."
+        "its own scale, e.g. vanilla:logit (raw:prob on a prob run is raw, fit once)."
     ),
 ]
 Folds = Annotated[
@@ -91,8 +91,8 @@ Preset = Annotated[
     typer.Option(
         show_default=False,
         help="A published protocol: dao2021 (the paper's student-size sweep) or dao2021-teacher "
-        "(its teacher max_depth sweep). It sets every option you do not give; the run record "
-        "lists what it set.",
+        "(its teacher max_depth sweep). It sets every option you do not give, and a teacher "
+        "parameter you set or sweep replaces the preset's; the run record lists what it set.",
     ),
 ]
 TestSize = Annotated[

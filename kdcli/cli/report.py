@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from kdcli import api
-from kdcli.atomic import atomic_write_text, check_writable_place, translated
+from kdcli.atomic import (
+    check_writable_place,
+    resolved,
+    special_kind,
+    translated,
+    write_destination,
+)
 from kdcli.cli.app import app, stdout_console
 from kdcli.cli.options import Debug
 from kdcli.errors import KDError
@@ -36,7 +44,11 @@ def report(
     ] = "rich",
     out: Annotated[
         Path | None,
-        typer.Option(help="Write the report to this file instead of stdout.", show_default=False),
+        typer.Option(
+            help="Write the report to this file (replaced whole; a FIFO or device is written "
+            "through) instead of stdout; - is stdout.",
+            show_default=False,
+        ),
     ] = None,
     plots: Annotated[
         Path | None,
@@ -57,6 +69,8 @@ def report(
     Wilcoxon with Holm vs a baseline) and within each (Nadeau–Bengio), plots."""
     if format_ not in FORMATS:
         raise KDError(f"unknown --format '{format_}'; use one of {', '.join(FORMATS)}")
+    if out is not None and str(out) == "-":
+        out = None  # stdout, as without --out
     if out is not None:
         check_out_file(out)
     rep = api.report(run, metric, plots, draw_plots=not no_plots, baseline=baseline)
@@ -67,16 +81,28 @@ def report(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        atomic_write_text(out, text, "--out")
+        write_destination(out, lambda path: path.write_text(text, encoding="utf-8"), "--out")
         typer.echo(f"kd report: wrote {out}", err=True)
 
 
 def check_out_file(path: Path) -> None:
-    """Refuse an --out file that cannot be written before the report (and its plots) is made."""
+    """Refuse an --out file that cannot be written before the report (and its plots) is made:
+    a folder, a block device or socket (never replaced), a FIFO or device kd may not write."""
     with translated(path, "--out"):
-        if path.exists() and path.is_dir():
+        target, st = resolved(path)
+        kind = special_kind(st)
+        if kind == "a folder":
             raise KDError(f"--out {path} is a folder; give a file name")
-        parent = path.parent if str(path.parent) else Path(".")
+        if st is not None and (stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode)):
+            if not os.access(target, os.W_OK):  # written through, not replaced: no temp file
+                raise KDError(f"--out {path} is {kind} kd may not write; choose another --out")
+            return
+        if kind is not None:
+            raise KDError(
+                f"--out {path} is {kind}, not a file, so kd will not replace it; "
+                "choose another --out"
+            )
+        parent = target.parent if str(target.parent) else Path(".")
         if not parent.is_dir():
             raise KDError(f"--out {path}: the folder {parent} does not exist")
-    check_writable_place(path, "--out", "file")
+    check_writable_place(target, "--out", "file")

@@ -83,6 +83,15 @@ class FetchOutcome:
     detail: str = ""
 
 
+def check_spec(spec: str) -> None:
+    """A SPEC that can never name a dataset (no source, an OpenML id that is no positive
+    integer) is a :class:`KDError`, found before anything is fetched; whether the dataset
+    exists is left to the fetch."""
+    source, name, _ = parse_spec(spec)
+    if source in ("openml", "openml-task"):
+        parse_id(source, name)
+
+
 def fetch_member(member: Member, cfg: OpenMLConfig) -> FetchOutcome:
     """Bring one member into the cache; a member already there is not fetched again."""
     try:

@@ -7,6 +7,9 @@ or odd input, and a user should never see one of them.
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +19,9 @@ from kdcli.data.text import one_line, shown
 from kdcli.errors import KDError
 
 SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
+# a read this big or this wide takes seconds to minutes: say so before it starts
+LONG_READ_BYTES = 64 * 2**20
+LONG_READ_COLUMNS = 10_000
 
 
 def local_path(text: str, what: str) -> Path:
@@ -55,7 +61,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     try:
-        _refuse_duplicate_header(path, pq.read_schema(path).names)
+        names = pq.read_schema(path).names
+        _refuse_duplicate_header(path, names)
+        _announce_long_read(path, len(names))
         return pd.read_parquet(path)
     except KDError:
         raise
@@ -69,11 +77,16 @@ def _read_text(path: Path, sep: str | None, suffix: str) -> pd.DataFrame:
     with strings."""
     options = {"sep": sep, "engine": "python"} if sep is None else {"sep": sep, "low_memory": False}
     try:
-        header = pd.read_csv(
-            path, header=None, nrows=1, dtype=str, keep_default_na=False, **options
-        ).iloc[0]
-        _refuse_duplicate_header(path, [str(v) for v in header if v != ""])  # "" is Unnamed: i
-        return pd.read_csv(path, **options)
+        _announce_long_read(path, _rough_width(path, sep))
+        frame = pd.read_csv(path, **options)
+        if _maybe_renamed([str(c) for c in frame.columns]):
+            # the header as written (pandas renamed a repeat x to x.1); read only when needed:
+            # a header row read on its own costs seconds on a file of 100,000 columns
+            header = pd.read_csv(
+                path, header=None, nrows=1, dtype=str, keep_default_na=False, **options
+            ).iloc[0]
+            _refuse_duplicate_header(path, [str(v) for v in header if v != ""])  # "" is Unnamed
+        return frame
     except KDError:
         raise
     except pd.errors.EmptyDataError:
@@ -85,13 +98,60 @@ def _read_text(path: Path, sep: str | None, suffix: str) -> pd.DataFrame:
 
 
 def _refuse_duplicate_header(path: Path, names: list[str]) -> None:
-    """pandas renames a repeated column (``x``, ``x.1``): refuse instead, naming it."""
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    """pandas renames a repeated column (``x``, ``x.1``): refuse instead, naming it. One count
+    of all names (linear): a count per name took minutes on a file of 100,000 columns."""
+    dupes = sorted(name for name, n in Counter(names).items() if n > 1)
     if dupes:
         raise KDError(
             f"'{shown(path)}' names the column '{shown(dupes[0])}' more than once; give each "
             "column its own name"
         )
+
+
+def _maybe_renamed(names: list[str]) -> bool:
+    """Whether pandas may have renamed a repeated column: it calls the repeats of ``x`` ``x.1``,
+    ``x.2``, so some name is another name plus ``.N``."""
+    present = set(names)
+    for name in names:
+        base, dot, number = name.rpartition(".")
+        if dot and number.isdigit() and base in present:
+            return True
+    return False
+
+
+def _rough_width(path: Path, sep: str | None) -> int:
+    """About how many columns the first line holds (quotes are not parsed), for the notice of a
+    long read only; 0 where it cannot tell."""
+    import gzip
+    import zlib
+
+    try:
+        opener = gzip.open if path.name.lower().endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8", errors="replace") as file:
+            line = file.readline(2**24)
+    except (OSError, EOFError, ValueError, zlib.error):
+        return 0
+    return line.count(sep) + 1 if sep and line else 0
+
+
+def _announce_long_read(path: Path, columns: int) -> None:
+    """A big or wide file takes a while to read and convert: one line on stderr before, so a
+    user is not left without output. Only in the main process: a study's units load their data
+    in worker processes, where a line per unit would only break the live display."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return
+    if size < LONG_READ_BYTES and columns < LONG_READ_COLUMNS:
+        return
+    if multiprocessing.parent_process() is not None:
+        return
+    print(
+        f"kd: notice: reading '{shown(path)}' ({size / 2**20:,.0f} MB, {columns:,} columns); "
+        "this may take a while",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def load_file(path_str: str, target: str | None = None) -> Dataset:
@@ -100,6 +160,11 @@ def load_file(path_str: str, target: str | None = None) -> Dataset:
         raise KDError(f"file '{shown(path)}' does not exist; check the path after 'file:'")
     if path.is_dir():
         raise KDError(f"'{shown(path)}' is a folder; name one file after 'file:'")
+    if not path.is_file():  # a FIFO or a device: read more than once, or without end
+        raise KDError(
+            f"'{shown(path)}' is not a regular file (a pipe or a device); save the data to a "
+            "file and name that after 'file:'"
+        )
     frame = read_table(path)
     if frame.shape[1] < 2:
         raise KDError(
@@ -118,9 +183,10 @@ def load_file(path_str: str, target: str | None = None) -> Dataset:
         raise KDError(
             f"'{shown(path)}' has no column '{shown(target)}'; choose one of {listed} with --target"
         )
-    y, names = encode_labels(frame[target], column=target)
+    labels = frame.pop(target)  # in place: drop() copies every column of a wide file
+    y, names = encode_labels(labels, column=target)
     notices: list[str] = []
-    X = prepare_features(frame.drop(columns=[target]), notices)
+    X = prepare_features(frame, notices)
     return Dataset(
         name=path.name.split(".")[0] or path.name,
         X=X,

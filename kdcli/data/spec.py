@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
 from kdcli.data.dataset import Dataset
@@ -36,10 +37,25 @@ def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
                 f"cannot read parameters '{shown(query)}' in '{shown(spec)}'; write "
                 "?key=value&key=value"
             )
+        twice = _first_repeat(key for key, _ in pairs)
+        if twice is not None:  # a dict would keep the last silently
+            raise KDError(
+                f"'{shown(spec)}' gives the parameter '{shown(twice)}' more than once; give "
+                "each parameter once"
+            )
         params = dict(pairs)
     if not name:
         raise KDError(f"dataset '{shown(spec)}' names no dataset after '{source}:'")
     return source, name, params
+
+
+def _first_repeat(keys: Iterable[str]) -> str | None:
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            return key
+        seen.add(key)
+    return None
 
 
 def load_dataset(

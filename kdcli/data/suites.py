@@ -2,16 +2,17 @@
 
 A manifest has the columns ``name, spec`` and optionally ``task_id, dataset_id, rows, features,
 classes`` (what `kd datasets list` shows without a network; whole numbers or blank); ``#`` starts
-a comment line. ``dir:PATH`` is a suite of every CSV/TSV/parquet file in a folder. A manifest
-is read as text: whatever it holds, reading it gives members or one line naming the bad row.
+a comment (to the end of its line, outside quotes). ``dir:PATH`` is a suite of every
+CSV/TSV/parquet file in a folder. A manifest is read as text: whatever it holds, reading it gives
+members or one line naming the bad line of the file.
 """
 
 from __future__ import annotations
 
+import csv
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
 
 from kdcli.data.cache import PROJECT_ROOT
 from kdcli.data.files import local_path
@@ -41,16 +42,19 @@ def available_suites() -> list[str]:
 
 
 def read_manifest(path: Path) -> list[Member]:
-    """The members a manifest lists; anything wrong with it is one line naming the row."""
-    frame = _manifest_frame(path)
-    missing = {"name", "spec"} - set(frame.columns)
+    """The members a manifest lists; anything wrong with it is one line naming the line."""
+    header, rows = _manifest_rows(path)
+    missing = {"name", "spec"} - set(header)
     if missing:
         raise KDError(
             f"suite manifest {shown(path)} lacks the column(s) {', '.join(sorted(missing))}"
         )
-    if frame.empty:
+    if not rows:
         raise KDError(f"suite manifest {shown(path)} lists no datasets; add rows of name,spec")
-    members = [_member(path, i + 1, row) for i, row in enumerate(frame.to_dict("records"))]
+    # a short row leaves its last columns blank (they are optional)
+    members = [
+        _member(path, line, dict(zip(header, fields, strict=False))) for line, fields in rows
+    ]
     seen: set[str] = set()
     for m in members:
         if m.name in seen:
@@ -61,33 +65,66 @@ def read_manifest(path: Path) -> list[Member]:
     return members
 
 
-def _manifest_frame(path: Path) -> pd.DataFrame:
+def _manifest_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the rows, each with its line number in the file; comments and blank lines
+    left out. A row with more values than the header has columns is refused: pandas shifted
+    such a row's values into the wrong columns (its name read as the index) without a word."""
     try:
-        frame = pd.read_csv(
-            path, comment="#", dtype=str, keep_default_na=False, skipinitialspace=True
-        )
-    except pd.errors.EmptyDataError:
-        raise KDError(
-            f"suite manifest {shown(path)} is empty; it needs a header row name,spec"
-        ) from None
-    except Exception as err:  # the tokenizer and the codec raise many types
+        text = path.read_text(encoding="utf-8-sig")  # universal newlines; a BOM is no name
+        records = [
+            (number, [field.strip() for field in fields])
+            for number, line in enumerate(text.split("\n"), 1)
+            if (fields := _fields(_uncommented(line)))
+        ]
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise KDError(f"cannot read the suite manifest {shown(path)}: {one_line(err)}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+    if not records:
+        raise KDError(f"suite manifest {shown(path)} is empty; it needs a header row name,spec")
+    (_, header), *rows = records
+    twice = sorted(name for name, n in Counter(h for h in header if h).items() if n > 1)
+    if twice:
+        raise KDError(
+            f"suite manifest {shown(path)} names the column '{shown(twice[0])}' twice in its "
+            "header; give each column once"
+        )
+    for number, fields in rows:
+        if len(fields) > len(header) and any(fields[len(header) :]):
+            raise KDError(
+                f"suite manifest {shown(path)}: line {number} has {len(fields)} values but the "
+                f"header names {len(header)} columns ({', '.join(shown(h) for h in header)}); "
+                "remove the extra values, or quote a value that holds a comma"
+            )
+    return header, rows
 
 
-def _member(path: Path, row_number: int, row: dict) -> Member:
+def _uncommented(line: str) -> str:
+    """``line`` up to a ``#`` outside double quotes (pandas' ``comment="#"``)."""
+    quoted = False
+    for i, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif char == "#" and not quoted:
+            return line[:i]
+    return line
+
+
+def _fields(line: str) -> list[str]:
+    """The values of one line; none for a blank line."""
+    if not line.strip():
+        return []
+    return next(csv.reader([line], skipinitialspace=True))
+
+
+def _member(path: Path, line: int, row: dict) -> Member:
     text = {k: str(row.get(k) or "").strip() for k in (*TEXT_FIELDS, *NUMBER_FIELDS)}
     for key in TEXT_FIELDS:
         if not text[key]:
-            raise KDError(
-                f"suite manifest {shown(path)}: row {row_number} has no {key}; give it one"
-            )
-    numbers = {k: _whole_number(path, row_number, k, text[k]) for k in NUMBER_FIELDS}
+            raise KDError(f"suite manifest {shown(path)}: line {line} has no {key}; give it one")
+    numbers = {k: _whole_number(path, line, k, text[k]) for k in NUMBER_FIELDS}
     return Member(name=text["name"], spec=text["spec"], **numbers)
 
 
-def _whole_number(path: Path, row_number: int, key: str, text: str) -> int | None:
+def _whole_number(path: Path, line: int, key: str, text: str) -> int | None:
     """Sizes and ids are optional whole numbers (``3196`` or ``3196.0``); anything else is named."""
     if not text or text.lower() in ("nan", "na", "none", "-"):
         return None
@@ -98,7 +135,7 @@ def _whole_number(path: Path, row_number: int, key: str, text: str) -> int | Non
     except ValueError:
         pass
     raise KDError(
-        f"suite manifest {shown(path)}: {key} '{shown(text)}' in row {row_number} is not a whole "
+        f"suite manifest {shown(path)}: {key} '{shown(text)}' on line {line} is not a whole "
         "number >= 0; fix it or leave it empty"
     )
 
@@ -121,9 +158,10 @@ def folder_members(folder: Path) -> list[Member]:
     if not files:
         raise KDError(f"dir:{shown(folder)} holds no {', '.join(DATA_SUFFIXES)} files")
     stems = [p.name.split(".")[0] or p.name for p in files]
+    counts = Counter(stems)
     # two files with one stem (data.csv, data.parquet) are two datasets: name them in full
     return [
-        Member(name=stem if stems.count(stem) == 1 else p.name, spec=f"file:{p}")
+        Member(name=stem if counts[stem] == 1 else p.name, spec=f"file:{p}")
         for stem, p in zip(stems, files, strict=True)
     ]
 

@@ -23,6 +23,9 @@ DESIGNS = {
     "multiclass": {"n": 5000, "d": 10, "k": 4, "noise": 0.1, "seed": 0},
 }
 DESIGN_SEED = 2021  # fixes the multiclass centres, independent of the sample seed
+MAX_VALUES = 200_000_000  # n * d features drawn as float64: 1.6 GB
+MAX_FEATURES = 100_000  # as many columns as kd reads from a file in seconds
+MIN_ROWS = 20
 
 
 def binary_p(X: np.ndarray) -> np.ndarray:
@@ -74,16 +77,13 @@ def load_synthetic(name: str, params: dict[str, str]) -> Dataset:
     n, d, noise, seed = values["n"], values["d"], values["noise"], values["seed"]
     k = values.get("k", 2)
     min_d = 5 if name == "binary" else 2
-    if n < 20:
-        raise KDError(f"synthetic:{name} needs n >= 20 rows, got n={n}")
+    if n < MIN_ROWS:
+        raise KDError(f"synthetic:{name} needs n >= {MIN_ROWS} rows, got n={n}")
     if d < min_d:
         raise KDError(f"synthetic:{name} needs d >= {min_d} features, got d={d}")
     if name == "multiclass" and not 3 <= k <= 50:
         raise KDError(f"synthetic:multiclass needs 3 <= k <= 50 classes, got k={k}")
-    if n * d > 200_000_000:
-        raise KDError(
-            f"synthetic:{name} with n={n}, d={d} is too large (n*d > 2e8); use fewer rows"
-        )
+    _check_size(name, n, d, min_d)
     if seed < 0:
         raise KDError(f"synthetic:{name} needs seed >= 0, got seed={seed}")
     if not 0.0 <= noise < 1.0:
@@ -102,6 +102,36 @@ def load_synthetic(name: str, params: dict[str, str]) -> Dataset:
         p0=p0,
         meta={"design": name, **values},
     )
+
+
+def _check_size(name: str, n: int, d: int, min_d: int) -> None:
+    """At most MAX_FEATURES features and MAX_VALUES feature values; the message blames what is
+    too large: d beyond its own bound, n when even the fewest features would not fit, else
+    either of them."""
+    if d > MAX_FEATURES:
+        raise KDError(
+            f"synthetic:{name} has too many features, d={d:,} (with n={n:,} rows, "
+            f"{_memory(n * d)}); kd draws at most {MAX_FEATURES:,}: use d <= {MAX_FEATURES:,}"
+        )
+    if n * d <= MAX_VALUES:
+        return
+    size = f"n={n:,} rows x d={d:,} features is {n * d:.1e} values ({_memory(n * d)})"
+    limit = f"at most {MAX_VALUES:.0e} values ({_memory(MAX_VALUES)})"
+    max_n, max_d = MAX_VALUES // d, MAX_VALUES // n
+    if max_d < min_d:
+        raise KDError(
+            f"synthetic:{name} has too many rows, n={n:,}: {size}, {limit}; use n <= {max_n:,}"
+        )
+    raise KDError(
+        f"synthetic:{name} is too large: {size}, {limit}; use fewer rows (n <= {max_n:,} with "
+        f"d={d:,}) or fewer features (d <= {max_d:,} with n={n:,})"
+    )
+
+
+def _memory(values: int) -> str:
+    """What ``values`` float64 numbers take, in words."""
+    size = values * 8
+    return f"{size / 1e9:,.1f} GB" if size >= 1e8 else f"{size / 1e6:,.1f} MB"
 
 
 def _parse_param(design: str, key: str, raw: str | None, default: float | int):

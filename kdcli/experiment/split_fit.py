@@ -22,7 +22,7 @@ from kdcli.science.crossfit import (
     take_rows,
     teacher_predictions,
 )
-from kdcli.science.encoding import encode_for
+from kdcli.science.encoding import encode_for, model_names
 from kdcli.science.metrics import classification_metrics, excess_risk
 from kdcli.science.model_size import model_size
 from kdcli.science.nested import NESTED, prefix_model, prefix_predictions
@@ -37,7 +37,7 @@ from kdcli.science.targets import (
     regression_columns,
     to_proba,
 )
-from kdcli.science.teachers import BAGGED, make_teacher
+from kdcli.science.teachers import BAGGED, TEACHER_DEFAULTS, make_teacher, probe
 from kdcli.spec.fit import FitSpec, TeacherSpec
 
 Advance = Callable[[str, int], None]  # (what is running now, steps just finished)
@@ -89,7 +89,8 @@ def run_split(
     With a ``store``, teacher predictions are read from it when present, else computed and put
     there.
     """
-    X_train, X_test = ds.X.iloc[split.train], ds.X.iloc[split.test]
+    X = model_names(ds.X)  # the models' names for the columns; results never show them
+    X_train, X_test = X.iloc[split.train], X.iloc[split.test]
     y_train, y_test = ds.y[split.train], ds.y[split.test]
     folds = stratified_folds(y_train, fit.folds, split.seed)
     timings: dict = {}
@@ -216,8 +217,8 @@ def _fit_teachers(
 ) -> TeacherPredictions:
     """The full-data and cross-fit teachers, and with ``fit.nested_select`` those behind the
     leak-free targets of the ``select_folds`` that choose c; a library's refusal of a parameter
-    value is reported in one line naming the overrides (values are checked by fitting, not
-    before)."""
+    value is reported in one line naming that parameter (values are checked by fitting, not
+    before), any other failure as it is."""
     params = teacher.full_params
     oob = fit.cross_fit and fit.crossfit == "oob"
     if oob:
@@ -260,14 +261,39 @@ def _fit_teachers(
                 on_fit=on_fit,
             )
         return preds
+    except KDError:
+        raise
     except Exception as err:
-        if not teacher.params or not _is_parameter_error(err):
+        blamed = _blamed_params(teacher, params, n_classes, err)
+        if not blamed:
             raise
-        given = ", ".join(f"{k}={v!r}" for k, v in teacher.params.items())
         detail = " ".join(str(err).split())[:200]
-        raise KDError(
-            f"teacher {teacher.name} does not accept --teacher-param {given}: {detail}"
-        ) from err
+        raise KDError(f"teacher {teacher.name} does not accept {blamed}: {detail}") from err
+
+
+def _blamed_params(teacher: TeacherSpec, params: dict, n_classes: int, err: Exception) -> str:
+    """The user's parameters a teacher's failure is due to, as the options that gave them
+    (``--teacher-param num_leaves=-5``), or "" when it is not theirs: the teacher with the same
+    parameters fits small, clean data (:func:`kdcli.science.teachers.probe`), so the user's data
+    failed it. Of several parameters, those the library refuses on their own are named."""
+    if not teacher.params or not _is_parameter_error(err):
+        return ""
+    if probe(teacher.name, params, n_classes) is None:
+        return ""
+    base = {
+        **TEACHER_DEFAULTS[teacher.name],
+        **{k: v for k, v in params.items() if k not in teacher.params},  # kd's own, oob_score
+    }
+    keys = [
+        key
+        for key, value in teacher.params.items()
+        if probe(teacher.name, {**base, key: value}, n_classes) is not None
+    ] or list(teacher.params)  # refused only together
+    options = {}
+    for key in keys:
+        option = "--teacher-grid" if key in teacher.variant else "--teacher-param"
+        options.setdefault(option, []).append(f"{key}={teacher.params[key]!r}")
+    return " and ".join(f"{opt} {', '.join(given)}" for opt, given in options.items())
 
 
 def _is_parameter_error(err: Exception) -> bool:

@@ -9,7 +9,9 @@ from sklearn.model_selection import train_test_split
 
 from kdcli.data.dataset import Dataset
 from kdcli.errors import SpecError
+from kdcli.science.crossfit import check_oob_trees
 from kdcli.science.students import check_memory
+from kdcli.science.teachers import BAGGED
 from kdcli.spec.execution import available_memory
 from kdcli.spec.fit import FitSpec
 
@@ -72,6 +74,7 @@ def make_splits(ds: Dataset, fit: FitSpec, only: tuple[int, int] | None = None) 
     else:
         splits = _own_splits(ds, fit, only)
     _check_memory(ds, fit, splits)
+    _check_oob(fit, splits)
     return splits
 
 
@@ -85,6 +88,23 @@ def _check_memory(ds: Dataset, fit: FitSpec, splits: list[Split]) -> None:
     available = available_memory()
     for family in fit.students:
         check_memory(family, list(fit.sizes[family]), rows, outputs, len(fit.modes) + 1, available)
+
+
+def _check_oob(fit: FitSpec, splits: list[Split]) -> None:
+    """Under ``--crossfit oob``, forest teachers with enough trees for their rows to each be
+    out of bag somewhere: the full-data teacher on a split's training rows and, under
+    ``--select-c nested``, a selection teacher on the rows outside one selection fold."""
+    if not splits or not (fit.cross_fit and fit.crossfit == "oob"):
+        return
+    rows = max(len(s.train) for s in splits)
+    sizes = {rows}
+    if fit.nested_select:
+        J = fit.select_folds or fit.folds
+        sizes.add(rows - -(-rows // J))  # outside the largest selection fold
+    for teacher in fit.teachers:
+        if teacher.name in BAGGED:
+            for n in sorted(sizes, reverse=True):
+                check_oob_trees(teacher.label, teacher.full_params, n)
 
 
 def _own_splits(ds: Dataset, fit: FitSpec, only) -> list[Split]:

@@ -17,9 +17,10 @@ import pandas as pd
 from kdcli.atomic import atomic_write_text
 from kdcli.errors import KDError, SpecError
 from kdcli.records import CELL as KEYS
-from kdcli.records import cell_means, load_results
+from kdcli.records import cell_means
 from kdcli.reporting.claims import Claim, check_claims, parse_claim
 from kdcli.reporting.reference import Reference, read_reference, require_cells, settings_lines
+from kdcli.reporting.run_results import run_results
 from kdcli.reporting.run_settings import (
     PARTIAL_SETTINGS,
     run_settings,
@@ -151,7 +152,7 @@ def update_reference(
     if not isinstance(results, pd.DataFrame):
         source = source or f"written from {results}"
         settings = settings if settings is not None else run_settings(Path(results))
-        results = load_results(Path(results))
+        results = run_results(Path(results))
     means = cell_means(results)
     means = means[means.metric.isin(metrics)].copy()
     if means.empty:
@@ -212,7 +213,8 @@ def check_run(
     tol = tolerance("tol", tol)
     tol_all = tolerance("tol_all", tol_all)
     parsed = [parse_claim(text) for text in claims]
-    results = load_results(run)
+    read_notes: list[str] = []  # unit files of a study left out, run.json missing
+    results = run_results(run, read_notes.append)
     ref = read_reference(against)
     reference = require_cells(ref)
     notices = compare_settings(run, against, ref, partial, ignore_settings)
@@ -225,7 +227,7 @@ def check_run(
                 f"{run} shares no dataset, student and size with {against}; nothing to check"
             )
     report = check(results, reference, tol)
-    report.notices = notices
+    report.notices = read_notes + notices
     if parsed:
         report.claims = parsed
         report.comparisons, report.broken = check_claims(results, parsed, claim_metric)

@@ -10,18 +10,22 @@ without them (a paper's table typed in by hand) is compared on its numbers alone
 from __future__ import annotations
 
 import csv
+import dataclasses
+import difflib
 import io
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from kdcli.atomic import special_kind
 from kdcli.errors import KDError
 from kdcli.records import CELL as KEYS
-from kdcli.reporting.run_settings import PARTIAL_SETTINGS
+from kdcli.reporting.run_settings import NOT_SETTINGS, PARTIAL_SETTINGS
 from kdcli.reporting.run_settings import short as _short
 
 SETTING = "# setting "
@@ -61,6 +65,13 @@ def _parse_setting(path: Path, lineno: int, text: str, settings: dict, seen: dic
         ) from None
     if name == "datasets":
         raise KDError(f'{where}: write each dataset as # setting dataset = ["NAME", "SPEC"]')
+    known = setting_names()
+    if name not in known:
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise KDError(
+            f"{where}: unknown setting '{_short(name, 40)}'; {hint}(known: {', '.join(known)})"
+        )
     store, key = settings, name
     if name == "dataset":  # one line per dataset: ["NAME", "SPEC"]
         pair = isinstance(value, list) and len(value) == 2
@@ -72,6 +83,31 @@ def _parse_setting(path: Path, lineno: int, text: str, settings: dict, seen: dic
         raise KDError(f"{where} repeats the setting {label} of line {seen[label]}; keep one")
     seen[label] = lineno
     store[key] = value
+
+
+def setting_names() -> list[str]:
+    """The names a ``# setting`` line may have: ``dataset`` and each fit setting a run records
+    (a misspelt one would otherwise be silently left out of the comparison)."""
+    from kdcli.spec.fit import FitSpec  # the spec imports much; a reference needs it only here
+
+    fields = [f.name for f in dataclasses.fields(FitSpec) if f.name not in NOT_SETTINGS]
+    return ["dataset", *fields]
+
+
+def require_regular_file(path: Path) -> None:
+    """Refuse a reference that is a FIFO, device, socket or folder before reading it: such a
+    file may never end (a device reads forever) and is never a table."""
+    try:
+        st = os.stat(path)  # follows a symbolic link: its target is the reference
+    except OSError:  # not there, or not reachable: the read or the write says which
+        return
+    kind = special_kind(st)
+    if kind == "a folder":
+        raise KDError(f"reference {path} is a folder; give the reference CSV file")
+    if kind is not None:
+        raise KDError(
+            f"reference {path} is {kind}, not a regular file; give the reference CSV file"
+        )
 
 
 # -- the table -------------------------------------------------------------------------------
@@ -95,8 +131,7 @@ def read_reference(path: Path) -> Reference:
             f"reference {path} does not exist; create it with kd check DIR --against "
             f"{path} --update"
         )
-    if path.is_dir():
-        raise KDError(f"reference {path} is a folder; give the reference CSV file")
+    require_regular_file(path)
     try:
         data = path.read_bytes()
     except OSError as err:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from kdcli.atomic import check_writable_place, written_together
 from kdcli.errors import KDError
-from kdcli.records import load_results, size_key
+from kdcli.records import size_key
 from kdcli.reporting.capacity import CapacityTable, capacity_tables, teacher_order
 from kdcli.reporting.compare import (
     TEACHER_MODE,
@@ -31,6 +31,7 @@ from kdcli.reporting.compare import (
     versus_baseline,
     within_dataset,
 )
+from kdcli.reporting.run_results import planned, run_latency, run_record, run_results
 from kdcli.reporting.split_sizes import SplitRatio, split_ratios
 from kdcli.reporting.stats import ALPHA
 from kdcli.reporting.tables import cell_text, star_row
@@ -160,23 +161,27 @@ def _build_report(
     labels: dict | None = None,
     baseline: str | None = None,
     ratios: dict[str, SplitRatio] | None = None,
+    planned: dict[tuple[str, str], set[tuple[int, int]]] | None = None,
 ) -> Report:
     """``labels`` names modes as a preset's source does (e.g. 'KD student (logit)');
     ``baseline`` is the mode the others are tested against (None: raw, when there is one);
-    ``ratios`` each dataset's n_test/n_train (:func:`split_ratios`) for the within-dataset test."""
+    ``ratios`` each dataset's n_test/n_train (:func:`split_ratios`) for the within-dataset test;
+    ``planned`` the splits a study planned per (dataset, teacher), so that every cell with
+    fewer is flagged (without it, a cell is measured against the most any cell has)."""
     labels = labels or {}
     ratios = ratios or {}
     scores = results[results.metric == metric]
     modes = ordered_modes(m for m in scores["mode"].unique() if m != TEACHER_MODE)
     baseline, why = _choose_baseline(modes, baseline)
-    report = Report(source=source, metric=metric, missing=coverage(results, expected))
+    report = Report(source=source, metric=metric, missing=coverage(results, expected, planned))
     report.baseline = baseline
     report.notes += [why] if why else []
     report.notes += _nonfinite_note(scores)
     name = labels.get(baseline, baseline)
     report.capacity = capacity_tables(results, metric)
     report.sections += _capacity_sections(report.capacity)
-    one_split: list[str] = []
+    one_split: list[str] = []  # one split planned: the study's design
+    unfinished: list[str] = []  # more planned, one finished: the study is partial
     for (dataset, teacher), part in _by_dataset_and_teacher(scores):
         for student in sorted(s for s in part.student.unique() if s != "teacher"):
             table = per_dataset_table(part, dataset, teacher, student, metric)
@@ -191,7 +196,8 @@ def _build_report(
             if within.empty:  # no mode but the baseline: nothing to compare
                 continue
             if (within["J"] < 2).all():
-                one_split += [str(dataset)] if str(dataset) not in one_split else []
+                short = one_split if _planned_splits(planned, dataset, teacher) < 2 else unfinished
+                short += [str(dataset)] if str(dataset) not in short else []
                 continue
             report.sections.append(
                 Section(
@@ -207,12 +213,14 @@ def _build_report(
                 )
             )
     if one_split:
-        shown = ", ".join(one_split[:5]) + (
-            f" and {len(one_split) - 5} more" if len(one_split) > 5 else ""
-        )
         report.notes.append(
-            f"no within-dataset test for {shown}: it needs at least 2 splits of a dataset "
-            "(--repeats 2 or more, or several outer folds)"
+            f"no within-dataset test for {_few(one_split)}: it needs at least 2 splits of a "
+            "dataset (--repeats 2 or more, or several outer folds)"
+        )
+    if unfinished:
+        report.notes.append(
+            f"no within-dataset test yet for {_few(unfinished)}: only 1 of the splits the study "
+            "planned has results; resume it (the same kd benchmark command) to finish them"
         )
     report.sections += _across_datasets(results, metric, modes, baseline, labels, report.notes)
     for (dataset, teacher), part in _by_dataset_and_teacher(results):
@@ -234,6 +242,15 @@ def _build_report(
     for section in report.sections:
         section.labels = labels
     return report
+
+
+def _few(names: list[str], n: int = 5) -> str:
+    return ", ".join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
+
+
+def _planned_splits(planned: dict | None, dataset, teacher) -> int:
+    """How many splits the study planned for a dataset and teacher; 0 when it is not known."""
+    return len((planned or {}).get((str(dataset), str(teacher)), ()))
 
 
 def _across_datasets(
@@ -586,8 +603,9 @@ def report_run(
     ``baseline`` is the mode every other is tested against (default raw)."""
     run = Path(run)
     plots = Path(plots) if plots is not None else None
-    record = _run_record(run)
-    results = _study_results(run) if (run / "units").is_dir() else load_results(run)
+    record = run_record(run)
+    notes: list[str] = []
+    results = run_results(run, notes.append)  # a study's: from its unit files, every time
     settings = record.get("settings", {})
     preset = settings.get("preset") or settings.get("fit", {}).get("preset")  # kd fit | benchmark
     labels = preset_labels(preset)
@@ -600,9 +618,12 @@ def report_run(
         )
     members = settings.get("members")
     expected = [m["name"] for m in members] if members else None
-    latency = _latency(run / "latency.csv") if (run / "latency.csv").exists() else None
+    latency = run_latency(run)
     ratios = split_ratios(results, record)
-    rep = build_report(results, metric, str(run), expected, latency, labels, baseline, ratios)
+    rep = build_report(
+        results, metric, str(run), expected, latency, labels, baseline, ratios, planned(record)
+    )
+    rep.notes[:0] = notes  # what reading the run left out comes first
     if draw_plots:
         from kdcli.reporting.cd_diagram import cd_diagrams
         from kdcli.reporting.plots import capacity_plots, metric_vs_size, rank_plot
@@ -622,53 +643,6 @@ def report_run(
                 drawn += cd_diagrams(ranks[0].table, friedman[0].table, metric, folder, labels)
         rep.plots = [p for p in drawn if p.suffix == ".png"]
     return rep
-
-
-def _run_record(run: Path) -> dict:
-    """The run's run.json, if any; a damaged one is named with how to recover."""
-    path = run / "run.json"
-    if not path.is_file():
-        return {}
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(record, dict):
-            raise ValueError("not a JSON object")
-    except (OSError, ValueError) as err:
-        redo = (
-            "the same kd benchmark command on it rebuilds it and keeps the finished units"
-            if (run / "units").is_dir()
-            else "run the kd fit again"
-        )
-        reason = " ".join(str(err).split())[:100]
-        raise KDError(f"{path} is damaged ({reason}); {redo}") from None
-    return record
-
-
-def _study_results(run: Path) -> pd.DataFrame:
-    """A study's results.parquet, or, when it is missing or damaged, the same table rebuilt from
-    the unit files it was assembled from (and written back)."""
-    from kdcli.study.results_dir import ResultsDir
-
-    try:
-        return load_results(run)
-    except KDError:
-        store = ResultsDir(run)
-        results = store.assemble_all()
-        if not len(results):
-            raise
-        store.write_tables(results)
-        return results
-
-
-def _latency(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, dtype={"size": str})
-    except (OSError, ValueError) as err:
-        reason = " ".join(str(err).split())[:100]
-        raise KDError(
-            f"{path} is damaged ({reason}); delete it (the report then shows no latency) or "
-            "resume the study to rewrite it"
-        ) from None
 
 
 RENDERERS = {

@@ -78,8 +78,11 @@ def run_settings(run: Path) -> dict | None:
         folder = run.parent
     else:
         return None
+    path = folder / "run.json"
     try:
-        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        if not path.is_file():  # none, or a FIFO or device: never read (it may never end)
+            return None
+        record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     settings = record.get("settings") if isinstance(record, dict) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.utils.parallel import Parallel, delayed
+
+from kdcli.errors import SpecError
 
 
 @dataclass
@@ -175,14 +178,99 @@ def teacher_predictions(
 
 def oob_proba(model, n_classes: int) -> np.ndarray:
     """Out-of-bag class probabilities of a fitted bagged ensemble: row i's come only from the
-    trees whose bootstrap sample left row i out, so, like cross-fitting, no tree saw its row."""
+    trees whose bootstrap sample left row i out, so, like cross-fitting, no tree saw its row.
+
+    A row that every tree drew has no such trees. scikit-learn writes its probabilities as 0/0 = 0,
+    not NaN, so such rows are found from the bootstrap samples themselves and refused: a
+    prediction from a tree that saw the row would leak its label into the targets, and one from
+    a separate forest would mix two kinds of target. :func:`check_oob_trees` refuses, before any
+    fit, forests too small for their rows; this catches the rare draw that still misses a row.
+    """
     forest = model.steps[-1][1] if hasattr(model, "steps") else model
     proba = np.asarray(forest.oob_decision_function_, dtype=float)
-    if np.isnan(proba).any():
-        raise ValueError(
-            "some training rows are in the bootstrap sample of every tree, so they have no "
-            "out-of-bag prediction: use more trees or --crossfit folds"
+    missing = never_out_of_bag(forest)
+    if len(missing):
+        trees, rows = len(forest.estimators_), len(proba)
+        drawn = len(forest.estimators_samples_[0])
+        raise SpecError(
+            "crossfit",
+            f"{{opt}} oob: {len(missing)} of {rows:,} training rows are in the bootstrap sample "
+            f"of all {trees} trees of the forest teacher, so they have no out-of-bag prediction; "
+            f"use n_estimators={max(oob_trees_needed(rows, drawn), 2 * trees)} or more for it, "
+            "or {opt} folds",
         )
     out = np.zeros((proba.shape[0], n_classes))
     out[:, np.asarray(forest.classes_).astype(int)] = proba
     return out / out.sum(axis=1, keepdims=True)
+
+
+def never_out_of_bag(forest) -> np.ndarray:
+    """The training rows in the bootstrap sample of every tree of a fitted bagged ``forest``."""
+    samples = forest.estimators_samples_
+    rows = len(forest.oob_decision_function_)
+    left_out = np.zeros(rows, dtype=bool)
+    for drawn in samples:
+        left_out |= np.bincount(drawn, minlength=rows) == 0
+    return np.flatnonzero(~left_out)
+
+
+OOB_RISK = 1e-3  # the largest chance kd accepts that some training row is never out of bag
+
+
+def bootstrap_rows(rows: int, max_samples=None) -> int:
+    """Rows a tree's bootstrap sample draws (with replacement): scikit-learn's ``max_samples``
+    (None: ``rows``; a fraction: that share, at least 1; an integer: that many)."""
+    if max_samples is None:
+        return rows
+    if isinstance(max_samples, float):
+        return max(round(rows * max_samples), 1)
+    return int(max_samples)
+
+
+def in_bag_chance(rows: int, drawn: int) -> float:
+    """The chance that one bootstrap sample of ``drawn`` draws from ``rows`` holds a given row:
+    1 − (1 − 1/rows)^drawn, about 1 − 1/e = 0.632 when ``drawn`` = ``rows``."""
+    return 1.0 - (1.0 - 1.0 / rows) ** drawn
+
+
+def oob_trees_needed(rows: int, drawn: int | None = None, risk: float = OOB_RISK) -> int:
+    """The fewest trees for which the chance that some of ``rows`` training rows is in every
+    tree's bootstrap sample is at most ``risk``.
+
+    A row is in all T samples with chance q^T (q = :func:`in_bag_chance`), so by the union bound
+    some row is with chance at most rows · q^T; T = ⌈log(rows / risk) / log(1/q)⌉. At the
+    default risk 1e-3: 23 trees for 30 rows, 31 for 1,000, 46 for 1,000,000 (q ≈ 0.632).
+    """
+    q = in_bag_chance(rows, rows if drawn is None else drawn)
+    if q >= 1.0:  # a single row, or one draw per row of one row: never out of bag
+        raise ValueError(f"{rows} row(s) drawn {drawn} times leave no row out of bag")
+    return max(1, math.ceil(math.log(rows / risk) / -math.log(q)))
+
+
+def check_oob_trees(label: str, params: dict, rows: int) -> None:
+    """Refuse, before any fit, a forest teacher whose out-of-bag predictions would miss rows:
+    one of ``params['n_estimators']`` trees on ``rows`` training rows, too few for
+    :func:`oob_trees_needed`, or one without bootstrap samples. ``label`` names the teacher."""
+    if params.get("bootstrap") is False:
+        raise SpecError(
+            "crossfit",
+            f"{{opt}} oob needs bootstrap samples; the {label} teacher has bootstrap=False: "
+            "drop that parameter, or use {opt} folds",
+        )
+    trees = int(params.get("n_estimators", 100))
+    drawn = bootstrap_rows(rows, params.get("max_samples"))
+    needed = oob_trees_needed(rows, drawn)
+    if trees >= needed:
+        return
+    stuck = rows * in_bag_chance(rows, drawn) ** trees  # expected rows never out of bag
+    risk = (
+        f"about {stuck:,.0f} of them would be"
+        if stuck >= 1
+        else f"up to a {stuck:.1%} chance that some row is"
+    )
+    raise SpecError(
+        "crossfit",
+        f"{{opt}} oob: {trees} tree(s) are too few for {rows:,} training rows: {risk} in every "
+        f"tree's bootstrap sample, with no out-of-bag prediction; use n_estimators={needed} or "
+        f"more for the {label} teacher, or {{opt}} folds",
+    )

@@ -9,7 +9,10 @@ small, noisy dataset does not get 400 rounds of over-confident probabilities, no
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import os
+import sys
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -63,7 +66,7 @@ _XGB_NATIVE = {
 }
 
 
-def _estimator_class(name: str):
+def estimator_class(name: str):
     if name == "lightgbm":
         from lightgbm import LGBMClassifier
 
@@ -80,7 +83,7 @@ def _estimator_class(name: str):
 
 
 def _known_params(name: str) -> set[str] | None:
-    known = set(_estimator_class(name)().get_params())
+    known = set(estimator_class(name)().get_params())
     if name == "lightgbm":
         try:
             from lightgbm.basic import _ConfigAliases
@@ -176,7 +179,7 @@ _XGB_FLOATS = {
 }  # fmt: skip
 
 
-def _expected_type(name: str, key: str) -> type | tuple[type, ...] | None:
+def expected_type(name: str, key: str) -> type | tuple[type, ...] | None:
     """What a value of ``key`` must be, where kd can tell without fitting (None: the
     library's to judge)."""
     if key == "early_stopping_rounds":
@@ -185,7 +188,7 @@ def _expected_type(name: str, key: str) -> type | tuple[type, ...] | None:
         return (int, float)
     if name == "xgboost":
         return int if key in _XGB_INTS else (int, float) if key in _XGB_FLOATS else None
-    default = _estimator_class(name)().get_params().get(key)
+    default = estimator_class(name)().get_params().get(key)
     if isinstance(default, bool):
         return bool
     if isinstance(default, int):
@@ -222,7 +225,7 @@ def check_param_types(name: str, params: dict, setting: str = "teacher_grid") ->
             ) from None
         return
     for key, value in params.items():
-        wanted = _expected_type(name, key)
+        wanted = expected_type(name, key)
         if value is None or wanted is None:
             continue
         ok = isinstance(value, wanted) and (wanted is bool or not isinstance(value, bool))
@@ -244,7 +247,7 @@ def make_teacher(name: str, params: dict, n_jobs: int, random_state: int):
     params = dict(params)
     fraction = params.pop("validation_fraction", None)
     patience = params.pop("early_stopping_rounds", None) if name in BOOSTED else None
-    model = _estimator_class(name)(**params, n_jobs=n_jobs, random_state=random_state)
+    model = estimator_class(name)(**params, n_jobs=n_jobs, random_state=random_state)
     if name == "rf":  # scikit-learn forests need numbers: integer-code categoricals
         from sklearn.pipeline import make_pipeline
 
@@ -255,6 +258,65 @@ def make_teacher(name: str, params: dict, n_jobs: int, random_state: int):
     if name == "xgboost":
         return DenseLabels(model)
     return model
+
+
+PROBE_TREES = 10  # trees or rounds of a probe fit (fewer where the user asked for fewer)
+
+
+def probe(name: str, params: dict, n_classes: int) -> Exception | None:
+    """What the teacher raises when fitted with ``params`` on small, clean data (numbers and a
+    categorical, every class well represented), or None when it fits.
+
+    After a teacher fails on the user's data, this tells a parameter the library refuses from a
+    failure the data caused: only the first is the fault of ``--teacher-param``. Counts of trees
+    are capped at :data:`PROBE_TREES`, so a probe takes a moment whatever the teacher's size.
+    """
+    capped = _with_aliases({"n_estimators", "num_iterations"})
+    params = {
+        k: min(v, PROBE_TREES) if k in capped and _positive_int(v) else v for k, v in params.items()
+    }
+    X, y = probe_data(n_classes)
+    try:
+        with native_stderr_silenced():  # the library's own account of the failure
+            make_teacher(name, params, 1, 0).fit(X, y)
+    except Exception as err:
+        return err
+    return None
+
+
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """Discard what compiled code writes to file descriptor 2 meanwhile: LightGBM's core prints
+    ``[LightGBM] [Fatal] ...`` there itself before it raises, past Python's ``sys.stderr``."""
+    sys.stderr.flush()
+    try:
+        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # no descriptor 2 to silence
+        yield
+        return
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def probe_data(n_classes: int, per_class: int = 40):
+    """Rows a sound teacher fits without complaint: three numeric columns that shift with the
+    class and a categorical of three levels, ``per_class`` rows of each class."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    y = np.arange(n_classes * per_class) % n_classes
+    X = pd.DataFrame(rng.normal(size=(len(y), 3)) + y[:, None], columns=["f0", "f1", "f2"])
+    X["f3"] = pd.Categorical(np.array(["a", "b", "c"])[rng.integers(0, 3, len(y))])
+    return X, y
 
 
 class EarlyStopping(ClassifierMixin, BaseEstimator):

@@ -9,6 +9,7 @@ never checks it again. How and where work runs (threads, executor) is not part o
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from numbers import Integral
 
 from kdcli.errors import SpecError
 from kdcli.records import teacher_label
@@ -16,7 +17,15 @@ from kdcli.science.correction import C_GRID
 from kdcli.science.metrics import METRICS
 from kdcli.science.selection import SELECT_C, n_selection_fits
 from kdcli.science.students import DEFAULT_SIZES, FAMILIES, check_sizes
-from kdcli.science.targets import ALPHA_GRID, DEFAULT_MODES, MODE_VARIANTS, MODES, SCALES, base_mode
+from kdcli.science.targets import (
+    ALPHA_GRID,
+    DEFAULT_MODES,
+    MODE_VARIANTS,
+    MODES,
+    SCALES,
+    base_mode,
+    mode_scale,
+)
 from kdcli.science.teachers import (
     BAGGED,
     TEACHER_DEFAULTS,
@@ -24,9 +33,11 @@ from kdcli.science.teachers import (
     check_param_names,
     check_param_types,
     check_param_values,
+    estimator_class,
+    expected_type,
 )
 from kdcli.spec import values
-from kdcli.spec.presets import apply_preset
+from kdcli.spec.presets import apply_preset, preset_error
 
 MAX_SEED = 2**32 - 1  # numpy's and the libraries' seeds are 32-bit
 MAX_REPEATS = 10_000  # repeat r uses seed + r, which must stay a seed too
@@ -202,10 +213,15 @@ def fit_spec(**given) -> FitSpec:
 
     Settings: teacher (one or several: 'lightgbm,xgboost' or a list), teacher_param ('KEY=V' or
     'TEACHER.KEY=V' strings, or a dict), teacher_grid ('TEACHER.KEY=V1,V2' strings, or a dict of
-    values: each value, or product of several, its own teacher), student, sizes (one list for all students, or
-    'tree=8,full;gbdt=10' or a dict), modes, folds, crossfit, select_folds, select_c, test_size,
-    seed, repeats, scale, eps, select_metric, c_grid, alpha_grid, folds_outer, max_rows, preset. Raises
-    SpecError naming the setting.
+    values: each value, or product of several, its own teacher), student, sizes (one list for
+    all students, or 'tree=8,full;gbdt=10' or a dict), modes, folds, crossfit, select_folds,
+    select_c, test_size, seed, repeats, scale, eps, select_metric, c_grid, alpha_grid,
+    folds_outer, max_rows, preset. Raises SpecError naming the setting, or the preset where a
+    value it set is refused.
+
+    Every list follows the same rules: an empty item is refused, a key given twice (a family's
+    sizes, a teacher parameter) is refused, and a value given twice, or two spellings of one
+    model (``raw`` and ``raw:prob`` on the prob scale), is one value, named as first given.
     """
     unknown = sorted(set(given) - set(DEFAULTS) - {"preset"})
     if unknown:
@@ -214,7 +230,15 @@ def fit_spec(**given) -> FitSpec:
     if given.get("preset"):
         given, preset = apply_preset(given["preset"], given)
     s = {k: (given[k] if given.get(k) is not None else DEFAULTS[k]) for k in DEFAULTS}
+    try:
+        return _fit_spec(s, preset)
+    except SpecError as err:
+        if preset is None or err.param not in preset["set"]:
+            raise
+        raise preset_error(preset, err) from None  # not an option the user never gave
 
+
+def _fit_spec(s: dict, preset: dict | None) -> FitSpec:
     teachers = values.choices("teacher", s["teacher"], TEACHERS)
     crossfit = values.choice("crossfit", s["crossfit"], CROSSFIT)
     boosted = [t for t in teachers if t not in BAGGED]
@@ -224,13 +248,14 @@ def fit_spec(**given) -> FitSpec:
             f"{{opt}} oob needs a bagged teacher (rf); {boosted[0]} is boosted, so it has no "
             "out-of-bag predictions: use {opt} folds",
         )
-    params = values.teacher_params(s["teacher_param"], teachers, TEACHERS)
+    # A grid is counted before anything else is checked, and its values are checked one by
+    # one before its product is made: 10**7 variants are refused at once, not built.
+    axes = values.grid_axes(s["teacher_grid"], teachers, TEACHERS, _example(teachers, 3))
+    values.check_variant_count(axes)
+    params = values.teacher_params(s["teacher_param"], teachers, TEACHERS, _example(teachers, 1))
     for name in teachers:
-        check_param_names(name, params[name])
-        check_param_types(name, params[name], "teacher_param")
-        check_param_values(name, params[name])
-    grids = values.teacher_grid(s["teacher_grid"], teachers, TEACHERS)
-    teacher_specs = tuple(_variants(name, params[name], grids[name]) for name in teachers)
+        _check_params(name, params[name], "teacher_param")
+    teacher_specs = tuple(_variants(name, params[name], axes[name]) for name in teachers)
     students = values.choices("student", s["student"], FAMILIES)
     sizes = values.sizes_per_family(s["sizes"], students, DEFAULT_SIZES)
     for family in students:
@@ -247,7 +272,8 @@ def fit_spec(**given) -> FitSpec:
     select_folds = s["select_folds"]
     max_rows = s["max_rows"]
     outer = values.outer_folds("folds_outer", s["folds_outer"])
-    modes = tuple(values.choices("modes", s["modes"], MODE_VARIANTS, MODES_SHOWN))
+    scale = values.choice("scale", s["scale"], SCALES)
+    modes = _modes(s["modes"], scale)
     folds = values.integer("folds", s["folds"], 2)
     if select_folds is not None:
         select_folds = values.integer("select_folds", select_folds, 2)
@@ -273,7 +299,7 @@ def fit_spec(**given) -> FitSpec:
         ),
         seed=seed,
         repeats=repeats,
-        scale=values.choice("scale", s["scale"], SCALES),
+        scale=scale,
         eps=values.number("eps", s["eps"], 0.0, 0.5, "in (0, 0.5)"),
         c_grid=C_GRID if s["c_grid"] is None else values.c_grid("c_grid", s["c_grid"]),
         alpha_grid=_alpha_grid(s["alpha_grid"], modes),
@@ -284,28 +310,94 @@ def fit_spec(**given) -> FitSpec:
     )
 
 
-def _variants(name: str, params: dict, variants: list[dict]) -> list[TeacherSpec]:
-    """The teachers of one library: one per variant of its grid, each checked before any fit
-    (names, the type of each value, tree counts), so a sweep never fails at its fifth variant."""
-    swept = list(variants[0])
-    if not swept:
+def _modes(value, scale: str) -> tuple[str, ...]:
+    """The modes, one per model: ``raw`` and ``raw:prob`` on a prob run fit the same student,
+    so the second spelling is dropped like a repeated mode; the first is the name results use."""
+    out: dict[tuple[str, str], str] = {}
+    for mode in values.choices("modes", value, MODE_VARIANTS, MODES_SHOWN):
+        out.setdefault((base_mode(mode), mode_scale(mode, scale)), mode)
+    return tuple(out.values())
+
+
+def _variants(name: str, params: dict, grid: dict[str, list]) -> list[TeacherSpec]:
+    """The teachers of one library: one per variant of its grid. Each swept value is checked
+    once (names, type, tree counts) before the product is made, so a sweep never fails at its
+    fifth variant and a bad value is reported at once however large the grid."""
+    if not grid:
         return [TeacherSpec(name, params)]
-    check_param_names(name, swept, "teacher_grid")
-    both = next((k for k in swept if k in params), None)
+    check_param_names(name, list(grid), "teacher_grid")
+    both = next((k for k in grid if k in params), None)
     if both is not None:
         raise SpecError(
             "teacher_grid",
             f"{{opt}} sweeps {name}.{both}, which --teacher-param also sets; drop one of them",
         )
-    out = []
-    for variant in variants:
-        check_param_types(name, variant, "teacher_grid")
-        try:
-            check_param_values(name, variant)
-        except SpecError as err:
-            raise SpecError("teacher_grid", err.message) from None
-        out.append(TeacherSpec(name, {**params, **variant}, variant))
-    return out
+    for key, swept in grid.items():
+        for value in swept:
+            _check_params(name, {key: value}, "teacher_grid", names=False)
+    return [TeacherSpec(name, {**params, **v}, v) for v in values.variants(grid)]
+
+
+def _check_params(name: str, params: dict, setting: str, names: bool = True) -> None:
+    """Names (unless checked already), types (True is no number) and tree counts of a
+    teacher's parameters, each error naming ``setting``."""
+    if names:
+        check_param_names(name, params, setting)
+    for key, value in params.items():
+        if isinstance(value, bool) and _kind(name, key) in (int, float):
+            raise SpecError(
+                setting,
+                f"{{opt}} {name}.{key}={value}: {key} of the {name} teacher is a number, "
+                f"not True or False; write e.g. {{opt}} {name}.{key}="
+                f"{_typed_example(name, key, 3 if setting == 'teacher_grid' else 1)}",
+            )
+    check_param_types(name, params, setting)
+    try:
+        check_param_values(name, params)
+    except SpecError as err:
+        raise SpecError(setting, err.message) from None
+
+
+def _kind(name: str, key: str) -> type | None:
+    """What a parameter's values are (int, float, bool, str), None where kd cannot tell: for
+    rf from scikit-learn's constraints, which take True as the integer 1, so kd must know."""
+    if name == "rf":
+        from sklearn.utils._param_validation import Interval, StrOptions
+
+        for constraint in estimator_class(name)._parameter_constraints.get(key, []):
+            if constraint == "boolean":
+                return bool
+            if isinstance(constraint, Interval):
+                return int if constraint.type is Integral else float
+            if isinstance(constraint, StrOptions):
+                return str
+        return None
+    wanted = expected_type(name, key)
+    return float if isinstance(wanted, tuple) else wanted
+
+
+_EXAMPLES = {int: ("8", "16", "32"), float: ("0.1", "0.2", "0.4"), bool: ("True", "False")}
+
+
+def _typed_example(name: str, key: str, n: int) -> str:
+    """``n`` valid values of a parameter's type, for a message's fix (a text parameter: the
+    library's default)."""
+    kind = _kind(name, key)
+    if kind is str:
+        return repr(estimator_class(name)().get_params().get(key))
+    return ",".join(_EXAMPLES.get(kind, _EXAMPLES[float])[:n])
+
+
+def _example(teachers: list[str], n: int) -> values.Example:
+    """A parameter key's example values: its scope's teacher, else the run's first one."""
+
+    def example(key: str) -> str:
+        scope, dot, name = key.partition(".")
+        if dot and scope in TEACHERS:
+            return _typed_example(scope, name, n)
+        return _typed_example(teachers[0], key, n)
+
+    return example
 
 
 def _alpha_grid(value, modes: tuple[str, ...]) -> tuple[float, ...] | None:

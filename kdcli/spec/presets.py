@@ -7,6 +7,7 @@ preset, the values it set and the options given explicitly instead.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kdcli.errors import SpecError
@@ -104,27 +105,69 @@ def apply_preset(name: str, given: dict) -> tuple[dict, dict]:
     """The settings ``given`` (those a user set) completed by the preset, and the run record's
     account of it: the preset, the values it set and what the user overrode.
 
-    A preset's teacher parameters and grids are scoped (``rf.n_estimators=500``): with another teacher
-    chosen they do not apply and are dropped.
+    A preset's teacher parameters and grids are scoped (``rf.n_estimators=500``): with another
+    teacher chosen they do not apply and are dropped. A parameter the user sets
+    (``--teacher-param rf.max_depth=3``) or sweeps beats the preset's grid or value for that
+    parameter, as any option of the user's beats the preset's.
     """
     preset = get_preset(name)
     values = {k: v for k, v in preset.values.items() if given.get(k) is None}
     teacher = given.get("teacher") or values.get("teacher") or ""
     chosen = {
-        str(t).strip().lower() for t in (teacher.split(",") if isinstance(teacher, str) else teacher)
+        str(t).strip().lower()
+        for t in (teacher.split(",") if isinstance(teacher, str) else teacher)
     }
     for scoped in ("teacher_param", "teacher_grid"):
         if scoped in values:
             values[scoped] = [p for p in values[scoped] if p.split(".", 1)[0] in chosen]
+    overridden = {k for k in preset.values if given.get(k) is not None}
+    for own, other in (("teacher_param", "teacher_grid"), ("teacher_grid", "teacher_param")):
+        if other in values and given.get(own) is not None:
+            keys = _param_keys(given[own])
+            kept = [p for p in values[other] if not _covered(p, keys)]
+            if len(kept) < len(values[other]):
+                overridden.add(other)
+            values[other] = kept
     record = {
         "name": preset.name,
         "source": preset.source,
         "set": values,
-        "overridden": sorted(k for k in preset.values if given.get(k) is not None),
+        "overridden": sorted(overridden),
         "labels": preset.labels,
         "why": preset.why,
     }
     return {**given, **values}, record
+
+
+def _param_keys(value) -> set[tuple[str | None, str]]:
+    """The (teacher or None, parameter) pairs a --teacher-param or --teacher-grid value names:
+    'KEY=V' strings, one such string, or a dict of KEY → V. Read loosely: the spec checks them."""
+    if isinstance(value, str):
+        value = [value]
+    keys = value.keys() if isinstance(value, Mapping) else [str(v).partition("=")[0] for v in value]
+    out = set()
+    for key in keys:
+        scope, dot, name = str(key).strip().partition(".")
+        out.add((scope.lower(), name) if dot else (None, scope))
+    return out
+
+
+def _covered(entry: str, keys: set[tuple[str | None, str]]) -> bool:
+    """Whether a preset's ``TEACHER.KEY=...`` entry sets a parameter the user's keys set too."""
+    scope, _, name = entry.partition("=")[0].strip().partition(".")
+    return (None, name) in keys or (scope, name) in keys
+
+
+def preset_error(record: dict, err: SpecError) -> SpecError:
+    """A value the preset set, refused (a preset that no longer fits the code, or one that does
+    not fit an option of the user's): the error names the preset, not an option the user
+    never gave, and says which option replaces the preset's value."""
+    option = "--" + err.param.replace("_", "-")
+    return SpecError(
+        "preset",
+        f"{{opt}} {record['name']}: {err.render(f'its {err.param}')}; give {option} "
+        "yourself to replace the preset's value",
+    )
 
 
 def preset_metric(record: dict | None, default: str = "error") -> str:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
+from kdcli.data.text import shown
 from kdcli.errors import KDError
 
 
@@ -96,6 +97,12 @@ def _child(payload: dict, conn, lifeline=None) -> None:
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, set(STOP_SIGNALS))
+    # A semaphore made under the forkserver start method is named and registered with the
+    # resource tracker until it is freed; joblib's thread pools (threaded forest fits) make
+    # such semaphores, so a worker killed mid-fit (a timeout, Ctrl-C) would leave them for the
+    # tracker to find, and warn about, at exit. Under "fork" one is unlinked as it is made.
+    # The worker starts no process of its own, so nothing forks after OpenMP has started.
+    mp.set_start_method("fork", force=True)
     if lifeline is not None:
         threading.Thread(target=_die_with, args=(lifeline,), daemon=True).start()
     from kdcli.study.unit import run_unit
@@ -236,6 +243,11 @@ class DaskExecutor:
         if self.address:
             try:
                 return Client(self.address, timeout="20s"), None
+            except ValueError as err:  # no port, an unknown scheme: Dask's parser says which
+                raise KDError(
+                    f"--address '{shown(self.address)}' is not a Dask scheduler address "
+                    f"({' '.join(str(err).split())}); write e.g. tcp://HOST:8786"
+                ) from None
             except (OSError, TimeoutError) as err:
                 raise KDError(
                     f"cannot reach the Dask scheduler at {self.address} ({err}); start "

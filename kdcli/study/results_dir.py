@@ -6,6 +6,7 @@
                                  the unit and the study's fingerprint)
     DIR/failures/<unit>.json     a unit that failed: its error (removed when it later succeeds)
     DIR/damaged/                 files found damaged or foreign on resume, set aside, never deleted
+    DIR/stale/                   units made from data that has changed since, set aside likewise
     DIR/results.parquet|csv      all records, assembled at the end
     DIR/summary.csv              mean, se and n over repeats and outer folds
     DIR/.kd.lock                 who is running the study now (see kdcli.study.lock)
@@ -20,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,12 +32,13 @@ import pyarrow.parquet as pq
 
 from kdcli import records
 from kdcli.atomic import atomic_write, atomic_write_text
+from kdcli.data.text import one_line, shown
 from kdcli.errors import KDError
 from kdcli.spec.study import StudySpec
 from kdcli.study.lock import LOCK_NAME
 from kdcli.study.plan import Unit
 
-UNIT_KEY, STUDY_KEY = b"kd.unit", b"kd.study"  # parquet metadata of a unit file
+UNIT_KEY, STUDY_KEY, DATA_KEY = b"kd.unit", b"kd.study", b"kd.data"  # a unit file's metadata
 UNIT_SUFFIXES = (".parquet", ".latency.csv", ".timings.json")
 
 
@@ -55,7 +58,7 @@ class ResultsDir:
         """Refuse a file, or a folder of someone else's files, before anything is written."""
         if self.path.exists() and not self.path.is_dir():
             raise KDError(f"--out {self.path} is a file; give a folder")
-        ours = {"run.json", "units", "failures", "damaged", LOCK_NAME}
+        ours = {"run.json", "units", "failures", "damaged", "stale", LOCK_NAME}
         if (
             self.path.exists()
             and not (self.path / "run.json").exists()
@@ -107,16 +110,19 @@ class ResultsDir:
         return record
 
     def _read_record(self, path: Path, notice: Callable[[str], None]) -> dict | None:
-        """The recorded study, or None when run.json is damaged (then set aside, with a notice)."""
+        """The recorded study, or None when run.json is damaged (then set aside, with a notice).
+
+        A run.json that is not a regular file, or that cannot be read (permissions), is not
+        damaged: it is refused, and nothing is moved."""
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
+            record = json.loads(read_record_text(path))
             if not isinstance(record, dict) or not isinstance(record.get("settings"), dict):
                 raise ValueError("it lacks the study's settings")
             if record.get("kind", "kd-benchmark") != "kd-benchmark":
                 raise KDError(f"--out {self.path} holds kd fit results; use another folder")
             return record
-        except (ValueError, UnicodeDecodeError) as err:
-            reason = " ".join(str(err).split())[:120]
+        except ValueError as err:
+            reason = one_line(err)[:120]
         kept = self._set_aside(path)
         notice(
             f"{path} was damaged ({reason}); set aside as {kept} and rebuilt from this "
@@ -124,9 +130,10 @@ class ResultsDir:
         )
         return None
 
-    def _set_aside(self, path: Path) -> Path:
-        """Move a damaged file into DIR/damaged/, never overwriting an earlier one."""
-        folder = self.path / "damaged"
+    def _set_aside(self, path: Path, folder_name: str = "damaged") -> Path:
+        """Move a damaged (or stale) file into DIR/damaged/ (DIR/stale/), never overwriting an
+        earlier one."""
+        folder = self.path / folder_name
         folder.mkdir(exist_ok=True)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
         target = folder / f"{path.name}.{stamp}"
@@ -172,14 +179,16 @@ class ResultsDir:
         table = pa.Table.from_pandas(records.frame(result["records"]), preserve_index=False)
         meta = {**(table.schema.metadata or {}), UNIT_KEY: unit.unit_id.encode()}
         meta[STUDY_KEY] = self.record["fingerprint"].encode()
+        if result.get("data"):  # the hash of the data the unit was made from
+            meta[DATA_KEY] = result["data"].encode()
         table = table.replace_schema_metadata(meta)
         path = self.units / f"{unit.unit_id}.parquet"
         atomic_write(path, lambda tmp: pq.write_table(table, tmp))
         self.clear_failure(unit.unit_id)
-        self.record.setdefault("units", {})[unit.unit_id] = {
-            "sha256": _sha256(path),
-            "rows": table.num_rows,
-        }
+        entry = {"sha256": _sha256(path), "rows": table.num_rows}
+        if result.get("data"):
+            entry["data"] = result["data"]
+        self.record.setdefault("units", {})[unit.unit_id] = entry
         self.write_record(self.record)
 
     def verify(self, units: list[Unit], notice: Callable[[str], None]) -> int:
@@ -190,48 +199,126 @@ class ResultsDir:
             path = self.units / f"{unit.unit_id}.parquet"
             if not path.exists():
                 continue
-            problem = self._unit_problem(unit, path)
+            problem = self._unit_problem(unit.unit_id, path, self.record)
             if problem is None:
                 continue
             damaged += 1
-            for suffix in UNIT_SUFFIXES:
-                if (part := self.units / f"{unit.unit_id}{suffix}").exists():
-                    self._set_aside(part)
-            self.record.get("units", {}).pop(unit.unit_id, None)
+            self._set_unit_aside(unit.unit_id, "damaged")
             notice(
                 f"unit {unit.unit_id}: {problem}; its files were set aside in "
                 f"{self.path / 'damaged'} and it runs again"
             )
         return damaged
 
-    def _unit_problem(self, unit: Unit, path: Path) -> str | None:
+    def _set_unit_aside(self, unit_id: str, folder: str) -> None:
+        for suffix in UNIT_SUFFIXES:
+            if (part := self.units / f"{unit_id}{suffix}").exists():
+                self._set_aside(part, folder)
+        self.record.get("units", {}).pop(unit_id, None)
+
+    def set_aside_stale(
+        self, units: list[Unit], current: dict[str, str], notice: Callable[[str], None]
+    ) -> int:
+        """Set aside every finished unit made from other data than its dataset holds now
+        (``current``: dataset name -> data hash), so that it runs again on today's data: a
+        study never mixes units of the old data with units of the new. A unit that recorded no
+        hash (a study begun before kd recorded them) is kept. Returns how many."""
+        stale: dict[str, list[str]] = {}
+        for unit in units:
+            now = current.get(unit.dataset)
+            made = self.unit_data(unit.unit_id)
+            if now is None or made is None or made == now:
+                continue
+            self._set_unit_aside(unit.unit_id, "stale")
+            stale.setdefault(unit.dataset, []).append(unit.unit_id)
+        for dataset, ids in stale.items():
+            notice(
+                f"{dataset}: its data changed since {len(ids)} finished unit(s) were made from "
+                f"it; they were set aside in {self.path / 'stale'} and run again on the data as "
+                "it is now"
+            )
+        return sum(map(len, stale.values()))
+
+    def unit_data(self, unit_id: str) -> str | None:
+        """The hash of the data a finished unit was made from, if it recorded one."""
+        entry = self.record.get("units", {}).get(unit_id) or {}
+        if entry.get("data"):
+            return entry["data"]
+        path = self.units / f"{unit_id}.parquet"
+        if not path.exists():
+            return None
+        try:
+            meta = pq.read_schema(path).metadata or {}
+        except Exception:  # unreadable: verify() sets it aside
+            return None
+        return meta[DATA_KEY].decode() if DATA_KEY in meta else None
+
+    def datasets_done(self, units: list[Unit]) -> list[str]:
+        """Names of the datasets with at least one finished unit, in plan order."""
+        return list(dict.fromkeys(u.dataset for u in units if self.done(u)))
+
+    def _unit_problem(self, unit_id: str, path: Path, record: dict | None) -> str | None:
+        """Why the unit file at ``path`` is not what the study of ``record`` wrote for
+        ``unit_id``, or None. Without a record (run.json lost) only kd's own metadata is
+        checked."""
         try:
             table = pq.read_table(path)
             table.to_pandas()  # reads every page: a damaged one fails here
         except Exception as err:
             return f"{path.name} is unreadable ({type(err).__name__})"
         meta = table.schema.metadata or {}
-        recorded = self.record.get("units")
+        recorded = record.get("units") if record is not None else {}
         if UNIT_KEY not in meta:
             # files of a study begun before kd recorded units are trusted; in any other study a
             # file without kd's metadata was not written by it
             if recorded is None:
                 return None
             return f"{path.name} was not written by kd for this study (no kd metadata)"
-        if meta[UNIT_KEY].decode() != unit.unit_id:
+        if meta[UNIT_KEY].decode() != unit_id:
             return f"{path.name} holds unit {meta[UNIT_KEY].decode()!r}, not this one"
-        if meta.get(STUDY_KEY, b"").decode() != self.record["fingerprint"]:
+        if record is not None and meta.get(STUDY_KEY, b"").decode() != record.get("fingerprint"):
             return f"{path.name} was made by a study with other settings"
-        entry = (recorded or {}).get(unit.unit_id)
+        entry = (recorded or {}).get(unit_id)
         if entry is not None and entry.get("sha256") != _sha256(path):
             return f"{path.name} differs from what run.json recorded for it (checksum)"
-        latency = self.units / f"{unit.unit_id}.latency.csv"
+        latency = self.units / f"{unit_id}.latency.csv"
         try:
             if latency.exists():
                 pd.read_csv(latency, dtype={"size": str})
         except Exception as err:
             return f"{latency.name} is unreadable ({type(err).__name__})"
         return None
+
+    def trusted_results(self, record: dict | None, notice: Callable[[str], None]) -> pd.DataFrame:
+        """The study's results as its unit files hold them now, each checked as a resume checks
+        it (readable, this study's, its checksum): what `kd report` and `kd check` read, never
+        the assembled results.parquet, which may be older than the units. Reads only: a unit
+        that fails a check is left in place, named, and left out (a resume sets it aside)."""
+        frames, skipped = [], []
+        paths = sorted(self.units.glob("*.parquet")) if self.units.is_dir() else []
+        for path in paths:
+            unit_id = path.name.removesuffix(".parquet")
+            problem = self._unit_problem(unit_id, path, record)
+            if problem is None:
+                frames.append(pd.read_parquet(path))
+            else:
+                skipped.append(problem)
+        if record is None and paths:
+            notice(
+                f"{self.path} has no readable run.json: its unit files were not checked against "
+                "the study's record"
+            )
+        if skipped:
+            shown_ = "; ".join(skipped[:3]) + (
+                f"; and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+            )
+            notice(
+                f"{len(skipped)} unit file(s) left out: {shown_}; resume the study (the same kd "
+                "benchmark command) to set them aside and run them again"
+            )
+        if not frames:
+            return records.frame([])
+        return records.ordered(pd.concat(frames, ignore_index=True))
 
     def write_failure(self, unit_id: str, info: dict) -> None:
         atomic_write_text(
@@ -264,18 +351,6 @@ class ResultsDir:
             return records.frame([])
         return records.ordered(pd.concat(frames, ignore_index=True))
 
-    def assemble_all(self) -> pd.DataFrame:
-        """Every readable unit file, in the fixed order: the tables rebuilt without a plan."""
-        frames = []
-        for path in sorted(self.units.glob("*.parquet")):
-            try:
-                frames.append(pd.read_parquet(path))
-            except Exception:  # a damaged unit is set aside and re-run by the next resume
-                continue
-        if not frames:
-            return records.frame([])
-        return records.ordered(pd.concat(frames, ignore_index=True))
-
     def assemble_latency(self, units: list[Unit]) -> pd.DataFrame:
         frames = [
             pd.read_csv(p, dtype={"size": str})
@@ -290,6 +365,25 @@ class ResultsDir:
         atomic_write_text(self.path / "results.csv", results.to_csv(index=False))
         atomic_write_text(self.path / "summary.csv", summary.to_csv(index=False))
         return summary
+
+
+def read_record_text(path: Path) -> str:
+    """run.json's text. A run.json that is not a regular file (a folder, a FIFO, a device) or
+    cannot be read is refused in one line naming what is wrong: it is not damaged, and kd never
+    moves or replaces what it did not write."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise KDError(
+                f"{shown(path)} is not a regular file; kd writes run.json itself, so move this "
+                "one away or use another --out"
+            )
+        return path.read_text(encoding="utf-8")  # not UTF-8: a ValueError, damaged
+    except OSError as err:
+        why = "permission denied" if isinstance(err, PermissionError) else one_line(err)
+        raise KDError(
+            f"cannot read {shown(path)} ({why}); make it readable by this user, or use "
+            "another --out"
+        ) from None
 
 
 def _sha256(path: Path) -> str:

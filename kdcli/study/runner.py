@@ -10,9 +10,10 @@ import pandas as pd
 
 from kdcli.atomic import atomic_write_text, check_out_dir
 from kdcli.data.openml_source import OpenMLConfig
-from kdcli.errors import SpecError, Terminated
+from kdcli.errors import KDError, SpecError, Terminated
 from kdcli.spec.execution import Execution
 from kdcli.spec.study import StudySpec
+from kdcli.study.data_state import current_hashes
 from kdcli.study.executors import DaskExecutor, LocalExecutor, Outcome
 from kdcli.study.lock import StudyLock
 from kdcli.study.plan import PlanFailure, Unit, plan_units
@@ -83,6 +84,11 @@ def run_study(
     check_out_dir(Path(out), "kd-benchmark")
     store = ResultsDir(Path(out))
     store.check_usable()
+    if retry_failed and not (store.path / "run.json").exists():
+        raise KDError(
+            f"--retry-failed: {store.path} holds no study, so no unit has failed to retry; run "
+            "the command without --retry-failed to start the study"
+        )
     executor.connect()  # an unreachable scheduler is reported before DIR is touched
     try:
         with StudyLock(store.path) as lock, stop_signals_interrupt():
@@ -109,9 +115,16 @@ def _run(study, store, executor, execution, cfg, reporter, retry_failed, threads
         if member.name not in failed_members:
             store.clear_failure(f"{member.name}__plan")
     by_id = {u.unit_id: u for u in units}
+    store.record["planned"] = planned_splits(units)  # what a report counts a cell against
     store.verify(units, reporter.notice)  # a damaged unit file is set aside and run again
+    memo = store.record.setdefault("data", {})
+    now = current_hashes(study.members, store.datasets_done(units), cfg, memo)
+    store.set_aside_stale(units, now, reporter.notice)  # made from data that changed since
+    store.write_record(store.record)
     if retry_failed:
         todo = [u for u in units if store.failed(u) and not store.done(u)]
+        if not todo:
+            reporter.notice("--retry-failed: no unit of this study has failed; nothing to retry")
     else:
         todo = [u for u in units if not store.done(u) and not store.failed(u)]
     skipped = sum(store.done(u) for u in units)
@@ -158,6 +171,15 @@ def _run(study, store, executor, execution, cfg, reporter, retry_failed, threads
         f for f in store.failure_list() if f["unit"] in by_id or f["unit"].endswith("__plan")
     ]
     return report
+
+
+def planned_splits(units: list[Unit]) -> dict[str, dict[str, list[list[int]]]]:
+    """dataset -> teacher -> the [repeat, fold] splits planned: kept in run.json, so a report
+    flags every cell with fewer splits than the study asked for, even one no unit reached."""
+    out: dict[str, dict[str, list[list[int]]]] = {}
+    for u in units:
+        out.setdefault(u.dataset, {}).setdefault(u.teacher, []).append([u.repeat, u.fold])
+    return out
 
 
 def _pass_on_notices(unit: Unit, result: dict, store: ResultsDir, reporter: Reporter) -> None:

@@ -18,7 +18,8 @@ import pandas as pd
 from kdcli.data.cache import CorruptEntry, read_meta, remove_entry, write_entry
 from kdcli.science.crossfit import TeacherPredictions
 
-FORMAT = 3  # bump when what is stored, or how it is computed, changes (3: cross-fit seeds)
+FORMAT = 4  # bump when what is stored, or how it is computed, changes (3: cross-fit seeds;
+# 4: boosted teachers see positional column names, so their model_bytes no longer count the header)
 
 
 def data_fingerprint(X: pd.DataFrame, y: np.ndarray) -> str:

@@ -12,7 +12,7 @@ from kdcli.experiment.split_fit import run_split
 from kdcli.experiment.splits import make_splits
 from kdcli.spec.fit import FitSpec
 from kdcli.study.plan import Unit
-from kdcli.study.teacher_cache import TeacherCache
+from kdcli.study.teacher_cache import TeacherCache, data_fingerprint
 
 
 def payload(fit: FitSpec, unit: Unit, cfg: OpenMLConfig, threads: int) -> dict:
@@ -33,6 +33,7 @@ def run_unit(work: dict) -> dict:
     cfg = OpenMLConfig(**{**work["openml"], "cache_dir": Path(work["openml"]["cache_dir"])})
     teacher = next(t for t in fit.teachers if t.label == unit.teacher)
     ds = load_dataset(unit.spec, None, cfg)
+    data = data_fingerprint(ds.X, ds.y)  # recorded, so a resume can tell the data changed
     if fit.max_rows is not None:
         ds = ds.subsample(fit.max_rows, fit.seed)
     (split,) = make_splits(ds, fit, only=(unit.repeat, unit.fold))
@@ -43,4 +44,5 @@ def run_unit(work: dict) -> dict:
         "latency": out.latency,
         "timings": out.timings,
         "notices": list(ds.notices),  # what loading did to the data (columns dropped, converted)
+        "data": data,
     }

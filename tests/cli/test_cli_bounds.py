@@ -29,6 +29,22 @@ CASES = [
     (["--seed", "4294967296"], ["--seed must be at most 4294967295"]),
     (["--seed", "4294967295", "--repeats", "2"], ["--seed 4294967295", "4294967294 or less"]),
     (["--repeats", "1000000000000"], ["--repeats must be at most 10000"]),
+    # issue 20, item 13: empty items, keys twice, True as a number (each was accepted)
+    (["--sizes", "8,,64"], ["--sizes '8,,64': item 2 is empty", "--sizes 8,64"]),
+    (["--sizes", "8,64,"], ["item 3 is empty"]),
+    (["--student", "tree,rf", "--sizes", "tree=8;;rf=2"], ["--sizes", "group 2 is empty"]),
+    (["--modes", "raw,mixed", "--alpha-grid", "0.5,,0.7"], ["--alpha-grid", "item 2 is empty"]),
+    (["--c-grid", "0.1,,10"], ["--c-grid", "item 2 is empty"]),
+    (["--modes", "raw,,vanilla"], ["--modes", "item 2 is empty"]),
+    (["--metric", "error,,auc"], ["--metric", "item 2 is empty"]),
+    (["--student", "tree,rf", "--sizes", "tree=8;tree=9"], ["--sizes", "tree twice", "tree=8,9"]),
+    (
+        ["--teacher-param", "max_depth=3", "--teacher-param", "max_depth=4"],
+        ["--teacher-param sets lightgbm.max_depth twice"],
+    ),
+    (["--teacher", "rf", "--teacher-param", "rf.max_depth=True"], ["--teacher-param", "=True"]),
+    (["--teacher", "rf", "--teacher-param", "n_estimators=True"], ["not True or False"]),
+    (["--teacher-param", "n_estimators=inf"], ["write e.g. --teacher-param n_estimators=8"]),
 ]
 
 

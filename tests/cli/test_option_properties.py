@@ -84,6 +84,36 @@ def test_sizes_per_family_and_bounds(text, students):
             assert all(s == "full" or 0 < s <= MAX_SIZES[family] for s in sizes)
 
 
+LISTS = [
+    ("sizes", lambda text: values.sizes("sizes", text)),
+    ("c_grid", lambda text: values.c_grid("c_grid", text)),
+    ("alpha_grid", lambda text: values.alpha_grid("alpha_grid", text)),
+    ("folds_outer", lambda text: values.outer_folds("folds_outer", text)),
+    ("modes", lambda text: fit_spec(modes=text)),
+    ("student", lambda text: fit_spec(student=text)),
+]
+
+
+@BOUNDED
+@given(
+    st.lists(st.sampled_from(["8", "1", "0.5", "raw", "tree", " ", ""]), min_size=2, max_size=6),
+    st.sampled_from(LISTS),
+)
+def test_an_empty_item_is_never_dropped(parts, setting):
+    """Issue 20, item 13: an empty item among others is refused, naming its position; a list of
+    nothing but separators is refused as empty; neither is silently shortened."""
+    text = ",".join(parts)
+    name, read = setting
+    blank = [i for i, p in enumerate(parts, 1) if not p.strip()]
+    if not blank:
+        return
+    with pytest.raises(SpecError) as err:
+        read(text)
+    assert err.value.param == name
+    if len(blank) < len(parts):
+        assert f"item {blank[0]} is empty" in err.value.message, err.value.message
+
+
 @BOUNDED
 @given(VALUES)
 def test_c_grid(value):

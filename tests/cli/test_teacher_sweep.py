@@ -149,3 +149,42 @@ def test_lightgbm_and_xgboost_grids_check_types_too(kd, tmp_path):
         args = ["fit", "--dataset", "sklearn:wine", "--teacher", teacher, "--out", out]
         line = one_line_error(*kd(*args, "--teacher-grid", f"{teacher}.max_depth=2.5"))
         assert "--teacher-grid" in line and "whole number" in line and not out.exists()
+
+
+def test_a_grid_of_ten_million_teachers_is_one_line_naming_its_count(kd, tmp_path):
+    """Issue 20, item 9: 7 parameters x 10 values gave no output for minutes while memory grew
+    to gigabytes; now the count is refused before any variant is made."""
+    names = ["num_leaves", "max_depth", "min_child_samples", "n_estimators", "max_bin",
+             "subsample_for_bin", "min_data_in_bin"]  # fmt: skip
+    grid = [a for n in names for a in ("--teacher-grid", f"{n}={','.join(map(str, range(2, 12)))}")]
+    places = (("fit", ["--dataset", "sklearn:wine"]), ("benchmark", ["--suite", "demo"]))
+    for command, where in places:
+        out = tmp_path / command
+        line = one_line_error(*kd(command, *where, "--teacher", "lightgbm", *grid, "--out", out))
+        assert "--teacher-grid makes 10,000,000 teachers" in line and "limit of 1,000" in line
+        assert not out.exists()
+
+
+def test_a_bad_grid_value_names_the_grid_not_the_teacher_param(kd, tmp_path):
+    """Issue 20, item 12: it was a --teacher-param error suggesting max_depth=0.1."""
+    args = ["fit", "--dataset", "sklearn:wine", "--teacher", "rf", "--out", tmp_path / "out"]
+    line = one_line_error(*kd(*args, "--teacher-grid", "rf.max_depth=1,nan"))
+    assert "--teacher-grid rf.max_depth=nan" in line and "--teacher-param" not in line
+    assert "write e.g. --teacher-grid rf.max_depth=8,16,32" in line
+    line = one_line_error(*kd(*args, "--teacher-grid", "rf.max_depth=1,True"))
+    assert "--teacher-grid rf.max_depth=True" in line and "not True or False" in line
+
+
+def test_a_teacher_param_beats_the_presets_grid_on_the_command_line(kd):
+    """Issue 20, item 12: `--preset dao2021-teacher --teacher-param rf.max_depth=2` was refused
+    as a --teacher-grid (which the user never gave) that --teacher-param also sets."""
+    code, out, err = kd(
+        "fit", "--dataset", "sklearn:iris", "--preset", "dao2021-teacher",
+        "--teacher-param", "rf.max_depth=2", "--teacher-param", "rf.n_estimators=5",
+        "--modes", "raw,vanilla", "--sizes", "2", "--repeats", "1", "--folds", "2",
+        "--select-folds", "2", "--threads", "1", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    settings = json.loads(out)["settings"]
+    assert settings["teachers"] == [{"name": "rf", "params": {"max_depth": 2, "n_estimators": 5}}]
+    assert "teacher_grid" in settings["preset"]["overridden"]

@@ -226,6 +226,43 @@ def test_synthetic_bad_parameters(spec, words):
         assert word in message, (word, message)
 
 
+@pytest.mark.parametrize(
+    ("spec", "words", "not_words"),
+    [
+        # d is what is too large (was: "use fewer rows", though n=100 is tiny)
+        (
+            "synthetic:binary?d=100000000&n=100",
+            ["too many features", "d=100,000,000", "80.0 GB", "use d <= 100,000"],
+            ["rows:", "fewer rows", "n <="],
+        ),
+        # exactly 2e8 values, 10 million columns: was accepted, and the process was killed
+        ("synthetic:multiclass?d=10000000&n=20", ["too many features", "d <= 100,000"], ["n <="]),
+        (
+            "synthetic:binary?n=1000000000",
+            ["too many rows", "n=1,000,000,000", "n <= 20,000,000"],
+            ["features,", "d <="],
+        ),
+        (
+            "synthetic:binary?n=1000000&d=1000",
+            ["8.0 GB", "n <= 200,000 with d=1,000", "d <= 200 with n=1,000,000"],
+            [],
+        ),
+    ],
+)
+def test_synthetic_size_errors_blame_what_is_too_large(spec, words, not_words):
+    message = _error(spec)
+    for word in words:
+        assert word in message, (word, message)
+    for word in not_words:
+        assert word not in message, (word, message)
+
+
+def test_synthetic_parameter_given_twice_is_refused():
+    """Was: the last one won silently, as a dict keeps it."""
+    message = _error("synthetic:binary?n=100&d=6&n=200")
+    assert "gives the parameter 'n' more than once" in message
+
+
 def test_synthetic_negative_seed_is_a_user_error():
     # BUG: numpy's default_rng refuses negative seeds with a bare ValueError, which the CLI
     # reports as an internal error (exit 1) instead of a user error (exit 2).

@@ -5,6 +5,7 @@ folder suite lists every member even when one cannot be read."""
 import datetime as dt
 import decimal
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,8 @@ from kdcli.data import load_dataset
 from kdcli.data.dataset import encode_labels, prepare_features
 from kdcli.data.suites import read_manifest, suite_members
 from kdcli.errors import KDError
+
+from conftest import one_line_error
 
 LABELS = ["a", "b", "c", "d"] * 10  # 40 rows, four classes
 
@@ -317,13 +320,18 @@ def test_suites_the_system_refuses_are_user_errors(suite):
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("name,spec,rows\na,sklearn:iris,many\n", "rows 'many' in row 1 is not a whole number"),
-        ("name,spec,rows\na,sklearn:iris,1.5\n", "rows '1.5' in row 1"),
-        ("name,spec\na,sklearn:iris\n,sklearn:wine\n", "row 2 has no name"),
-        ("name,spec\na,\n", "row 1 has no spec"),
+        ("name,spec,rows\na,sklearn:iris,many\n", "rows 'many' on line 2 is not a whole number"),
+        ("name,spec,rows\na,sklearn:iris,1.5\n", "rows '1.5' on line 2"),
+        ("name,spec\na,sklearn:iris\n,sklearn:wine\n", "line 3 has no name"),
+        ("name,spec\na,\n", "line 2 has no spec"),
         ("name,spec\n", "lists no datasets"),
         ("", "is empty"),
         ("name,spec\n\xff\xfe,x\n", "cannot read the suite manifest"),
+        # a row with more values than the header: was read with its values shifted
+        ("name,spec\na,sklearn:iris\nb,sklearn:wine,x\n", "line 3 has 3 values but the header"),
+        ("# c\nname,spec\niris,sklearn:iris,extra\n", "line 3 has 3 values"),
+        ("name,spec,rows\na,sklearn:iris,150,7\n", "line 2 has 4 values but the header names 3"),
+        ("name,spec,name\na,sklearn:iris,b\n", "names the column 'name' twice"),
     ],
 )
 def test_manifest_values_are_checked(tmp_path, text, words):
@@ -344,6 +352,23 @@ def test_manifest_sizes_may_be_blank_or_written_as_floats(tmp_path):
     ]
 
 
+def test_a_manifest_row_with_extra_values_is_one_line_naming_the_line(kd, tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text("# my suite\nname,spec\n\nwine,sklearn:wine\niris,sklearn:iris,150\n")
+    line = one_line_error(*kd("datasets", "list", "--suite", path, "--json"))
+    assert "mine.csv: line 5 has 3 values but the header names 2 columns (name, spec)" in line
+    assert "remove the extra values, or quote a value that holds a comma" in line
+
+
+def test_manifest_comments_quotes_and_empty_trailing_values(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text(
+        '# top\nname,spec # the two columns\n"a,1",sklearn:iris,\n"b#2",sklearn:wine # note\n'
+    )
+    members = read_manifest(path)
+    assert [(m.name, m.spec) for m in members] == [("a,1", "sklearn:iris"), ("b#2", "sklearn:wine")]
+
+
 def test_unnamed_columns_are_not_duplicates(tmp_path):
     path = tmp_path / "unnamed.csv"
     path.write_text(",,1.0,1.00,target\n1,2,3,4,a\n5,6,7,8,b\n")
@@ -356,3 +381,95 @@ def test_a_parquet_naming_a_column_twice_is_refused_in_plain_words(tmp_path):
     table = pa.table([pa.array([1, 2]), pa.array([3, 4]), pa.array(["a", "b"])], ["x", "x", "y"])
     pq.write_table(table, path)
     assert "names the column 'x' more than once" in _error(f"file:{path}")
+
+
+# --------------------------------------------------------------------------------------------
+# issue 20: wide files load (linear checks, one conversion for all number columns) and say so
+# --------------------------------------------------------------------------------------------
+
+WIDE_ROWS, WIDE_COLUMNS = 20, 20_000
+
+
+def _wide_frame() -> pd.DataFrame:
+    """20 rows x 20,000 float columns with a few odd ones among them: ints, booleans, text, an
+    infinity and a column with no value, so the block conversion must keep each in its place."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        rng.standard_normal((WIDE_ROWS, WIDE_COLUMNS)),
+        columns=[f"f{i}" for i in range(WIDE_COLUMNS)],
+    )
+    frame["f7"] = np.arange(WIDE_ROWS)  # ints
+    frame["f8"] = np.arange(WIDE_ROWS) % 2 == 0  # booleans
+    frame["f9"] = ["u", "v"] * (WIDE_ROWS // 2)  # text
+    frame.loc[3, "f10"] = np.inf  # no measurement
+    frame["f11"] = np.nan  # no value at all: dropped, with a notice
+    frame["target"] = ["a", "b"] * (WIDE_ROWS // 2)
+    return frame
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_wide_file_loads_with_its_columns_in_place_and_a_notice(tmp_path, capsys, suffix):
+    frame = _wide_frame()
+    path = tmp_path / f"wide{suffix}"
+    frame.to_parquet(path) if suffix == ".parquet" else frame.to_csv(path, index=False)
+    ds = load_dataset(f"file:{path}")
+    expected = [c for c in frame.columns if c not in ("f11", "target")]
+    assert list(ds.X.columns) == expected and ds.X.shape == (WIDE_ROWS, WIDE_COLUMNS - 1)
+    assert ds.X["f7"].dtype == np.float64 and ds.X["f7"].tolist() == list(range(WIDE_ROWS))
+    assert ds.X["f8"].tolist() == [1.0, 0.0] * (WIDE_ROWS // 2)
+    assert _levels_are_text(ds.X["f9"])
+    assert np.isnan(ds.X.loc[3, "f10"]) and ds.X["f10"].notna().sum() == WIDE_ROWS - 1
+    np.testing.assert_allclose(ds.X["f12345"], frame["f12345"])
+    assert ds.notices == ["column 'f11': no observed value, dropped"]
+    # a long read is announced before it starts (was: minutes without a word)
+    err = capsys.readouterr().err
+    assert "reading" in err and f"wide{suffix}" in err and "20,001 columns" in err
+
+
+def test_a_small_file_is_read_without_a_notice(tmp_path, capsys):
+    path = tmp_path / "small.csv"
+    pd.DataFrame({"x": range(40), "target": LABELS}).to_csv(path, index=False)
+    load_dataset(f"file:{path}")
+    assert capsys.readouterr().err == ""
+
+
+def test_a_repeated_name_deep_in_a_wide_csv_is_found(tmp_path):
+    names = [f"f{i}" for i in range(WIDE_COLUMNS)] + ["f19000", "target"]
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(names) + "\n" + ",".join(["1"] * len(names)) + "\n")
+    assert "names the column 'f19000' more than once" in _error(f"file:{path}")
+
+
+def test_names_that_look_like_pandas_renames_are_not_repeats(tmp_path):
+    path = tmp_path / "dots.csv"
+    path.write_text("x,x.1,x.2.1,target\n1,2,3,a\n4,5,6,b\n")
+    assert list(load_dataset(f"file:{path}").X.columns) == ["x", "x.1", "x.2.1"]
+
+
+def test_block_conversion_is_the_column_by_column_conversion():
+    """prepare_features converts number columns together: the same floats, NaN where ±inf or
+    missing, as feature_column gives each one alone."""
+    from kdcli.data.dataset import feature_column
+
+    frame = pd.DataFrame(
+        {
+            "i8": np.array([1, -2, 3], dtype=np.int8),
+            "u64": np.array([2**63, 1, 0], dtype=np.uint64),
+            "f32": np.array([0.5, np.inf, np.nan], dtype=np.float32),
+            "b": [True, False, True],
+            "text": ["a", None, "b"],
+            "nullable": pd.array([1, None, 3], dtype="Int64"),
+            "when": pd.to_datetime(["2020-01-01", None, "2021-01-01"]),
+        }
+    )
+    expected = pd.DataFrame({c: feature_column(frame[c], c)[0] for c in frame.columns})
+    pd.testing.assert_frame_equal(prepare_features(frame), expected)
+
+
+def test_a_pipe_named_like_a_table_is_refused_not_read(tmp_path):
+    """A FIFO (made here, never one of the system's) would be read without end, or twice."""
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this system")
+    fifo = tmp_path / "data.csv"
+    os.mkfifo(fifo)
+    assert "is not a regular file" in _error(f"file:{fifo}")

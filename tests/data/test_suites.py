@@ -7,7 +7,7 @@ import pytest
 from kdcli.data.suites import available_suites, read_manifest, select, suite_members
 from kdcli.errors import KDError
 
-from conftest import shared_path
+from conftest import one_line_error, shared_path
 
 CC18 = [
     3,
@@ -198,3 +198,23 @@ def test_dir_suite_members_sharing_a_stem_get_full_names(kd, tmp_path):
     assert code == 0, err
     rows = {r["name"]: r for r in json.loads(out)}
     assert rows["broken"]["cached"] == "unreadable" and rows["other"]["rows"] == 30
+
+
+BAD_IDS = ["openml:abc", "openml:-1", "openml:", "openml:1.5", "openml-task:x", "openml-task:0"]
+
+
+@pytest.mark.parametrize("spec", [*BAD_IDS, "iris", "foo:bar"])
+def test_fetch_of_a_spec_that_names_no_dataset_is_one_line_before_any_fetch(kd, tmp_path, spec):
+    """Was: a 'failed' line, a summary and exit 1, as for a download that failed."""
+    args = ("datasets", "fetch", "sklearn:iris", spec, "--offline", "--cache-dir", tmp_path)
+    code, out, err = kd(*args)
+    line = one_line_error(code, out, err)
+    assert spec in line and "local" not in err  # refused before the first member was looked at
+    if spec.startswith("openml"):
+        assert "needs a positive integer id" in line or "names no dataset" in line
+
+
+@pytest.mark.parametrize("spec", BAD_IDS)
+def test_fit_of_a_bad_openml_id_is_one_line(kd, tmp_path, spec):
+    line = one_line_error(*kd("fit", "--dataset", spec, "--offline", "--cache-dir", tmp_path))
+    assert spec in line

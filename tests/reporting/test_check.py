@@ -284,3 +284,23 @@ def test_update_onto_a_read_only_folder_is_one_line(kd, run_dir, tmp_path):
         folder.chmod(0o755)
     assert code == 2 and f"{folder / 'ref.csv'} is not writable" in err
     assert "choose another --against" in err
+
+
+# -- 8. setting names ------------------------------------------------------------------------
+
+
+def test_a_misspelt_setting_name_is_refused_with_the_closest(kd, run_dir, tmp_path):
+    row = "d,lightgbm,tree,8,crossfit,error,0.15,0.01"
+    ref = reference(tmp_path / "ref.csv", "# setting seed = 0", "# setting repeat = 2", HEADER, row)
+    code, out, err = kd("check", run_dir, "--against", ref)
+    assert code == 2 and out == "", out
+    assert err.startswith(
+        f"kd: error: reference {ref}, line 2: unknown setting 'repeat'; did you mean 'repeats'? "
+        "(known: dataset, "
+    ), err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_every_committed_reference_still_reads():
+    for path in sorted(REFERENCE_DIR.glob("*.csv")):
+        assert read_reference(path).cells is not None

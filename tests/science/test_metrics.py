@@ -1,5 +1,7 @@
 """Our metrics agree with scikit-learn's; the excess risk against p0 is exact."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -72,6 +74,15 @@ def test_excess_risk_is_zero_at_p0_and_exact_by_hand():
         0.4 * np.log(0.4 / 0.2) + 0.6 * np.log(0.6 / 0.8),
     ]
     assert r["p0_kl"] == pytest.approx(np.mean(kl))
+
+
+def test_a_probability_of_exactly_zero_gives_infinite_kl_without_a_warning():
+    """A forest teacher of few trees puts 0 on a class p0 gives mass to: KL(p0 || p) is inf,
+    reported as such, not as a RuntimeWarning line among kd's output."""
+    p0, P = np.array([[0.7, 0.3], [0.4, 0.6]]), np.array([[1.0, 0.0], [0.5, 0.5]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert excess_risk(P, p0)["p0_kl"] == np.inf
 
 
 def test_a_corrected_logit_target_near_one_over_eps_scores_finitely():

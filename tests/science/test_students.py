@@ -146,3 +146,37 @@ def test_the_seed_matters_where_there_is_randomness(data):
     a = fit_student(make_student("rf", 5, 1, 0), X, T).predict(X)
     b = fit_student(make_student("rf", 5, 1, 1), X, T).predict(X)
     assert not np.array_equal(a, b)
+
+
+def test_ordinal_codes_of_a_wide_mixed_frame_are_the_codes_column_by_column():
+    """The block conversion (numbers at once, categoricals one by one) gives each column what
+    converting it alone gives, in place: codes (missing NaN) and numbers (missing NaN)."""
+    import numpy as np
+    import pandas as pd
+
+    from kdcli.science.encoding import OrdinalCodes
+
+    rng = np.random.default_rng(0)
+    cols = {}
+    for i in range(300):
+        kind = i % 4
+        if kind == 0:
+            cols[f"n{i}"] = rng.normal(size=20)
+        elif kind == 1:
+            cols[f"i{i}"] = rng.integers(0, 5, size=20)
+        elif kind == 2:
+            values = rng.choice(["a", "b", None], size=20)
+            cols[f"c{i}"] = pd.Series(values, dtype="category")
+        else:
+            cols[f"b{i}"] = rng.random(20) > 0.5
+    X = pd.DataFrame(cols)
+    X.iloc[3, 0] = np.nan
+    got = OrdinalCodes().fit_transform(X)
+    for j, c in enumerate(X.columns):
+        s = X[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            want = s.cat.codes.to_numpy().astype(float)
+            want[want < 0] = np.nan
+        else:
+            want = s.to_numpy(dtype=float, na_value=np.nan)
+        np.testing.assert_array_equal(got[:, j], want)

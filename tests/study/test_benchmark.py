@@ -9,10 +9,11 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import csv_with_an_empty_column
+from conftest import csv_with_an_empty_column, one_line_error
 
 PROJECT = Path(__file__).resolve().parents[2]
 FAST = ["--teacher-param", "n_estimators=20", "--sizes", "4", "--threads", "1"]
@@ -420,22 +421,162 @@ def test_what_loading_did_to_a_dataset_is_told_once(kd, tmp_path):
     assert "empty" in json.loads((out / "run.json").read_text())["notices"]["odd"][0]
 
 
-def test_kd_report_rebuilds_damaged_tables_and_names_a_damaged_record(kd, manifest, tmp_path):
+def test_kd_report_reads_units_past_damaged_tables_and_names_a_damaged_record(
+    kd, manifest, tmp_path
+):
     out = tmp_path / "out"
     assert kd(*bench_args(manifest, out, tmp_path / "cache"), "--quiet")[0] == 0
-    clean = results(out)
     code, expected, err = kd("report", out, "--format", "csv", "--no-plots")
     assert code == 0, err
     (out / "results.parquet").write_bytes(b"PAR1 cut short")
+    (out / "latency.csv").write_bytes(b'"unclosed\n1,2,3\n')
     code, text, err = kd("report", out, "--format", "csv", "--no-plots")
     assert code == 0, err
-    assert text == expected
-    pd.testing.assert_frame_equal(results(out), clean)  # written back whole
-    (out / "latency.csv").write_bytes(b'"unclosed\n1,2,3\n')
-    code, _, err = kd("report", out, "--no-plots")
-    assert code == 2 and "latency.csv is damaged" in err and len(err.strip().splitlines()) == 1
-    (out / "latency.csv").unlink()
+    assert text == expected  # the units hold the results and the latencies
+    assert (out / "results.parquet").read_bytes() == b"PAR1 cut short"  # kd report writes none
+    (out / "units" / "wine__r0_f0__lightgbm.latency.csv").write_bytes(b'"unclosed\n1,2,3\n')
+    code, text, err = kd("report", out, "--format", "json", "--no-plots")
+    assert code == 0, err
+    report = json.loads(text)
+    assert "wine: no results" in report["missing"]
+    assert any("1 unit file(s) left out" in n and "latency.csv" in n for n in report["notes"])
     (out / "run.json").write_text('{"kind": "kd-benchmark", "sett')
     code, _, err = kd("report", out, "--no-plots")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "run.json is damaged" in err and "same kd benchmark command" in err
+
+
+def test_a_killed_worker_leaves_no_semaphore_behind(tmp_path):
+    """A forest teacher fits on threads (joblib's pools make semaphores); a worker killed at its
+    timeout mid-fit must leave none for the resource tracker to warn about at exit."""
+    suite = tmp_path / "suite.csv"
+    suite.write_text("name,spec\niris,sklearn:iris\nwine,sklearn:wine\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "kdcli", "benchmark", "--suite", str(suite), "--out",
+         str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--teacher", "rf",
+         "--timeout-per-unit", "3", "--jobs", "1", "--threads", "2"],
+        cwd=PROJECT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1 and "timed out after 3 s" in done.stderr, done.stderr
+    assert "leaked" not in done.stderr and "resource_tracker" not in done.stderr, done.stderr
+
+
+def test_retry_failed_needs_a_study_and_says_when_nothing_failed(kd, manifest, tmp_path):
+    out = tmp_path / "new"
+    args = bench_args(manifest, out, tmp_path / "cache", "--datasets", "iris")
+    line = one_line_error(*kd(*args, "--retry-failed"))
+    assert "--retry-failed" in line and "holds no study" in line
+    assert not out.exists()  # nothing was made
+    assert kd(*args, "--quiet")[0] == 0
+    code, _, err = kd(*args, "--retry-failed")
+    assert code == 0 and "no unit of this study has failed; nothing to retry" in err
+
+
+def test_a_dask_address_that_is_not_one_is_one_line(kd, manifest, tmp_path):
+    out = tmp_path / "out"
+    for address in ("notaurl", "foo://host:1"):
+        args = bench_args(manifest, out, tmp_path / "cache", "--executor", "dask")
+        line = one_line_error(*kd(*args, "--address", address))
+        assert f"--address '{address}' is not a Dask scheduler address" in line
+        assert "tcp://HOST:8786" in line
+    assert not out.exists()
+
+
+def _table(path, rows=90, shift=0):
+    x = np.random.default_rng(rows + shift).normal(size=(rows, 3))
+    frame = pd.DataFrame(x, columns=["a", "b", "c"])
+    frame["target"] = (x[:, 0] + 0.5 * x[:, 1] > shift * 0.3).astype(int)
+    frame.to_csv(path, index=False)
+
+
+def test_a_resume_redoes_the_units_of_a_data_file_that_changed(kd, tmp_path):
+    """Old units of changed data are never mixed with new ones: set aside, redone, told."""
+    data = tmp_path / "data"
+    data.mkdir()
+    _table(data / "one.csv")
+    _table(data / "two.csv", shift=1)
+    out = tmp_path / "out"
+    args = bench_args(f"dir:{data}", out, tmp_path / "cache", "--repeats", "2")
+    assert kd(*args, "--quiet")[0] == 0
+    before = results(out)
+    _table(data / "one.csv", shift=2)  # the user's file changes
+    code, stdout, err = kd(*args, "--json")
+    assert code == 0, err
+    assert "one: its data changed since 2 finished unit(s)" in err and "stale" in err
+    assert json.loads(stdout)["units_run"] == 2  # two's units are kept
+    assert len(list((out / "stale").glob("one__*.parquet.*"))) == 2
+    fresh = tmp_path / "fresh"
+    assert kd(*bench_args(f"dir:{data}", fresh, tmp_path / "cache2", "--repeats", "2"))[0] == 0
+    pd.testing.assert_frame_equal(results(out), results(fresh))
+    two = results(out)[lambda f: f.dataset == "two"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(two, before[lambda f: f.dataset == "two"].reset_index(drop=True))
+    code, stdout, err = kd(*args, "--json")  # nothing changed since: nothing redone
+    assert code == 0 and json.loads(stdout)["units_run"] == 0 and "changed" not in err
+
+
+@pytest.fixture(scope="module")
+def three_repeats(tmp_path_factory):
+    """iris and wine with 3 repeats each, run once through the API."""
+    import kdcli
+
+    root = tmp_path_factory.mktemp("study")
+    suite = root / "suite.csv"
+    suite.write_text("name,spec\niris,sklearn:iris\nwine,sklearn:wine\n")
+    spec = kdcli.study_spec(
+        str(suite), teacher_param=["n_estimators=20"], sizes="4", modes="raw,vanilla", repeats=3
+    )
+    kdcli.run_study(spec, root / "out", threads=1)
+    return root / "out"
+
+
+def _copy(study, tmp_path):
+    import shutil
+
+    return Path(shutil.copytree(study, tmp_path / "study"))
+
+
+def test_report_and_check_read_the_units_not_a_stale_table(kd, three_repeats, tmp_path):
+    out = _copy(three_repeats, tmp_path)
+    ref = tmp_path / "ref.csv"
+    assert kd("check", out, "--against", ref, "--update")[0] == 0
+    code, whole, err = kd("report", out, "--format", "json", "--no-plots")
+    assert code == 0, err
+    stale = results(out)[lambda f: f.dataset == "iris"]  # as a run stopped early left it
+    stale.to_parquet(out / "results.parquet")
+    kept = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    code, text, err = kd("report", out, "--format", "json", "--no-plots")
+    assert code == 0, err
+    assert text == whole  # both datasets, from the units
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == kept  # wrote nothing
+    code, text, _ = kd("check", out, "--against", ref)
+    assert code == 0 and "MISSING" not in text, text
+    for name in ("results.parquet", "results.csv", "summary.csv", "latency.csv"):
+        (out / name).unlink()  # killed before its tables were written: units only
+    code, text, err = kd("check", out, "--against", ref)
+    assert code == 0 and "MISSING" not in text, (text, err)
+    (out / "run.json").unlink()
+    code, text, err = kd("check", out, "--against", ref)
+    assert code == 0 and "no readable run.json" in text, (text, err)
+
+
+def test_a_partial_study_flags_every_cell_with_fewer_splits_than_planned(
+    kd, three_repeats, tmp_path
+):
+    """Stopped at 2 of 3 repeats for iris and 1 of 3 for wine: both are flagged, and the note
+    says to resume, not to ask for the repeats the study already asked for."""
+    out = _copy(three_repeats, tmp_path)
+    for unit in ("iris__r2_f0__lightgbm", "wine__r1_f0__lightgbm", "wine__r2_f0__lightgbm"):
+        for part in (out / "units").glob(f"{unit}.*"):
+            part.unlink()
+    code, text, err = kd("report", out, "--format", "json", "--no-plots")
+    assert code == 0, err
+    report = json.loads(text)
+    assert report["missing"] == [
+        "iris lightgbm: 2 of 3 splits (missing repeat/fold 2/0); every cell of it is a mean "
+        "over 2",
+        "wine lightgbm: 1 of 3 splits (missing repeat/fold 1/0, 2/0); every cell of it is a "
+        "mean over 1",
+    ]
+    notes = " ".join(report["notes"])
+    assert "--repeats 2 or more" not in notes
+    assert "no within-dataset test yet for wine" in notes and "resume" in notes

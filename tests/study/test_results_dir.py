@@ -4,6 +4,7 @@ import json
 import math
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from kdcli import records
@@ -409,3 +410,100 @@ def test_the_teacher_cache_never_takes_one_dataset_for_another(tmp_path):
     second = Dataset("d", X.assign(a=X.a * 2), first.y, ["0", "1"])
     assert cache._key(second, split, spec.teacher, 5) != key
     assert cache._key(first, split, spec.teacher, 5) == key
+
+
+def test_units_record_the_hash_of_the_data_they_were_made_from(finished, tmp_path):
+    from kdcli.data import load_dataset
+    from kdcli.study.teacher_cache import data_fingerprint
+
+    study, results = finished
+    store = _written(study, results, tmp_path)
+    iris = load_dataset("sklearn:iris")
+    expected = data_fingerprint(iris.X, iris.y)
+    for unit, _ in results:
+        assert _read_record(tmp_path)["units"][unit.unit_id]["data"] == expected
+        meta = pq.read_schema(tmp_path / "units" / f"{unit.unit_id}.parquet").metadata
+        assert meta[b"kd.data"].decode() == expected
+        assert store.unit_data(unit.unit_id) == expected
+
+
+def test_units_of_data_that_changed_are_set_aside_as_stale(finished, tmp_path):
+    study, results = finished
+    units = [u for u, _ in results]
+    store = _written(study, results, tmp_path)
+    made = store.unit_data(units[0].unit_id)
+    notices = []
+    assert store.set_aside_stale(units, {"flowers": made}, notices.append) == 0
+    assert notices == [] and all(store.done(u) for u in units)
+    assert store.set_aside_stale(units, {"other": "x"}, notices.append) == 0  # not this dataset
+    assert store.set_aside_stale(units, {"flowers": "0" * 64}, notices.append) == 2
+    assert len(notices) == 1 and notices[0].startswith("flowers: its data changed since 2")
+    assert "set aside" in notices[0] and str(tmp_path / "stale") in notices[0]
+    assert not any(store.done(u) for u in units)
+    kept = sorted(p.name.split(".parquet")[0] for p in (tmp_path / "stale").glob("*.parquet*"))
+    assert kept == sorted(u.unit_id for u in units)  # moved, never deleted
+    assert store.record["units"] == {}
+
+
+def test_units_without_a_data_hash_are_kept(finished, tmp_path):
+    """Units of a study begun before kd recorded data hashes cannot be told stale: kept."""
+    study, results = finished
+    units = [u for u, _ in results]
+    store = _written(study, [(u, {**r, "data": None}) for u, r in results], tmp_path)
+    assert store.set_aside_stale(units, {"flowers": "0" * 64}, lambda _t: None) == 0
+    assert all(store.done(u) for u in units)
+
+
+def test_trusted_results_read_the_units_and_leave_out_what_a_resume_would_set_aside(
+    finished, tmp_path
+):
+    study, results = finished
+    units = [u for u, _ in results]
+    _written(study, results, tmp_path)
+    record = _read_record(tmp_path)
+    store = ResultsDir(tmp_path)
+    notes = []
+    whole = store.trusted_results(record, notes.append)
+    pd.testing.assert_frame_equal(whole, store_assembled(study, results, tmp_path / "b", units))
+    assert notes == []
+    (tmp_path / "units" / f"{units[1].unit_id}.parquet").write_bytes(b"PAR1 cut")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    part = store.trusted_results(record, notes.append)
+    assert set(part["repeat"]) == {units[0].repeat}
+    assert len(notes) == 1 and "1 unit file(s) left out" in notes[0] and "resume" in notes[0]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # reads only
+    notes.clear()
+    assert len(store.trusted_results(None, notes.append)) == len(part)  # run.json lost
+    assert any("no readable run.json" in n for n in notes)
+
+
+def store_assembled(study, results, path, units):
+    return _written(study, results, path).assemble(units)
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_run_json_that_is_not_a_file_is_refused_not_set_aside(suite, tmp_path, kind):
+    """kd moves and rewrites only what it wrote: a folder or FIFO named run.json is not
+    'damaged' (and a FIFO would block a read for ever)."""
+    import os
+
+    out = tmp_path / "run"
+    (out / "units").mkdir(parents=True)
+    record = out / "run.json"
+    record.mkdir() if kind == "folder" else os.mkfifo(record)
+    with pytest.raises(KDError, match=r"run\.json is not a regular file"):
+        ResultsDir(out).open(_study(suite), "kd benchmark", {})
+    assert not (out / "damaged").exists()
+    assert record.is_dir() if kind == "folder" else record.is_fifo()
+
+
+def test_an_unreadable_run_json_is_named_as_such_not_damaged(suite, tmp_path):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root reads files whatever their permissions")
+    ResultsDir(tmp_path).open(_study(suite), "kd benchmark", {})
+    (tmp_path / "run.json").chmod(0)
+    with pytest.raises(KDError, match=r"cannot read .*run.json \(permission denied\)"):
+        ResultsDir(tmp_path).open(_study(suite), "kd benchmark", {})
+    assert not (tmp_path / "damaged").exists()
