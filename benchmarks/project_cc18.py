@@ -25,7 +25,7 @@ from bench_common import write_bench
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT.parent / "shared" / "datasets" / "MANIFEST.csv"
-CC18 = ROOT / "datasets" / "openml-cc18.csv"
+CC18 = ROOT / "kdcli" / "suites" / "openml-cc18.csv"
 TRAIN_SCALE = 0.9 / 0.75  # CC18 folds train on 90% of rows, the study's splits on 75%
 FOLDS = 10
 

@@ -150,6 +150,16 @@ def fit_record(plan: FitPlan, result: FitResult, seconds: float, command: str = 
         },
         "versions": package_versions(),
         "platform": platform.platform(),
+        "splits": [  # the outer splits' sizes: the Nadeau–Bengio correction's n_test/n_train
+            {
+                "repeat": s.repeat,
+                "fold": s.fold,
+                "seed": s.seed,
+                "n_train": len(s.train),
+                "n_test": len(s.test),
+            }
+            for s in plan.splits
+        ],
         "timings": {"total_seconds": round(seconds, 3), "repeats": result.timings},
         "summary": json.loads(result.summary.to_json(orient="records")),
     }

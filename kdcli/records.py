@@ -2,7 +2,8 @@
 
 One row per (dataset, repeat, outer fold, teacher, student, size, mode, metric): ``results.csv``
 of `kd fit`, ``results.parquet|csv`` of a study and every reference table share it. The teacher's
-own scores are the rows with ``student == mode == "teacher"`` and an empty size.
+own scores are the rows with ``student == mode == "teacher"`` and an empty size; they also hold
+the split's sizes, metrics ``n_train`` and ``n_test`` (:data:`SPLIT_SIZES`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ RESULT_COLUMNS = [
 CELL = ["dataset", "teacher", "student", "size", "mode", "metric"]  # a cell: mean over splits
 SORT = ["dataset", "teacher", "repeat", "fold", "student", "size", "mode", "metric"]
 TEACHER_ROW = ("teacher", "", "teacher")  # (student, size, mode) of the teacher's own scores
+# the rows a split trains and tests on, metrics of the teacher's row (the Nadeau–Bengio
+# correction's n_test/n_train, kdcli.reporting.split_sizes)
+SPLIT_SIZES = ("n_train", "n_test")
 LATENCY_COLUMNS = [c for c in RESULT_COLUMNS if c not in ("metric", "value")] + ["ms_per_10k"]
 
 

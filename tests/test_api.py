@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 
 import kdcli
-from kdcli.errors import KDError
+from kdcli.errors import KDError, SpecError
+
+from support.scripts import run_unguarded_script
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -20,8 +22,8 @@ def test_the_readme_notebook_example_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     exec(block, namespace)  # the README's own lines, as a user pastes them
-    table = namespace["result"].table("error")
-    assert list(table.index) == ["8", "64"]
+    table = namespace["result"].table("error")  # one block per student family
+    assert list(table.index) == [("tree", "8"), ("tree", "64"), ("gbdt", "8"), ("gbdt", "64")]
     assert {"raw", "vanilla", "crossfit", "corrected", "teacher"} <= set(table.columns)
     assert namespace["study"].done == 2 and not namespace["study"].failures
     assert "| size |" in capsys.readouterr().out
@@ -111,3 +113,55 @@ def test_save_fit_never_writes_over_what_is_not_its_own(small_fit, tmp_path):
     kdcli.save_fit(earlier, small_fit, {**record, "command": "again"}, force=True)
     assert (earlier / "notes.txt").read_text() == "mine"
     assert json.loads((earlier / "run.json").read_text())["command"] == "again"
+
+
+@pytest.fixture(scope="module")
+def two_families():
+    return kdcli.fit(
+        "sklearn:iris",
+        threads=1,
+        student="tree,gbdt",
+        sizes={"tree": [8, 4], "gbdt": [10]},
+        teacher_param={"n_estimators": 20},
+    )
+
+
+def test_table_keeps_kds_mode_order_and_shows_every_student_family(two_families):
+    """Modes in kd's order (not alphabetical); with two families, one block each, in run order."""
+    table = two_families.table("error")
+    assert list(table.columns) == ["raw", "vanilla", "crossfit", "corrected", "teacher"]
+    assert list(table.index) == [("tree", "4"), ("tree", "8"), ("gbdt", "10")]
+    summary = two_families.summary
+    cell = summary[
+        (summary.student == "gbdt") & (summary["size"] == "10") & (summary["mode"] == "raw")
+        & (summary.metric == "error")
+    ]  # fmt: skip
+    assert table.loc[("gbdt", "10"), "raw"] == pytest.approx(cell["mean"].iloc[0])
+    gbdt = two_families.table("error", student="gbdt")  # one family: sizes alone
+    assert list(gbdt.index) == ["10"]
+    assert list(gbdt.columns) == list(table.columns)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [("student", "rf", "it has tree, gbdt"), ("metric", "erorr", "error"),
+     ("teacher", "xgboost", "it has lightgbm")],
+)  # fmt: skip
+def test_table_refuses_what_the_result_does_not_hold_in_one_line(
+    two_families, setting, value, named
+):
+    with pytest.raises(SpecError) as caught:
+        two_families.table(**{"metric": "error", setting: value})
+    message = str(caught.value)
+    assert caught.value.param == setting and "\n" not in message
+    assert f"{setting} '{value}' is not in this result" in message and named in message
+
+
+def test_a_script_without_the_main_guard_runs_its_study(tmp_path):
+    """Workers never run the caller's script again: were they to, each would start the study
+    anew, find the folder in use, and every unit would fail."""
+    done = run_unguarded_script(tmp_path, "local")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "units 2 failed 0" in done.stdout, done.stdout
+    assert done.stdout.count("units 2") == 1  # the script ran once, not once more per worker
+    assert "| size |" in done.stdout

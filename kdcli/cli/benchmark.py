@@ -25,7 +25,7 @@ def benchmark(
     suite: Annotated[
         str,
         typer.Option(
-            help="Suite: openml-cc18, paper, demo (names under datasets/), dir:PATH or a "
+            help="Suite: openml-cc18, paper, demo (the suites kd ships), dir:PATH or a "
             "manifest .csv."
         ),
     ] = "demo",

@@ -63,6 +63,15 @@ def report(
             show_default=False,
         ),
     ] = None,
+    rope: Annotated[
+        float | None,
+        typer.Option(
+            help="Region of practical equivalence of the Bayesian comparison: two modes whose "
+            "difference is within it count as practically equal (default 0.01 for every metric: "
+            "one point of error or AUC, 0.01 nats of log loss).",
+            show_default=False,
+        ),
+    ] = None,
     debug: Debug = False,
 ) -> None:
     """Tables of held-out results per dataset, tests across datasets (Friedman, Nemenyi CD,
@@ -73,7 +82,9 @@ def report(
         out = None  # stdout, as without --out
     if out is not None:
         check_out_file(out)
-    rep = api.report(run, metric, plots, draw_plots=not no_plots, baseline=baseline)
+    rep = api.report(
+        run, metric, plots, draw_plots=not no_plots, baseline=baseline, rope=rope
+    )
     if format_ == "rich" and out is None:
         render_rich(rep, stdout_console())
         return

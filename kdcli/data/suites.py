@@ -1,4 +1,6 @@
-"""Suites: named lists of datasets, each a manifest CSV under ``datasets/`` a person can edit.
+"""Suites: named lists of datasets, each a manifest CSV a person can edit: kd's own ship in the
+package (``kdcli/suites/``, read through :mod:`importlib.resources`, so an installed wheel has
+them too), and a user's own is given by its path.
 
 A manifest has the columns ``name, spec`` and optionally ``task_id, dataset_id, rows, features,
 classes`` (what `kd datasets list` shows without a network; whole numbers or blank); ``#`` starts
@@ -12,14 +14,18 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kdcli.data.cache import PROJECT_ROOT
 from kdcli.data.files import local_path
 from kdcli.data.text import one_line, shown
 from kdcli.errors import KDError
 
-SUITES_DIR = PROJECT_ROOT / "datasets"
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable  # Python 3.11+; importlib.abc before
+
+SUITES_PACKAGE = "kdcli.suites"
 DATA_SUFFIXES = (".csv", ".tsv", ".csv.gz", ".tsv.gz", ".parquet")
 DEFAULT_SUITE = "demo"
 TEXT_FIELDS = ("name", "spec")
@@ -37,8 +43,14 @@ class Member:
     dataset_id: int | None = None
 
 
+def _bundled() -> dict[str, Traversable]:
+    """kd's own manifests by suite name."""
+    files = resources.files(SUITES_PACKAGE).iterdir()
+    return {f.name.removesuffix(".csv"): f for f in files if f.name.endswith(".csv")}
+
+
 def available_suites() -> list[str]:
-    return sorted(p.stem for p in SUITES_DIR.glob("*.csv")) if SUITES_DIR.is_dir() else []
+    return sorted(_bundled())
 
 
 def read_manifest(path: Path) -> list[Member]:
@@ -187,13 +199,14 @@ def suite_members(suite: str) -> list[Member]:
     path = local_path(suite, "the suite")
     if path.suffix == ".csv" and _is_file(path):
         return read_manifest(path)
-    manifest = SUITES_DIR / f"{suite}.csv"
-    if not _is_file(manifest):
+    manifest = _bundled().get(suite)
+    if manifest is None:
         names = ", ".join(available_suites()) or "(none found)"
         raise KDError(
             f"unknown suite '{shown(suite)}'; use one of {names}, dir:PATH or a manifest .csv"
         )
-    return read_manifest(manifest)
+    with resources.as_file(manifest) as path:  # a real file, even from a zipped install
+        return read_manifest(path)
 
 
 def select(members: list[Member], names: str | None) -> list[Member]:

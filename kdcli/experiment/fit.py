@@ -11,8 +11,10 @@ import pandas as pd
 
 from kdcli import records
 from kdcli.data.dataset import Dataset
+from kdcli.errors import SpecError
 from kdcli.experiment.split_fit import Advance, count_steps, run_split
 from kdcli.experiment.splits import Split, make_splits
+from kdcli.science.targets import ordered_modes
 from kdcli.spec.fit import FitSpec
 
 
@@ -49,17 +51,41 @@ class FitResult:
     def table(
         self, metric: str = "error", student: str | None = None, teacher: str | None = None
     ) -> pd.DataFrame:
-        """Sizes x modes of one metric (means over splits), the teacher as a column; with a
-        --teacher-grid, of one variant (``teacher``, a label; default the first)."""
-        s = self.summary[self.summary.metric == metric]
-        s = s[s.teacher == (teacher or s.teacher.iloc[0])]
-        student = student or next(x for x in s.student if x != "teacher")
-        wide = s[s.student == student].pivot(index="size", columns="mode", values="mean")
-        wide = wide.loc[sorted(wide.index, key=records.size_key)]
-        teacher = s[s.student == "teacher"]["mean"]
-        if len(teacher):
-            wide["teacher"] = float(teacher.iloc[0])
+        """Sizes x modes of one metric (means over splits), modes in kd's order, the teacher as
+        a column. With several student families and no ``student``, one block per family: rows
+        are (student, size), families in the order of the run. With a --teacher-grid, of one
+        variant (``teacher``, a label; default the first)."""
+        s = self.summary[self.summary.metric == _one_of("metric", metric, self.summary.metric)]
+        s = s[s.teacher == _one_of("teacher", teacher, s.teacher)]
+        families = [x for x in pd.unique(s.student) if x != "teacher"]
+        teacher_mean = s[s.student == "teacher"]["mean"]
+        if student is not None or len(families) == 1:
+            wide = _family_table(s[s.student == _one_of("student", student, families)])
+        else:
+            blocks = {x: _family_table(s[s.student == x]) for x in families}
+            wide = pd.concat(blocks, names=["student", "size"])
+        if len(teacher_mean):
+            wide["teacher"] = float(teacher_mean.iloc[0])
         return wide
+
+
+def _one_of(param: str, value: str | None, present) -> str:
+    """``value`` if the run has it (None: the first there is); else one line naming the choices."""
+    choices = [str(x) for x in pd.unique(pd.Series(present, dtype=object))]
+    if value is None and choices:
+        return choices[0]
+    if value not in choices:
+        have = ", ".join(choices) or "none"
+        raise SpecError(param, f"{{opt}} '{value}' is not in this result; it has {have}")
+    return value
+
+
+def _family_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """One student family's sizes (in size order) x modes (in kd's order)."""
+    wide = rows.pivot(index="size", columns="mode", values="mean")
+    wide = wide.loc[sorted(wide.index, key=records.size_key), ordered_modes(wide.columns)]
+    wide.columns.name = "mode"
+    return wide
 
 
 def execute_fit(

@@ -13,7 +13,7 @@ import numpy as np
 from kdcli.data.dataset import Dataset
 from kdcli.errors import KDError
 from kdcli.experiment.splits import Split, derived_seed
-from kdcli.records import TEACHER_ROW
+from kdcli.records import SPLIT_SIZES, TEACHER_ROW
 from kdcli.science.correction import select_alpha, select_c
 from kdcli.science.crossfit import (
     TeacherPredictions,
@@ -30,6 +30,7 @@ from kdcli.science.selection import selection_plan, selection_proba
 from kdcli.science.students import fit_student, make_student
 from kdcli.science.targets import (
     base_mode,
+    floor_proba,
     make_targets,
     mode_scale,
     one_hot,
@@ -103,8 +104,11 @@ def run_split(
         if fit.select_folds in (None, fit.folds)
         else stratified_folds(y_train, fit.select_folds, split.seed)
     )
-    if fit.nested_select:  # the leak-free c-selection targets are kept with the predictions
-        crossfit = f"{crossfit};select_c=nested;select_folds={len(select_folds)}"
+    # leak-free c- and α-selection targets are kept with the predictions, under keys of their own
+    nested = [k for k, on in (("select_c", fit.nested_select), ("alpha", fit.nested_alpha)) if on]
+    if nested:
+        parts = "".join(f";{k}=nested" for k in nested)
+        crossfit = f"{crossfit}{parts};select_folds={len(select_folds)}"
     preds = store.get(ds, split, teacher, crossfit) if store is not None else None
     timings["teacher_cached"] = preds is not None
     if preds is None:
@@ -154,7 +158,7 @@ def run_split(
     ) -> None:
         scores = classification_metrics(y_test, P, ranking)
         if p0_test is not None:
-            scores.update(excess_risk(P, p0_test))
+            scores.update(excess_risk(P, p0_test, ranking))
         scores.update(extra or {})
         for metric, value in scores.items():
             records.append(
@@ -168,7 +172,10 @@ def run_split(
                 }
             )
 
-    record(*TEACHER_ROW, preds.test, preds.size)
+    # the teacher's probabilities on its students' floor (log loss, Brier, p0_*), its own order
+    # for the predicted class and AUC; the split's sizes for the Nadeau–Bengio correction
+    sizes = dict(zip(SPLIT_SIZES, (len(split.train), len(split.test)), strict=True))
+    record(*TEACHER_ROW, floor_proba(preds.test, fit.eps), {**preds.size, **sizes}, preds.test)
     latency: list[dict] = []  # wall-clock, so kept apart from the (deterministic) results
     if preds.ms_per_10k is not None:
         latency.append(
@@ -215,10 +222,10 @@ def _fit_teachers(
     on_fit,
     select_folds: list | None = None,
 ) -> TeacherPredictions:
-    """The full-data and cross-fit teachers, and with ``fit.nested_select`` those behind the
-    leak-free targets of the ``select_folds`` that choose c; a library's refusal of a parameter
-    value is reported in one line naming that parameter (values are checked by fitting, not
-    before), any other failure as it is."""
+    """The full-data and cross-fit teachers, and with ``fit.nested_select`` (``nested_alpha``)
+    those behind the leak-free targets of the ``select_folds`` that choose c (α); a library's
+    refusal of a parameter value is reported in one line naming that parameter (values are
+    checked by fitting, not before), any other failure as it is."""
     params = teacher.full_params
     oob = fit.cross_fit and fit.crossfit == "oob"
     if oob:
@@ -230,7 +237,7 @@ def _fit_teachers(
     # K + 1 is odd (the paper's 11).
     side_by_side = threads if fit.teacher_fits > 1 and teacher.name not in BAGGED else 1
 
-    def make(seed: int = split.teacher_seed):
+    def make(seed: int = split.teacher_seed, params: dict = params):
         return make_teacher(teacher.name, params, threads // side_by_side, seed)
 
     try:
@@ -257,6 +264,18 @@ def _fit_teachers(
                 selection_plan(select_folds, source),
                 len(select_folds),
                 source,
+                n_jobs=side_by_side,
+                on_fit=on_fit,
+            )
+        if fit.nested_alpha:  # out-of-bag scores play no part in in-sample probabilities
+            preds.select_in_sample = selection_proba(
+                lambda i: make(derived_seed(split.seed, "alpha-teacher", i), teacher.full_params),
+                X_train,
+                y_train,
+                n_classes,
+                selection_plan(select_folds, "in_sample"),
+                len(select_folds),
+                "in_sample",
                 n_jobs=side_by_side,
                 on_fit=on_fit,
             )
@@ -378,7 +397,17 @@ class StudentData:
             fit.eps,
             fit.select_metric,
             n_jobs=self.threads,
+            p_select=self._p_alpha(fit),
         )
+
+    def _p_alpha(self, fit: FitSpec) -> np.ndarray | None:
+        """Leak-free α-selection probabilities under ``select_c`` nested; None: the full-data
+        teacher's in-sample ones."""
+        if not fit.nested_alpha:
+            return None
+        if self.teacher.select_in_sample is None:
+            raise RuntimeError("select_c nested: the teacher predictions lack their α part")
+        return self.teacher.select_in_sample
 
     def choose_c(self, fit_predict, scale: str, fit: FitSpec) -> list:
         return select_c(

@@ -30,9 +30,10 @@ def derived_seed(seed: int, *path: str | int) -> int:
 
 @dataclass(frozen=True)
 class Split:
-    """One outer train/test split. Its ``seed`` (``--seed`` + repeat) draws the split, the
-    cross-fitting folds and the full-data teacher; every other model has a seed of its own
-    derived from it (:func:`derived_seed`), so no two models share random draws:
+    """One outer train/test split. Its ``seed`` (``--seed`` + repeat for kd's own splits; for a
+    task's official fold f, :func:`fold_seed`) draws the split, the cross-fitting folds and the
+    full-data teacher; every other model has a seed of its own derived from it
+    (:func:`derived_seed`), so no two models share random draws:
 
     - cross-fit teacher k: ``derived_seed(seed, "crossfit-teacher", k)``;
     - students of a family: ``derived_seed(seed, "student", family)``, for every mode and size
@@ -181,5 +182,14 @@ def _official_splits(ds: Dataset, fit: FitSpec, only) -> list[Split]:
                 raise SpecError(
                     param, f"{ds.name} fold {s.fold} has too few training rows for {{opt}} {most}"
                 )
-            splits.append(Split(s.repeat, s.fold, fit.seed + s.repeat, s.train, s.test))
+            splits.append(
+                Split(s.repeat, s.fold, fold_seed(fit.seed, s.repeat, s.fold), s.train, s.test)
+            )
     return splits
+
+
+def fold_seed(seed: int, repeat: int, fold: int) -> int:
+    """The seed of official fold ``fold`` of ``repeat``: ``derived_seed(seed + repeat, "fold",
+    fold)``, so the folds of one repeat draw independent teachers, students and cross-fits
+    (``seed + repeat`` for all of them made every fold's models share random draws)."""
+    return derived_seed(seed + repeat, "fold", fold)

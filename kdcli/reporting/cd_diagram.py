@@ -16,6 +16,7 @@ import pandas as pd
 from kdcli.reporting.compare import CONFIG
 from kdcli.reporting.plots import _name, _save
 from kdcli.reporting.stats import ALPHA, cd_groups
+from kdcli.reporting.tables import p_text
 
 ROW = 0.28  # vertical space of one label, in axis units
 
@@ -77,7 +78,8 @@ def cd_diagrams(
     """One diagram per (teacher, student, size) that has a test (N >= 2 datasets, k >= 2 modes):
     ``ranks`` from :func:`~kdcli.reporting.compare.mean_ranks`, ``friedman`` from
     :func:`~kdcli.reporting.compare.friedman_table` (its p goes in the title, since a post-hoc
-    reading only counts when the Friedman test rejects)."""
+    reading only counts when the Friedman test rejects; printed as every table prints a p, never
+    0, marked "exact" where every dataset ranks the modes alike)."""
     labels = labels or {}
     tests = friedman.set_index(CONFIG)
     paths: list[Path] = []
@@ -91,11 +93,13 @@ def cd_diagrams(
             for m in modes
             if data[m] is not None and not math.isnan(float(data[m]))
         }
-        p = float(tests.loc[config, "p"]) if config in tests.index else math.nan
+        found = config in tests.index
+        p = float(tests.loc[config, "p"]) if found else math.nan
+        exact = " (exact)" if found and tests.loc[config].get("p_of") == "exact" else ""
         teacher, student, size = config
         title = (
             f"{teacher}/{student} size {size} · {metric} · N = {data['N']} datasets · "
-            f"Friedman p = {p:.3g} · Nemenyi α = {ALPHA}"
+            f"Friedman p = {p_text(p)}{exact} · Nemenyi α = {ALPHA}"
         )
         fig = draw_cd(shown, float(data["CD"]), title)
         paths += _save(fig, out_dir, _name("cd", teacher, student, str(size), metric))

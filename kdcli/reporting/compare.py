@@ -10,9 +10,12 @@ Conventions shared by all functions:
   splits. Should several seeds share a split, their values are averaged first. Splits share
   training rows, so sd/sqrt(n) over them is a *naive* SE (columns ``*_naive_se``), too small.
 * Tests across datasets (:func:`friedman_table`, :func:`mean_ranks`, :func:`versus_baseline`)
-  take one value per dataset (:func:`dataset_means`); a test over one dataset's splits is
-  :func:`within_dataset` (Nadeau–Bengio corrected). The formulas are in
-  :mod:`kdcli.reporting.stats`.
+  take one value per dataset (:func:`dataset_means`), each mode's mean over the splits that all
+  the modes of that dataset, teacher, student and size share (:func:`left_out_splits` names the
+  others); a test over one dataset's splits is :func:`within_dataset` (Nadeau–Bengio
+  corrected). The formulas are in :mod:`kdcli.reporting.stats`.
+* Two values are equal when :func:`kdcli.reporting.stats.same` says so: one rule for the ★,
+  ranks, wins / ties / losses and the zero differences of the tests.
 * ``size`` is compared as text ("8", "64", "full"); sizes read back from a CSV as numbers (8 or
   8.0) and the teacher's empty size (NaN) are normalised to that text first. Sizes sort
   numerically with "full" last.
@@ -20,7 +23,9 @@ Conventions shared by all functions:
   They are never one of the compared modes.
 * The direction of a metric comes from :data:`kdcli.metrics.LOWER_IS_BETTER`; a metric without a
   direction (such as ``c``, the chosen correction constant) raises ``ValueError``.
-* Missing values (NaN, e.g. an AUC on a split where a class is absent) are left out.
+* A NaN or infinite value (e.g. an AUC on a split where a class is absent) makes its cell's
+  mean in :func:`per_dataset_table` NaN or infinite, as in every kd table; the comparisons leave
+  its split out, for every mode of that dataset.
 """
 
 from __future__ import annotations
@@ -39,15 +44,17 @@ from kdcli.reporting.stats import (
     holm,
     nemenyi_cd,
     rank_rows,
+    same,
+    same_values,
     wilcoxon_p,
 )
 from kdcli.science.metrics import LOWER_IS_BETTER
 from kdcli.science.targets import mode_sort_key, ordered_modes
 
 TEACHER_MODE = "teacher"
-TIE_TOLERANCE = 1e-12  # two values closer than this are equal
 SPLIT = ["repeat", "fold"]
 CONFIG = ["teacher", "student", "size"]
+VERSUS = ["N", "n", "wins", "ties", "losses", "geo_mean_ratio", "set_aside", "p"]
 
 
 def _lower_is_better(metric: str) -> bool:
@@ -95,11 +102,16 @@ def _sorted_configs(frame: pd.DataFrame, by_mode: bool = False) -> pd.DataFrame:
 
 def _split_stats(values: pd.DataFrame) -> tuple[float, float, int]:
     """Mean, naive standard error (sd ddof=1 / sqrt(n), NaN for one split) and number of splits
-    of a cell's rows."""
-    per_split = values.dropna(subset=["value"]).groupby(SPLIT)["value"].mean()
+    of a cell's rows; a NaN split makes the mean and SE NaN (pandas would skip it)."""
+    value = pd.to_numeric(values["value"], errors="coerce").astype(float)
+    grouped = values.assign(value=value).groupby(SPLIT)["value"]
+    per_split = grouped.agg(mean="mean", count="count", rows="size")
     n = len(per_split)
     if n == 0:
         return math.nan, math.nan, 0
+    if (per_split["count"] < per_split["rows"]).any():
+        return math.nan, math.nan, n
+    per_split = per_split["mean"]
     mean = float(per_split.mean())
     se = float(per_split.std(ddof=1)) / math.sqrt(n) if n > 1 else math.nan
     return mean, se, n
@@ -117,8 +129,9 @@ def per_dataset_table(
     cell, 0 when the mode has no value at that size). Then ``teacher_mean``,
     ``teacher_naive_se``, ``teacher_n`` — the teacher's own score,
     the same on every row (NaN/0 when the frame has no teacher row) — and ``best``: the mode with
-    the best mean in the metric's direction, ties (within 1e-12) all named, joined by "=" in
-    mode order; "" when no mode has a value. The teacher never counts as ``best``.
+    the best mean in the metric's direction, ties (:func:`~kdcli.reporting.stats.same`) all
+    named, joined by "=" in mode order; "" when no mode has a value. The teacher never counts as
+    ``best``. A NaN on one split makes its cell's mean and SE NaN, as in every kd table.
     """
     lower = _lower_is_better(metric)
     frame = _normalise(results)
@@ -157,37 +170,97 @@ def per_dataset_table(
 
 
 def best_modes(means: dict[str, float], lower: bool) -> list[str]:
-    """The mode(s) with the best mean, ties within 1e-12 all named; none when every mean is NaN.
-    The one rule behind every ★ kd shows."""
+    """The mode(s) with the best mean, ties (:func:`~kdcli.reporting.stats.same`) all named; none
+    when every mean is NaN. The one rule behind every ★ kd shows."""
     finite = {mode: m for mode, m in means.items() if not math.isnan(m)}
     if not finite:
         return []
     target = min(finite.values()) if lower else max(finite.values())
-    return [mode for mode, m in finite.items() if abs(m - target) <= TIE_TOLERANCE]
+    return [mode for mode, m in finite.items() if same(m, target)]
+
+
+def _split_frame(results: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """One value per (dataset, teacher, student, size, mode, repeat, fold), seeds within a split
+    averaged; NaN where any of them is NaN or infinite. The teacher's own rows are left out."""
+    frame = _normalise(results)
+    frame = frame[(frame["metric"] == metric) & (frame["mode"] != TEACHER_MODE)]
+    value = pd.to_numeric(frame["value"], errors="coerce").astype(float)
+    frame = frame.assign(value=value.where(np.isfinite(value)))
+    keys = ["dataset", *CONFIG, "mode", *SPLIT]
+    grouped = frame.groupby(keys, sort=False)["value"]
+    out = grouped.agg(mean="mean", count="count", rows="size").reset_index()
+    out["value"] = out["mean"].where(out["count"] == out["rows"])
+    return out[[*keys, "value"]]
 
 
 def _split_values(results: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """One value per (dataset, teacher, student, size, mode, repeat, fold): seeds within a split
-    averaged, NaNs and the teacher's own rows left out."""
-    frame = _normalise(results)
-    frame = frame[(frame["metric"] == metric) & (frame["mode"] != TEACHER_MODE)]
-    frame = frame.dropna(subset=["value"])
-    keys = ["dataset", *CONFIG, "mode", *SPLIT]
-    return frame.groupby(keys, sort=False)["value"].mean().reset_index()
+    """:func:`_split_frame` without the splits that have no finite value."""
+    return _split_frame(results, metric).dropna(subset=["value"]).reset_index(drop=True)
+
+
+def _shared_splits(results: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, list[dict]]:
+    """The per-split values on the splits that every mode of their (dataset, teacher, student,
+    size) has a finite value on, and, for each such group that loses splits, a record: its keys,
+    ``total`` (splits any mode has) and ``left_out`` (the (repeat, fold) pairs dropped)."""
+    per_split = _split_frame(results, metric)
+    group = ["dataset", *CONFIG]
+    modes = per_split.groupby(group, sort=False)["mode"].transform("nunique")
+    finite = per_split["value"].notna()
+    on_split = finite.groupby([per_split[c] for c in [*group, *SPLIT]], sort=False)
+    shared = on_split.transform("sum") == modes  # one row per mode and split: every mode's
+    splits = per_split.assign(shared=shared).groupby([*group, *SPLIT], sort=False)["shared"]
+    splits = splits.first().reset_index()
+    gaps = []
+    for key, found in splits.groupby(group, sort=False):
+        if not found["shared"].all():
+            lost = found.loc[~found["shared"], SPLIT].itertuples(index=False, name=None)
+            gaps.append(dict(zip(group, key, strict=True)))
+            gaps[-1].update(total=len(found), left_out=sorted((int(r), int(f)) for r, f in lost))
+    return per_split[shared & finite].reset_index(drop=True), gaps
 
 
 def dataset_means(results: pd.DataFrame, metric: str) -> pd.DataFrame:
     """One value per dataset, the unit of replication across datasets: each (dataset, teacher,
-    student, size, mode)'s mean over its splits, with ``splits`` the number behind it.
+    student, size, mode)'s mean over the splits that every mode of that dataset, teacher,
+    student and size has a finite value on, with ``splits`` the number behind it (the same for
+    all those modes).
 
-    Splits of one dataset share training rows, so they are not independent replicates; tests
-    across datasets take these means, never the splits (Demšar 2006). The teacher's own rows are
-    left out. Columns: dataset, teacher, student, size, mode, value, splits.
+    Pairing the modes on the same splits keeps one mode's luck on a split the others lack (a
+    partial study, a NaN) out of the comparison. Splits of one dataset share training rows, so
+    they are not independent replicates; tests across datasets take these means, never the
+    splits (Demšar 2006). The teacher's own rows are left out. Columns: dataset, teacher,
+    student, size, mode, value, splits.
     """
     _lower_is_better(metric)
-    per_split = _split_values(results, metric)
+    per_split, _ = _shared_splits(results, metric)
     grouped = per_split.groupby(["dataset", *CONFIG, "mode"], sort=False)["value"]
     return grouped.agg(value="mean", splits="count").reset_index()
+
+
+def left_out_splits(results: pd.DataFrame, metric: str) -> list[str]:
+    """The splits the comparisons across datasets leave out (:func:`dataset_means`), as lines:
+    ``"wine lightgbm/tree 8: 1 of 3 splits (repeat/fold 1/0)"``, or ``"wine lightgbm/tree
+    (every size): ..."`` when every size of a student loses the same splits; [] when none."""
+    _lower_is_better(metric)
+    _, gaps = _shared_splits(results, metric)
+    sizes = _split_frame(results, metric).groupby(["dataset", "teacher", "student"])["size"]
+    all_sizes = sizes.unique().to_dict()
+    by_student: dict[tuple, list[dict]] = {}
+    for gap in gaps:
+        by_student.setdefault((gap["dataset"], gap["teacher"], gap["student"]), []).append(gap)
+    lines = []
+    for (dataset, teacher, student), found in sorted(by_student.items()):
+        found.sort(key=lambda g: size_key(g["size"]))
+        what = {(g["total"], tuple(g["left_out"])) for g in found}
+        every = len(found) > 1 and len(found) == len(all_sizes[(dataset, teacher, student)])
+        if every and len(what) == 1:
+            found = [dict(found[0], size="(every size)")]
+        for gap in found:
+            lines.append(
+                f"{dataset} {teacher}/{student} {gap['size']}: {len(gap['left_out'])} of "
+                f"{gap['total']} splits (repeat/fold {_splits_text(gap['left_out'])})"
+            )
+    return lines
 
 
 def _by_config(results: pd.DataFrame, metric: str):
@@ -204,13 +277,12 @@ def paired_comparison(results: pd.DataFrame, metric: str, mode: str, baseline: s
 
     A pair is the two per-dataset means (:func:`dataset_means`) of one dataset; datasets where
     either side is missing are left out. Columns: teacher, student, size, ``N`` (the datasets
-    paired), ``wins`` / ``ties`` / ``losses`` (datasets where ``mode`` is better / equal within
-    1e-12 / worse, in the metric's direction), ``mean_relative_reduction`` (mean over datasets of
-    (baseline − mode) / baseline for lower-is-better metrics, (mode − baseline) / (1 − baseline)
-    for AUC — the relative reduction of the loss or of 1 − AUC, positive when ``mode`` is better;
-    zero denominators skipped; NaN when none is left) and ``p`` (two-sided Wilcoxon signed-rank
-    test on the N differences, :func:`kdcli.reporting.stats.wilcoxon_p`; NaN with fewer than 2
-    non-zero differences). Rows are sorted by teacher, student and size.
+    paired), ``n`` (those whose difference is not 0: the ones the Wilcoxon test ranks),
+    ``wins`` / ``ties`` / ``losses`` (datasets where ``mode`` is better / the same
+    (:func:`~kdcli.reporting.stats.same`) / worse, in the metric's direction),
+    ``geo_mean_ratio`` and ``set_aside`` (:func:`geo_mean_ratio`) and ``p`` (two-sided Wilcoxon
+    signed-rank test on the N differences, :func:`kdcli.reporting.stats.wilcoxon_p`; NaN with
+    fewer than 2 non-zero differences). Rows are sorted by teacher, student and size.
     """
     lower = _lower_is_better(metric)
     records = []
@@ -222,25 +294,27 @@ def paired_comparison(results: pd.DataFrame, metric: str, mode: str, baseline: s
             continue
         m = pair[mode].to_numpy(dtype=float)
         b = pair[baseline].to_numpy(dtype=float)
-        diff = m - b
-        diff[np.abs(diff) <= TIE_TOLERANCE] = 0.0
+        diff = np.where(same_values(m, b), 0.0, m - b)
         better = diff < 0 if lower else diff > 0
         worse = diff > 0 if lower else diff < 0
+        ratio, set_aside = geo_mean_ratio(m, b, lower)
         records.append(
             {
                 "teacher": teacher,
                 "student": student,
                 "size": size,
                 "N": len(pair),
+                "n": int(np.count_nonzero(diff)),
                 "wins": int(better.sum()),
                 "ties": int((diff == 0).sum()),
                 "losses": int(worse.sum()),
-                "mean_relative_reduction": _relative_reduction(m, b, lower),
+                "geo_mean_ratio": ratio,
+                "set_aside": set_aside,
                 "p": wilcoxon_p(diff),
             }
         )
-    columns = [*CONFIG, "N", "wins", "ties", "losses", "mean_relative_reduction", "p"]
-    return _sorted_configs(pd.DataFrame.from_records(records, columns=columns))
+    return _sorted_configs(pd.DataFrame.from_records(records, columns=[*CONFIG, *VERSUS]))
+
 
 
 def versus_baseline(results: pd.DataFrame, metric: str, baseline: str = "raw") -> pd.DataFrame:
@@ -248,8 +322,8 @@ def versus_baseline(results: pd.DataFrame, metric: str, baseline: str = "raw") -
     Holm's adjustment over the modes compared for each (teacher, student, size): one family per
     configuration, so testing more modes does not inflate the chance of a false win.
 
-    Columns: teacher, student, size, mode, N, wins, ties, losses, mean_relative_reduction, p
-    (raw) and p_holm. Rows by configuration, then mode order.
+    Columns: teacher, student, size, mode, N, n, wins, ties, losses, geo_mean_ratio, set_aside,
+    p (raw) and p_holm. Rows by configuration, then mode order.
     """
     modes = ordered_modes(dataset_means(results, metric)["mode"].unique())
     parts = []
@@ -258,7 +332,7 @@ def versus_baseline(results: pd.DataFrame, metric: str, baseline: str = "raw") -
             continue
         table = paired_comparison(results, metric, mode, baseline)
         parts.append(table.assign(mode=mode))
-    columns = [*CONFIG, "mode", "N", "wins", "ties", "losses", "mean_relative_reduction", "p"]
+    columns = [*CONFIG, "mode", *VERSUS]
     if not parts or all(p.empty for p in parts):
         return pd.DataFrame(columns=[*columns, "p_holm"])
     table = pd.concat([p for p in parts if not p.empty], ignore_index=True)[columns]
@@ -268,13 +342,21 @@ def versus_baseline(results: pd.DataFrame, metric: str, baseline: str = "raw") -
     return _sorted_configs(table, by_mode=True)
 
 
-def _relative_reduction(m: np.ndarray, b: np.ndarray, lower: bool) -> float:
-    """Mean of (b − m)/b (losses) or (m − b)/(1 − b) (AUC), skipping zero denominators."""
-    gain, denominator = (b - m, b) if lower else (m - b, 1.0 - b)
-    keep = denominator != 0
+def geo_mean_ratio(m: np.ndarray, b: np.ndarray, lower: bool) -> tuple[float, int]:
+    """The geometric mean over datasets of the loss ratios mode / baseline (the loss is the
+    metric, or 1 − AUC for AUC), and how many datasets it sets aside.
+
+    < 1 when ``mode`` is better: 0.97 is a typical 3% less error. Unlike a mean of relative
+    reductions, a dataset where the baseline's error is near 0 cannot swamp it: a ratio and its
+    inverse weigh the same. Datasets where either loss is 0 (or below, or not finite) have no
+    ratio and are set aside; NaN when none is left."""
+    loss_m, loss_b = (m, b) if lower else (1.0 - m, 1.0 - b)
+    keep = np.isfinite(loss_m) & np.isfinite(loss_b) & (loss_m > 0) & (loss_b > 0)
+    keep &= ~(same_values(loss_m, 0.0) | same_values(loss_b, 0.0))
+    set_aside = int((~keep).sum())
     if not keep.any():
-        return math.nan
-    return float(np.mean(gain[keep] / denominator[keep]))
+        return math.nan, set_aside
+    return float(np.exp(np.mean(np.log(loss_m[keep] / loss_b[keep])))), set_aside
 
 
 def mean_ranks(results: pd.DataFrame, metric: str, alpha: float = ALPHA) -> pd.DataFrame:
@@ -282,8 +364,9 @@ def mean_ranks(results: pd.DataFrame, metric: str, alpha: float = ALPHA) -> pd.D
     critical difference; rank 1 is the best mode.
 
     On each dataset the per-dataset means (:func:`dataset_means`) of the modes are ranked in the
-    metric's direction, ties sharing the average rank (1.5, 1.5 for a tie for first). Only
-    datasets with a value for every mode seen for that configuration are ranked. Columns:
+    metric's direction, ties (:func:`~kdcli.reporting.stats.same`) sharing the average rank
+    (1.5, 1.5 for a tie for first). Only datasets with a value for every mode seen for that
+    configuration are ranked. Columns:
     teacher, student, size, one column per mode (raw, vanilla, crossfit, corrected order),
     ``N`` (datasets ranked), ``CD`` (:func:`kdcli.reporting.stats.nemenyi_cd` at ``alpha``; NaN
     with N < 2 or one mode) and ``groups``: the runs of modes whose mean ranks differ by less
@@ -321,10 +404,11 @@ def friedman_table(results: pd.DataFrame, metric: str) -> pd.DataFrame:
     """The Friedman test over the modes across datasets, per (teacher, student, size).
 
     Columns: teacher, student, size, ``N`` (datasets with every mode), ``k`` (modes), ``chi2``
-    (Friedman's statistic), ``F`` (Iman–Davenport), ``df1`` = k − 1, ``df2`` = (k − 1)(N − 1)
-    and ``p`` (of F); see :func:`kdcli.reporting.stats.friedman`. A configuration with fewer
-    than 2 such datasets or 2 modes has NaN statistics (no test is possible); one with no
-    complete dataset is left out.
+    (Friedman's statistic), ``F`` (Iman–Davenport), ``df1`` = k − 1, ``df2`` = (k − 1)(N − 1),
+    ``p`` and ``p_of``: "F" (the p of F) or "exact" (every dataset ranks the modes alike: F is
+    infinite and p the exact (k!)^-(N-1)); see :func:`kdcli.reporting.stats.friedman`. A
+    configuration with fewer than 2 such datasets or 2 modes has NaN statistics (no test is
+    possible); one with no complete dataset is left out.
     """
     lower = _lower_is_better(metric)
     records = []
@@ -340,10 +424,12 @@ def friedman_table(results: pd.DataFrame, metric: str) -> pd.DataFrame:
             record.update(
                 {"chi2": test.chi2, "F": test.F, "df1": test.df1, "df2": test.df2, "p": test.p}
             )
+            record["p_of"] = "exact" if test.exact else "F"
         else:
             record.update(dict.fromkeys(("chi2", "F", "df1", "df2", "p"), math.nan))
+            record["p_of"] = ""
         records.append(record)
-    columns = [*CONFIG, "N", "k", "chi2", "F", "df1", "df2", "p"]
+    columns = [*CONFIG, "N", "k", "chi2", "F", "df1", "df2", "p", "p_of"]
     return _sorted_configs(pd.DataFrame.from_records(records, columns=columns))
 
 
@@ -360,11 +446,14 @@ def within_dataset(
     resampled t-test (:func:`kdcli.reporting.stats.corrected_resampled_t`), one row per size and
     mode. It speaks for this dataset only; across datasets see :func:`versus_baseline`.
 
-    A difference is mode − baseline on one (repeat, fold) split (seeds averaged), within 1e-12
-    counted as 0; splits missing either side are left out. ``test_train_ratio`` is n_test /
-    n_train of the splits (NaN when unknown: the corrected columns are then NaN). Columns: size,
-    mode, ``J`` (splits), ``mean_difference``, ``naive_se`` (sd/√J), ``corrected_se``, ``t``,
-    ``df`` (J − 1), ``p`` (two-sided). Sizes in numeric order ("full" last), modes in order.
+    A difference is mode − baseline on one (repeat, fold) split (seeds averaged), 0 where the
+    two are the same (:func:`~kdcli.reporting.stats.same`); splits where either side has no
+    finite value are left out. ``test_train_ratio`` is n_test / n_train of the splits (NaN when
+    unknown: the corrected columns are then NaN). Columns: size, mode, ``J`` (splits),
+    ``mean_difference``, ``naive_se`` (sd/√J), ``corrected_se``, ``t``, ``df`` (J − 1), ``p``
+    (two-sided) and ``note``: why there is no p ("" when there is one: fewer than 3 splits, a
+    difference the same on every split, or an unknown ratio). Sizes in numeric order ("full"
+    last), modes in order.
     """
     _lower_is_better(metric)
     values = _split_values(results, metric)
@@ -374,6 +463,7 @@ def within_dataset(
         & (values["student"] == str(student))
     ]
     columns = ["size", "mode", "J", "mean_difference", "naive_se", "corrected_se", "t", "df", "p"]
+    columns.append("note")
     if baseline not in set(values["mode"]):
         return pd.DataFrame(columns=columns)
     wide = values.pivot_table(index=["size", *SPLIT], columns="mode", values="value")
@@ -386,8 +476,8 @@ def within_dataset(
             pair = at_size[[mode, baseline]].dropna()
             if pair.empty:
                 continue
-            diff = np.array(pair[mode] - pair[baseline], dtype=float)
-            diff[np.abs(diff) <= TIE_TOLERANCE] = 0.0
+            m, b = pair[mode].to_numpy(dtype=float), pair[baseline].to_numpy(dtype=float)
+            diff = np.where(same_values(m, b), 0.0, m - b)
             test = corrected_resampled_t(diff, test_train_ratio)
             records.append(
                 {
@@ -400,6 +490,7 @@ def within_dataset(
                     "t": test.t,
                     "df": test.df,
                     "p": test.p,
+                    "note": test.why,
                 }
             )
     return pd.DataFrame.from_records(records, columns=columns)

@@ -21,11 +21,13 @@ import pandas as pd
 from kdcli.atomic import check_writable_place, written_together
 from kdcli.errors import KDError
 from kdcli.records import size_key
+from kdcli.reporting.bayes import bayes_tables, check_rope
 from kdcli.reporting.capacity import CapacityTable, capacity_tables, teacher_order
 from kdcli.reporting.compare import (
     TEACHER_MODE,
     coverage,
     friedman_table,
+    left_out_splits,
     mean_ranks,
     per_dataset_table,
     versus_baseline,
@@ -33,8 +35,8 @@ from kdcli.reporting.compare import (
 )
 from kdcli.reporting.run_results import planned, run_latency, run_record, run_results
 from kdcli.reporting.split_sizes import SplitRatio, split_ratios
-from kdcli.reporting.stats import ALPHA
-from kdcli.reporting.tables import cell_text, star_row
+from kdcli.reporting.stats import ALPHA, MIN_SPLITS
+from kdcli.reporting.tables import cell_text, number_text, p_text, ratio_text, star_row
 from kdcli.science.metrics import LOWER_IS_BETTER
 from kdcli.science.targets import ordered_modes
 from kdcli.spec.presets import preset_labels, preset_metric
@@ -47,7 +49,8 @@ class Section:
     title: str
     table: pd.DataFrame
     note: str = ""
-    kind: str = "table"  # capacity | per-dataset | within | friedman | ranks | versus | compression
+    kind: str = "table"  # capacity | per-dataset | within | friedman | ranks | versus | bayes
+    # | compression
     metric: str = "error"
     labels: dict = field(default_factory=dict)  # mode → shown name (a preset's curve names)
 
@@ -73,7 +76,8 @@ class Report:
 
 PER_DATASET_NOTE = (
     "mean ± naive SE (n): naive SE = sd/√n over the n splits (outer folds × repeats), which "
-    "share training rows, so it understates the uncertainty"
+    "share training rows, so it understates the uncertainty; ★ the best mode, every mode whose "
+    "mean is the same within 1e-9 (relative) starred"
 )
 
 CAPACITY_NOTE = (
@@ -140,7 +144,8 @@ def _nonfinite_note(scores: pd.DataFrame) -> list[str]:
     shown = ", ".join(cells[:5]) + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
     return [
         f"{len(bad)} value(s) of {scores['metric'].iloc[0]} are NaN or infinite, so their cells' "
-        f"means are too (nonfinite in summary.csv): {shown}"
+        "means in the tables are too (nonfinite in summary.csv); the tests leave their splits "
+        f"out, for every mode of the dataset: {shown}"
     ]
 
 
@@ -162,12 +167,15 @@ def _build_report(
     baseline: str | None = None,
     ratios: dict[str, SplitRatio] | None = None,
     planned: dict[tuple[str, str], set[tuple[int, int]]] | None = None,
+    rope: float | None = None,
 ) -> Report:
     """``labels`` names modes as a preset's source does (e.g. 'KD student (logit)');
     ``baseline`` is the mode the others are tested against (None: raw, when there is one);
     ``ratios`` each dataset's n_test/n_train (:func:`split_ratios`) for the within-dataset test;
     ``planned`` the splits a study planned per (dataset, teacher), so that every cell with
-    fewer is flagged (without it, a cell is measured against the most any cell has)."""
+    fewer is flagged (without it, a cell is measured against the most any cell has); ``rope``
+    the region of practical equivalence of the Bayesian comparison (None: the metric's default,
+    :func:`~kdcli.reporting.bayes.default_rope`)."""
     labels = labels or {}
     ratios = ratios or {}
     scores = results[results.metric == metric]
@@ -207,7 +215,7 @@ def _build_report(
                     f"{name} on each of its J splits; Nadeau–Bengio corrected resampled t-test, "
                     "t = mean difference / corrected SE, df = J − 1, two-sided p; corrected SE = "
                     "√((1/J + n_test/n_train)·var), naive SE = sd/√J (ignores that the splits "
-                    f"share training rows); {ratio.source}",
+                    f"share training rows); {ratio.source}; {WITHIN_NO_P}",
                     "within",
                     metric,
                 )
@@ -223,6 +231,10 @@ def _build_report(
             "planned has results; resume it (the same kd benchmark command) to finish them"
         )
     report.sections += _across_datasets(results, metric, modes, baseline, labels, report.notes)
+    for title, table, note, scope in bayes_tables(results, metric, modes, baseline, rope, ratios):
+        if scope == "within" and table["p_better"].isna().all():  # one split each: no test
+            continue  # (the note on within-dataset tests already says why)
+        report.sections.append(Section(title, table, note, "bayes", metric))
     for (dataset, teacher), part in _by_dataset_and_teacher(results):
         lat = None
         if latency is not None and len(latency):
@@ -242,6 +254,13 @@ def _build_report(
     for section in report.sections:
         section.labels = labels
     return report
+
+
+WITHIN_NO_P = (
+    f"no p (–) with fewer than {MIN_SPLITS} splits (a variance from 2 is too rough to test "
+    "with) or where the difference is the same on every split (zero variance: t undefined); "
+    "the note column says why"
+)
 
 
 def _few(names: list[str], n: int = 5) -> str:
@@ -279,16 +298,25 @@ def _across_datasets(
         notes.append(
             "no test across datasets: no student size has 2 datasets with a value for every mode"
         )
+    left_out = left_out_splits(results, metric)
+    if left_out:
+        notes.append(
+            "across datasets the modes of a dataset are compared on the splits they all share, "
+            "so these splits are left out (not every mode has a finite value there): "
+            f"{_few(left_out)}"
+        )
     loss = "1 − AUC" if metric == "auc" else metric
     sections.append(
         Section(
             f"Friedman test across datasets · {metric}",
             friedman,
-            "each dataset counts once (per mode: its mean over splits); Friedman test of the k "
+            f"each dataset counts once ({EACH_DATASET}); Friedman test of the k "
             "modes on the N datasets with every mode: chi2 = Friedman's statistic, F = "
             "Iman–Davenport's (N−1)·chi2 / (N(k−1) − chi2) on df1 = k−1 and df2 = (k−1)(N−1) "
-            "degrees of freedom; p of F. A small p says the modes differ; the CD and the "
-            "comparisons with the baseline say which",
+            "degrees of freedom; p_of says which p: F = the p of F; exact = every dataset ranks "
+            "the modes alike (chi2 = N(k−1), F infinite), p = (k!)^−(N−1), the exact chance of "
+            "that. A small p says the modes differ; the CD and the comparisons with the "
+            "baseline say which",
             "friedman",
         )
     )
@@ -297,7 +325,8 @@ def _across_datasets(
         Section(
             f"mean rank across datasets and Nemenyi critical difference · {metric}",
             ranks,
-            "rank 1 = best mode on a dataset (by its mean over splits), averaged over the N "
+            f"rank 1 = best mode on a dataset ({EACH_DATASET}; means the same within 1e-9, "
+            "relative, share the average rank), averaged over the N "
             "datasets with every mode; CD = q_α·√(k(k+1)/(6N)), q_α the studentized range "
             f"quantile / √2, α = {ALPHA}: two modes whose mean ranks differ by CD or more differ "
             "significantly (Nemenyi); groups: modes not significantly different, joined by a line "
@@ -313,10 +342,13 @@ def _across_datasets(
                 Section(
                     f"each mode vs {name} across datasets · {metric}",
                     versus,
-                    f"each dataset counts once (its mean over splits); wins / ties / losses "
-                    f"against {name} over the N datasets; mean relative reduction of {loss}; "
-                    "p = two-sided Wilcoxon signed-rank test on the N per-dataset differences "
-                    "(ties dropped), "
+                    f"each dataset counts once ({EACH_DATASET}); wins / ties / losses against "
+                    f"{name} over the N datasets (a tie: the same within 1e-9, relative); "
+                    f"geo_mean_ratio = geometric mean over the datasets of {loss} (mode) / {loss} "
+                    f"({name}), with its % change (< 1, negative: the mode is better), "
+                    f"set_aside = datasets left out of it as {loss} is 0 on either side; "
+                    "p = two-sided Wilcoxon signed-rank test on the n datasets whose difference "
+                    "is not 0 (of N; ties dropped); "
                     "p_holm = Holm-adjusted over the modes compared at each student size",
                     "versus",
                 )
@@ -324,18 +356,11 @@ def _across_datasets(
     return sections
 
 
+EACH_DATASET = "per mode: its mean over the splits that every mode of the dataset has"
+
+
 # --------------------------------------------------------------------------------------------
 # renderers
-
-
-def _fmt(value, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if isinstance(value, float):
-        if value != 0 and abs(value) < 1e-3:
-            return f"{value:.2e}"
-        return f"{value:.{digits}f}"
-    return str(value)
 
 
 def display_frame(section: Section) -> pd.DataFrame:
@@ -353,7 +378,7 @@ def _cells(section: Section) -> pd.DataFrame:
             elif col == "ms_per_10k":
                 out[col] = [f"{v:,.1f}" if v == v else "–" for v in t[col].astype(float)]
             elif col not in ("student", "size"):
-                out[col] = [_fmt(v) for v in t[col]]
+                out[col] = [number_text(v) for v in t[col]]
         return out
     if section.kind == "capacity":
         return _capacity_cells(section)
@@ -393,29 +418,41 @@ def _capacity_cells(section: Section) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[t.index.name, "teacher", *modes, "n"])
 
 
-COUNTS = ("N", "k", "J", "df", "df1", "df2", "wins", "ties", "losses")
-TEXT_COLUMNS = ("size", "teacher", "student", "mode", "groups")
+COUNTS = ("N", "n", "k", "J", "df", "df1", "df2", "wins", "ties", "losses", "set_aside")
+TEXT_COLUMNS = ("dataset", "size", "teacher", "student", "mode", "groups", "p_of", "note")
 
 
 def _count(value) -> str:
     return "–" if value is None or value != value else str(int(value))
 
 
+def _behind(row: dict) -> str:
+    """What a p rests on: "n=10 of N=28; 18 ties" (Wilcoxon: the non-zero differences of the N
+    datasets), "N=10" datasets (Friedman) or "J=5" splits (within one dataset)."""
+    if "n" in row and "N" in row:
+        n, total = _count(row["n"]), _count(row["N"])
+        ties = int(row["N"]) - int(row["n"]) if n != "–" and total != "–" else 0
+        return f"n={n} of N={total}" + (f"; {ties} tie{'s' * (ties != 1)}" if ties else "")
+    for count in ("N", "J"):
+        if count in row:
+            return f"{count}={_count(row[count])}"
+    return ""
+
+
 def _stat_cells(section: Section) -> pd.DataFrame:
-    """Numbers as text; counts as integers; every p-value with the count behind it beside it,
-    "(N=10)" datasets across datasets or "(J=5)" splits within one; modes by their labels."""
+    """Numbers as text (:func:`~kdcli.reporting.tables.number_text`); counts as integers; every
+    p-value with what it rests on beside it (:func:`_behind`); modes by their labels."""
     t = section.table
-    out = t.map(_fmt)
+    out = t.map(number_text)
     for col in t.columns:
         if col in COUNTS:
             out[col] = [_count(v) for v in t[col]]
-    count = "N" if "N" in t.columns else "J" if "J" in t.columns else None
+    if "geo_mean_ratio" in t.columns:
+        out["geo_mean_ratio"] = [ratio_text(float(v)) for v in t["geo_mean_ratio"]]
+    rows = t.to_dict("records")
     for col in ("p", "p_holm"):
-        if count and col in t.columns:
-            out[col] = [
-                "–" if p != p else f"{_fmt(float(p))} ({count}={_count(n)})"
-                for p, n in zip(t[col], t[count], strict=True)
-            ]
+        if col in t.columns:
+            out[col] = [p_text(float(r[col]), _behind(r)) for r in rows]
     labels = section.labels
     if "mode" in t.columns:
         out["mode"] = [str(labels.get(m, m)) for m in t["mode"]]
@@ -597,10 +634,12 @@ def report_run(
     plots: str | Path | None = None,
     draw_plots: bool = True,
     baseline: str | None = None,
+    rope: float | None = None,
 ) -> Report:
     """The report of a `kd fit`/`kd benchmark` output folder (or a results CSV): ``metric``
     defaults to the run's preset's, else error; plots go to ``plots`` (default RUN/plots);
-    ``baseline`` is the mode every other is tested against (default raw)."""
+    ``baseline`` is the mode every other is tested against (default raw); ``rope`` the region
+    of practical equivalence of the Bayesian comparison (default: the metric's)."""
     run = Path(run)
     plots = Path(plots) if plots is not None else None
     record = run_record(run)
@@ -616,12 +655,13 @@ def report_run(
         raise KDError(
             f"{run} has no '{metric}' results (it has {', '.join(sorted(set(results.metric)))})"
         )
+    check_rope(rope, metric)  # before any work
     members = settings.get("members")
     expected = [m["name"] for m in members] if members else None
     latency = run_latency(run)
     ratios = split_ratios(results, record)
     rep = build_report(
-        results, metric, str(run), expected, latency, labels, baseline, ratios, planned(record)
+        results, metric, str(run), expected, latency, labels, baseline, ratios, planned(record), rope
     )
     rep.notes[:0] = notes  # what reading the run left out comes first
     if draw_plots:

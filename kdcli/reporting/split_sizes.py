@@ -1,10 +1,12 @@
 """n_test / n_train of each dataset's outer splits: the Nadeau–Bengio correction needs it.
 
-The long results hold no split sizes (unless a ``n_train``/``n_test`` column is there), so they
-are recovered from what a run records: a `kd fit` run.json has the dataset's rows and the test
-size, a study's run.json the test size of every member; a task's official folds (openml-task:)
-are k-fold, where n_test / n_train = 1 / (k − 1). Every answer says where it came from, since the
-report prints it beside the test.
+Results record each split's sizes as the teacher row's metrics ``n_train`` and ``n_test``
+(:data:`kdcli.records.SPLIT_SIZES`); a dataset's ratio is the mean of its splits' n_test/n_train
+(the splits a task's uneven folds make differ a little). Results written before kd recorded them
+(or a ``n_train``/``n_test`` column) fall back to what a run records: a `kd fit` run.json has the
+dataset's rows and the test size, a study's run.json the test size of every member; a task's
+official folds (openml-task:) are k-fold, where n_test / n_train = 1 / (k − 1), k guessed from the
+folds present. Every answer says where it came from, since the report prints it beside the test.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from kdcli.records import SPLIT_SIZES
+
 
 @dataclass(frozen=True)
 class SplitRatio:
@@ -22,8 +26,8 @@ class SplitRatio:
 
 
 def split_ratios(results: pd.DataFrame, record: dict) -> dict[str, SplitRatio]:
-    """dataset name → its n_test / n_train, from the results' own columns if they have them,
-    else from ``record`` (the run's run.json as a dict; {} for a bare CSV)."""
+    """dataset name → its n_test / n_train, from the split sizes the results record if they
+    do, else from ``record`` (the run's run.json as a dict; {} for a bare CSV)."""
     settings = record.get("settings") or {}
     fit = settings.get("fit") or settings  # kd benchmark nests the fit settings; kd fit does not
     test_size = fit.get("test_size")
@@ -39,7 +43,35 @@ def split_ratios(results: pd.DataFrame, record: dict) -> dict[str, SplitRatio]:
     return out
 
 
+def recorded_ratio(rows: pd.DataFrame) -> SplitRatio | None:
+    """The mean n_test/n_train of the splits whose sizes ``rows`` (one dataset's results) record
+    as metrics; None when none do. A split counts once, whatever its teachers."""
+    if "metric" not in rows.columns:
+        return None
+    sizes = rows[rows["metric"].isin(SPLIT_SIZES)]
+    if sizes.empty:
+        return None
+    per_split = sizes.pivot_table(
+        index=["repeat", "fold"], columns="metric", values="value", aggfunc="first"
+    ).reindex(columns=list(SPLIT_SIZES))
+    per_split = per_split.dropna()
+    per_split = per_split[per_split["n_train"] > 0]
+    if per_split.empty:
+        return None
+    ratios = per_split["n_test"] / per_split["n_train"]
+    ratio = float(ratios.mean())
+    if len(ratios) == 1 or ratios.nunique() == 1:
+        n_test, n_train = per_split.iloc[0]["n_test"], per_split.iloc[0]["n_train"]
+        shown = f"{n_test:.0f}/{n_train:.0f}"
+    else:
+        shown = f"{ratio:.4g}, the mean over {len(ratios)} splits"
+    return SplitRatio(ratio, f"n_test/n_train = {shown} (recorded per split in the results)")
+
+
 def _ratio(rows: pd.DataFrame, spec: str, test_size, one: dict, name: str) -> SplitRatio:
+    recorded = recorded_ratio(rows)
+    if recorded is not None:
+        return recorded
     if {"n_train", "n_test"} <= set(rows.columns):
         sizes = rows[["n_train", "n_test"]].dropna().astype(float)
         sizes = sizes[sizes["n_train"] > 0]

@@ -11,6 +11,9 @@ Learning 2003): resampled splits share training rows, so the differences on them
 and sd/sqrt(J) ("naive SE") is too small; :func:`corrected_resampled_t` inflates the variance by
 n_test/n_train.
 
+Ties: :func:`same` is the one rule by which kd calls two values equal, for the ★ of the best
+mode, the ranks, wins / ties / losses and the zero differences of every test.
+
 Distributions come from scipy; only the formulas scipy lacks are written out here.
 """
 
@@ -24,6 +27,42 @@ import numpy as np
 from scipy import stats
 
 ALPHA = 0.05
+TIE_RTOL = 1e-9  # relative to max(1, |a|, |b|): see same()
+MIN_SPLITS = 3  # the fewest splits behind a within-dataset p
+
+
+def same(a: float, b: float) -> bool:
+    """Whether kd counts two values as equal: |a − b| <= 1e-9 · max(1, |a|, |b|).
+
+    Means of a metric over the same splits that differ by less are floating-point noise (the
+    order in which terms were summed). For error this is the same as comparing the counts of
+    misclassified rows: one row more on one of J splits of n_test rows moves the mean by
+    1/(J·n_test), far above 1e-9 for any data kd handles. NaN is never the same as anything.
+    """
+    return bool(same_values(np.array([a]), np.array([b]))[0])
+
+
+def same_values(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`same`, element by element."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    with np.errstate(invalid="ignore"):
+        scale = np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
+        close = np.isfinite(a) & np.isfinite(b) & (np.abs(a - b) <= TIE_RTOL * scale)
+        return (a == b) | close
+
+
+def snap_ties(values: np.ndarray) -> np.ndarray:
+    """A copy of a 1-d array in which values that are :func:`same` share one value (the
+    smallest of their run in sorted order), so that ranking them ties them."""
+    values = np.asarray(values, dtype=float)
+    out = values.copy()
+    order = np.argsort(values, kind="stable")
+    start = 0
+    for i in range(1, len(order) + 1):
+        if i == len(order) or not same(values[order[start]], values[order[i]]):
+            out[order[start:i]] = values[order[start]]
+            start = i
+    return out
 
 
 @dataclass(frozen=True)
@@ -39,12 +78,15 @@ class Friedman:
     df1: int
     df2: int
     p: float  # of F: the p-value to report (chi2 is too conservative, Demšar 2006 §3.2.2)
+    exact: bool = False  # every dataset ranks the modes alike: F undefined, p exact
 
 
 def rank_rows(values: np.ndarray, lower: bool = True) -> np.ndarray:
-    """Ranks within each row (dataset), 1 = best in the metric's direction, ties averaged."""
+    """Ranks within each row (dataset), 1 = best in the metric's direction, ties (by
+    :func:`same`) sharing the average rank."""
     values = np.asarray(values, dtype=float)
-    return stats.rankdata(values if lower else -values, axis=1, method="average")
+    snapped = np.array([snap_ties(row) for row in values]).reshape(values.shape)
+    return stats.rankdata(snapped if lower else -snapped, axis=1, method="average")
 
 
 def friedman(values: np.ndarray, lower: bool = True) -> Friedman:
@@ -54,8 +96,10 @@ def friedman(values: np.ndarray, lower: bool = True) -> Friedman:
     (2006), without the tie correction of ``scipy.stats.friedmanchisquare``: the two agree when
     no dataset has tied modes, and with ties this form is the smaller, so it errs on the
     conservative side and matches the mean ranks the critical-difference diagram shows.
-    F = (N-1) chi2 / (N(k-1) - chi2) on k-1 and (k-1)(N-1) degrees of freedom; when every
-    dataset ranks the modes alike (chi2 = N(k-1)) F is infinite and p is 0.
+    F = (N-1) chi2 / (N(k-1) - chi2) on k-1 and (k-1)(N-1) degrees of freedom. When every
+    dataset ranks the modes alike, without ties (chi2 = N(k-1)), F is infinite and its p would
+    be 0; p is then the exact chance of that outcome under the null (each dataset's ranking one
+    of k! alike), k! · (1/k!)^N = (k!)^-(N-1), and ``exact`` is set.
     """
     values = np.asarray(values, dtype=float)
     if values.ndim != 2 or values.shape[0] < 2 or values.shape[1] < 2:
@@ -70,7 +114,11 @@ def friedman(values: np.ndarray, lower: bool = True) -> Friedman:
     chi2 = max(chi2, 0.0)  # rounding can leave -1e-15 where every rank is equal
     df1, df2 = k - 1, (k - 1) * (n - 1)
     denominator = n * (k - 1) - chi2
-    f = (n - 1) * chi2 / denominator if denominator > 1e-12 else math.inf
+    # rank sums are multiples of 1/2, so the denominator is an integer / (Nk(k+1)): 0, or at
+    # least 1/(Nk(k+1)), far above rounding
+    alike = denominator < 0.5 / (n * k * (k + 1))
+    f = math.inf if alike else (n - 1) * chi2 / denominator
+    exact_p = math.exp(-(n - 1) * math.lgamma(k + 1))
     return Friedman(
         N=n,
         k=k,
@@ -80,7 +128,8 @@ def friedman(values: np.ndarray, lower: bool = True) -> Friedman:
         F=f,
         df1=df1,
         df2=df2,
-        p=float(stats.f.sf(f, df1, df2)) if math.isfinite(f) else 0.0,
+        p=exact_p if alike else float(stats.f.sf(f, df1, df2)),
+        exact=alike,
     )
 
 
@@ -113,10 +162,13 @@ def cd_groups(mean_ranks: Sequence[float], cd: float) -> list[list[int]]:
 
 
 def wilcoxon_p(diff: np.ndarray) -> float:
-    """Two-sided Wilcoxon signed-rank p-value (zeros dropped, scipy's exact distribution for small
-    samples without ties); NaN with fewer than 2 non-zero differences."""
+    """Two-sided Wilcoxon signed-rank p-value on the n non-zero differences (zeros dropped
+    first, so scipy's exact distribution serves small n without tied magnitudes, as it would
+    not with the zeros in); NaN when n < 2. Differences that are noise around 0 must be zeroed
+    before (:func:`same` of the two values, as the callers do)."""
     diff = np.asarray(diff, dtype=float)
-    if np.count_nonzero(diff) < 2:
+    diff = diff[diff != 0]
+    if len(diff) < 2:
         return math.nan
     return float(stats.wilcoxon(diff, zero_method="wilcox", alternative="two-sided").pvalue)
 
@@ -148,27 +200,37 @@ class CorrectedT:
     t: float
     df: int
     p: float  # two-sided
+    why: str = ""  # why there is no p ("" when there is one)
 
 
 def corrected_resampled_t(diff: Sequence[float], test_train_ratio: float) -> CorrectedT:
     """t = mean(d) / sqrt((1/J + n_test/n_train) var(d, ddof=1)), df = J - 1, two-sided p from
-    the t distribution. NaN with fewer than 2 splits or an unknown ratio (the naive SE is still
-    given); constant differences give t = ±inf and p = 0, or NaN when they are all 0."""
+    the t distribution.
+
+    No p (NaN, with ``why``) with fewer than :data:`MIN_SPLITS` splits (a variance from 2 splits
+    is too rough to test with), an unknown ratio, or differences that are the same on every split
+    (by :func:`same`): their variance is 0, so t is undefined (NaN too), not infinite. The naive
+    and corrected SEs are given wherever they can be computed."""
     d = np.asarray(diff, dtype=float)
     d = d[~np.isnan(d)]
     j = len(d)
     mean = float(d.mean()) if j else math.nan
     if j < 2:
-        return CorrectedT(j, mean, math.nan, math.nan, math.nan, max(j - 1, 0), math.nan)
-    # equal within 1e-12 (kd's tie tolerance) is constant: no rounding residue as variance
-    var = 0.0 if np.ptp(d) <= 1e-12 else float(np.var(d, ddof=1))
+        why = "no split" if j == 0 else "1 split: no variance to test with"
+        return CorrectedT(j, mean, math.nan, math.nan, math.nan, max(j - 1, 0), math.nan, why)
+    constant = same(float(d.min()), float(d.max()))  # no rounding residue as variance
+    var = 0.0 if constant else float(np.var(d, ddof=1))
     naive = math.sqrt(var / j)
-    if not math.isfinite(test_train_ratio) or test_train_ratio < 0:
-        return CorrectedT(j, mean, naive, math.nan, math.nan, j - 1, math.nan)
-    corrected = math.sqrt((1.0 / j + test_train_ratio) * var)
-    if corrected == 0.0:
-        if mean == 0.0:
-            return CorrectedT(j, mean, naive, corrected, math.nan, j - 1, math.nan)
-        return CorrectedT(j, mean, naive, corrected, math.copysign(math.inf, mean), j - 1, 0.0)
+    known = math.isfinite(test_train_ratio) and test_train_ratio >= 0
+    corrected = math.sqrt((1.0 / j + test_train_ratio) * var) if known else math.nan
+    if constant:
+        why = "the difference is the same on every split: zero variance, t undefined"
+        return CorrectedT(j, mean, naive, corrected, math.nan, j - 1, math.nan, why)
+    if not known:
+        why = "n_test/n_train unknown"
+        return CorrectedT(j, mean, naive, corrected, math.nan, j - 1, math.nan, why)
     t = mean / corrected
+    if j < MIN_SPLITS:
+        why = f"J = {j}: fewer than {MIN_SPLITS} splits give no reliable p"
+        return CorrectedT(j, mean, naive, corrected, t, j - 1, math.nan, why)
     return CorrectedT(j, mean, naive, corrected, t, j - 1, float(2.0 * stats.t.sf(abs(t), j - 1)))

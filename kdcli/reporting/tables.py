@@ -7,6 +7,10 @@ One builder (:func:`star_row`) serves the `kd fit` tables (rows: sizes), the stu
 `kd benchmark` (rows: datasets) and the per-dataset sections of `kd report`. Names from the user
 (datasets, paths, labels) go in as :class:`~rich.text.Text` or escaped, never as markup: a
 dataset called `[bold]x` is shown so.
+
+Numbers reach the page through one set of helpers, shared by every table and renderer:
+:func:`number_text`, :func:`fixed_text`, :func:`p_text` and :func:`ratio_text` (so noise around
+0 prints as 0, and no p prints as 0).
 """
 
 from __future__ import annotations
@@ -22,18 +26,59 @@ from rich.text import Text
 from kdcli.records import size_key
 from kdcli.reporting.capacity import teacher_order
 from kdcli.reporting.compare import best_modes
+from kdcli.reporting.stats import same
 from kdcli.science.metrics import LOWER_IS_BETTER
 from kdcli.science.targets import ordered_modes
 
 STAR = "★ "
+SMALLEST_P = 1e-16  # below: "< 1e-16" (a double cannot tell 1 − p from 1 there anyway)
+
+
+def fixed_text(value: float, digits: int = 4) -> str:
+    """``digits`` decimals; a value that rounds to 0 (-5.55e-17, -0.00001) prints as 0, unsigned."""
+    text = f"{value:.{digits}f}"
+    return text.lstrip("-") if text.strip("-0.") == "" else text
+
+
+def number_text(value, digits: int = 4) -> str:
+    """A statistic as every kd table prints it: "–" for none (NaN); 0 for a value that is 0 up
+    to floating-point noise (:func:`~kdcli.reporting.stats.same`); below 1e-3 in scientific
+    notation (3.81e-06); else ``digits`` decimals. Non-floats as text."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if not isinstance(value, float):
+        return str(value)
+    if same(value, 0.0):
+        return fixed_text(0.0, digits)
+    if abs(value) < 1e-3:
+        return f"{value:.2e}"
+    return fixed_text(value, digits)
+
+
+def p_text(p: float, behind: str = "") -> str:
+    """A p-value, never 0: "–" for none, "< 1e-16" below that, else as :func:`number_text`
+    without rounding a small p to 0; ``behind`` (the counts it rests on) in brackets after it."""
+    if p is None or math.isnan(p):
+        return "–"
+    text = f"< {SMALLEST_P:.0e}" if p < SMALLEST_P else f"{p:.2e}" if p < 1e-3 else f"{p:.4f}"
+    return f"{text} ({behind})" if behind else text
+
+
+def ratio_text(ratio: float, digits: int = 4) -> str:
+    """A ratio with its change: 0.9690 (-3.1%); "–" for none."""
+    if math.isnan(ratio):
+        return "–"
+    change = fixed_text(100.0 * (ratio - 1.0), 1)
+    sign = "+" if not change.startswith("-") and change != fixed_text(0.0, 1) else ""
+    return f"{fixed_text(ratio, digits)} ({sign}{change}%)"
 
 
 def cell_text(mean: float, se: float, digits: int = 4, n: int | None = None) -> str:
     if math.isnan(mean):
         return "–"
-    text = f"{mean:.{digits}f}"
+    text = fixed_text(mean, digits)
     if not math.isnan(se):
-        text += f" ± {se:.{digits}f}"
+        text += f" ± {fixed_text(se, digits)}"
     return text if n is None else f"{text} ({n})"
 
 

@@ -88,13 +88,10 @@ def select_c(
     cross-fit teachers saw fold j; or, leak-free, from ``p_select[j]`` (an (n_folds, n, K) array
     from :func:`kdcli.science.selection.selection_proba`: teachers that never saw fold j).
     """
-    if p_select is not None and len(p_select) != len(folds):
-        raise ValueError(f"p_select has {len(p_select)} folds, the selection {len(folds)}")
+    teacher = _fold_teacher(p_crossfit, p_select, len(folds))
 
     def targets(c: float, j: int, fit_idx: np.ndarray) -> np.ndarray:
-        p_hat = (p_crossfit if p_select is None else p_select[j])[fit_idx]
-        if np.isnan(p_hat).any():
-            raise ValueError(f"selection fold {j} lacks teacher probabilities for its rows")
+        p_hat = teacher(j, fit_idx)
         return make_targets("corrected", y1h[fit_idx], p_crossfit=p_hat, c=c, scale=scale, eps=eps)
 
     return select_by_cv(
@@ -113,17 +110,43 @@ def select_alpha(
     eps: float = 1e-3,
     metric: str = "log_loss",
     n_jobs: int = 1,
+    p_select: np.ndarray | None = None,
 ) -> list[tuple[float, dict[float, float]]]:
     """Per student size, the α of the mixed targets α y + (1 − α) p̂ with the best held-out-fold
     score, by the cross-validation that chooses c (:func:`select_by_cv`); ties go to the
-    smaller α. p̂ is the full-data teacher's, as the mixed student's own targets are: it saw the
-    held-out fold, as the paper's cross-fit teachers do when they choose c."""
+    smaller α.
 
-    def targets(alpha: float, _j: int, fit_idx: np.ndarray) -> np.ndarray:
+    Fold j's training targets blend ``p_vanilla``, the full-data teacher's in-sample p̂ as the
+    mixed student's own targets do, though that teacher saw fold j (as the paper's cross-fit
+    teachers do when they choose c); or, leak-free, ``p_select[j]`` (an (n_folds, n, K) array
+    from :func:`kdcli.science.selection.selection_proba` with source ``in_sample``: the
+    in-sample p̂ of a teacher trained on the rows outside fold j)."""
+    teacher = _fold_teacher(p_vanilla, p_select, len(folds))
+
+    def targets(alpha: float, j: int, fit_idx: np.ndarray) -> np.ndarray:
+        p_hat = teacher(j, fit_idx)
         return make_targets(
-            "mixed", y1h[fit_idx], p_vanilla=p_vanilla[fit_idx], scale=scale, eps=eps, alpha=alpha
+            "mixed", y1h[fit_idx], p_vanilla=p_hat, scale=scale, eps=eps, alpha=alpha
         )
 
     return select_by_cv(
         fit_predict, targets, y, y1h.shape[1], folds, grid, scale, eps, metric, n_jobs
     )
+
+
+def _fold_teacher(
+    p_all: np.ndarray, p_select: np.ndarray | None, n_folds: int
+) -> Callable[[int, np.ndarray], np.ndarray]:
+    """The teacher probabilities behind selection fold j's training rows: ``p_all`` (one teacher
+    for every fold, the paper's procedure) or the leak-free ``p_select[j]``; a row without them
+    is an error, never a silent NaN target."""
+    if p_select is not None and len(p_select) != n_folds:
+        raise ValueError(f"p_select has {len(p_select)} folds, the selection {n_folds}")
+
+    def teacher(j: int, fit_idx: np.ndarray) -> np.ndarray:
+        p_hat = (p_all if p_select is None else p_select[j])[fit_idx]
+        if np.isnan(p_hat).any():
+            raise ValueError(f"selection fold {j} lacks teacher probabilities for its rows")
+        return p_hat
+
+    return teacher

@@ -29,6 +29,9 @@ class TeacherPredictions:
     # (J, n_train, K), --select-c nested: per c-selection fold j, its training rows' probabilities
     # from teachers that never saw fold j (kdcli.science.selection); NaN on fold j's rows
     select: np.ndarray | None = None
+    # (J, n_train, K), --select-c nested with mode mixed: per selection fold j, the in-sample
+    # probabilities of a teacher trained on the rows outside j (α's leak-free p̂); NaN on fold j
+    select_in_sample: np.ndarray | None = None
 
 
 def stratified_folds(y: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -38,30 +38,40 @@ def classification_metrics(
 ) -> dict[str, float]:
     """error = 1 − accuracy; Brier is scikit-learn's (binary: positive column; K classes: sum).
 
-    AUC ranks rows by ``ranking`` (per-class scores in the order of the model's raw outputs,
-    :func:`kdcli.science.targets.ranking_scores`) where given, else by P: a student's P is
-    clipped, which ties rows its outputs order.
+    The predicted class (error) and AUC's order come from ``ranking`` (per-class scores in the
+    order of the model's raw outputs, :func:`kdcli.science.targets.ranking_scores`) where given,
+    else from P: a student's P is clipped and renormalised, which ties classes and rows its
+    outputs tell apart (outputs 1.05, 1.2, −0.25 clip to a tie that argmax gives to class 0).
     """
     labels = np.arange(P.shape[1])
     brier = (
         brier_score_loss(y, P[:, 1]) if P.shape[1] == 2 else brier_score_loss(y, P, labels=labels)
     )
+    scores = P if ranking is None else ranking
     return {
-        "error": 1.0 - accuracy_score(y, P.argmax(axis=1)),
+        "error": 1.0 - accuracy_score(y, predicted(scores)),
         "log_loss": float(log_loss(y, P, labels=labels)),
         "brier": float(brier),
-        "auc": macro_auc(y, P if ranking is None else ranking),
+        "auc": macro_auc(y, scores),
     }
 
 
-def excess_risk(P: np.ndarray, p0: np.ndarray) -> dict[str, float]:
+def predicted(scores: np.ndarray) -> np.ndarray:
+    """The predicted class of each row: the argmax of its per-class scores (first on a tie)."""
+    return np.asarray(scores).argmax(axis=1)
+
+
+def excess_risk(
+    P: np.ndarray, p0: np.ndarray, ranking: np.ndarray | None = None
+) -> dict[str, float]:
     """Distance to the Bayes probabilities on the held-out x's, free of label noise.
 
     p0_mse: mean Σ_k (p_k − p0_k)²; p0_kl: mean KL(p0 ‖ p), the excess log loss;
-    excess_error: expected error of the argmax rule under p0 minus the Bayes error (≥ 0).
+    excess_error: expected error of the argmax rule under p0 minus the Bayes error (≥ 0), for
+    the classes :func:`classification_metrics` predicts (of ``ranking`` where given).
     """
     n = len(P)
-    pred = P.argmax(axis=1)
+    pred = predicted(P if ranking is None else ranking)
     expected_error = 1.0 - p0[np.arange(n), pred]
     bayes_error = 1.0 - p0.max(axis=1)
     safe_p0 = np.where(p0 > 0, p0, 1.0)

@@ -16,7 +16,9 @@ j, built like the targets they stand in for:
 - ``oob`` (a bagged teacher's out-of-bag p̂): one bagged teacher per fold j on the rows outside j,
   its out-of-bag probabilities: J teachers.
 - ``in_sample`` (vanilla p̂): one teacher per fold j on the rows outside j, predicting those same
-  rows: J teachers. (No mode chooses c on in-sample targets yet.)
+  rows: J teachers. No mode chooses c on them; they are the leak-free p̂ of the blend whose α
+  mode ``mixed`` chooses by the same cross-validation (its own targets use the full-data
+  teacher's in-sample p̂, which for fold j's training targets would have seen fold j).
 """
 
 from __future__ import annotations

@@ -169,7 +169,14 @@ def to_proba(pred: np.ndarray, n_classes: int, scale: str, eps: float) -> np.nda
     if scale == "logit":
         e = np.exp(P - P.max(axis=1, keepdims=True))
         P = e / e.sum(axis=1, keepdims=True)
-    P = np.clip(P, eps, 1.0)
+    return floor_proba(P, eps)
+
+
+def floor_proba(P: np.ndarray, eps: float) -> np.ndarray:
+    """Probabilities floored at eps, capped at 1 and renormalised: the scale every held-out
+    probability is scored on, the teacher's as its students' (:func:`to_proba`), so a confident
+    miss costs each at most log((1 + (K − 1) eps)/eps) of log loss."""
+    P = np.clip(np.asarray(P, dtype=float), eps, 1.0)
     return P / P.sum(axis=1, keepdims=True)
 
 

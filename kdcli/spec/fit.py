@@ -151,12 +151,19 @@ class FitSpec:
         return self.select_c == "nested" and any(base_mode(m) == "corrected" for m in self.modes)
 
     @property
+    def nested_alpha(self) -> bool:
+        """Whether α is chosen on leak-free targets (``select_c`` nested and a mode mixed)."""
+        return self.select_c == "nested" and any(base_mode(m) == "mixed" for m in self.modes)
+
+    @property
     def selection_teacher_fits(self) -> int:
-        """The teachers behind leak-free c-selection targets (kdcli.science.selection)."""
+        """The teachers behind leak-free c- and α-selection targets (kdcli.science.selection)."""
+        J = self.select_folds or self.folds
+        alpha = n_selection_fits(J, "in_sample") if self.nested_alpha else 0
         if not self.nested_select:
-            return 0
+            return alpha
         source = "oob" if self.crossfit == "oob" else "out_of_fold"
-        return n_selection_fits(self.select_folds or self.folds, source)
+        return n_selection_fits(J, source) + alpha
 
     @property
     def teacher_fits(self) -> int:

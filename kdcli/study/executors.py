@@ -10,9 +10,11 @@ import contextlib
 import multiprocessing as mp
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
+import types
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import wait
@@ -29,6 +31,11 @@ class Outcome:
     detail: str = ""  # traceback or more context
     seconds: float = 0.0
 
+    def __post_init__(self) -> None:
+        # a failure's record always says something beyond its one line
+        if self.error is not None and not self.detail.strip():
+            self.detail = self.error
+
 
 def _short_error(err: BaseException) -> str:
     if isinstance(err, KDError):
@@ -39,8 +46,55 @@ def _short_error(err: BaseException) -> str:
 
 def _timed_out(unit_id: str, timeout: float, seconds: float) -> Outcome:
     return Outcome(
-        unit_id, error=f"timed out after {timeout:g} s (--timeout-per-unit)", seconds=seconds
+        unit_id,
+        error=f"timed out after {timeout:g} s (--timeout-per-unit)",
+        detail=f"the unit ran {seconds:.1f} s, past --timeout-per-unit {timeout:g} s, and was "
+        "stopped; raise --timeout-per-unit, or give the unit less to do",
+        seconds=seconds,
     )
+
+
+def _died(proc) -> tuple[str, str]:
+    """The one line and the detail of a worker that ended without sending back a result."""
+    code = proc.exitcode
+    if code == -signal.SIGKILL:
+        why = "killed (signal 9: out of memory?)"
+    elif code is not None and code < 0:
+        why = f"killed by signal {-code} ({_signal_name(-code)})"
+    else:
+        why = f"died with exit code {code}"
+    detail = (
+        f"worker process {proc.pid} {why} before it sent back a result. An error kd can report "
+        "comes back with its traceback, so the process itself ended: out of memory, a signal "
+        "from outside, a crash in a compiled library, or an error while it started (a "
+        "traceback on kd's standard error, if so)"
+    )
+    return f"worker process {why}", detail
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "an unknown signal"
+
+
+@contextlib.contextmanager
+def _callers_script_left_out() -> Iterator[None]:
+    """Start processes that never run the caller's script.
+
+    Under spawn and forkserver, multiprocessing tells each new process where the caller's
+    ``__main__`` came from, and the process runs that file again (as ``__mp_main__``) before it
+    starts. A script that calls ``kdcli.run_study`` without ``if __name__ == "__main__":``
+    would so start the study again inside every worker. kd's workers need nothing from it (a
+    function of kd's, plain data), so while one starts, ``__main__`` is a blank module.
+    """
+    real = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = real
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -122,7 +176,8 @@ class LocalExecutor:
     itself down, and one past ``timeout`` seconds is terminated. Workers are forked from a fork
     server (Linux): a clean process that has imported kd but never fitted anything, so they start
     at once and never inherit an OpenMP thread pool, whatever the calling process (a notebook
-    that ran ``kdcli.fit`` first, say) has done. OpenMP after fork hangs.
+    that ran ``kdcli.fit`` first, say) has done. OpenMP after fork hangs. Neither the server nor
+    a worker runs the caller's script (see :func:`_callers_script_left_out`).
     """
 
     def connect(self) -> None: ...
@@ -151,7 +206,8 @@ class LocalExecutor:
                     proc = self.ctx.Process(
                         target=_child, args=(payload, child, lifeline), daemon=False
                     )
-                    with _interrupts_held():  # a worker the cleanup cannot see would outlive us
+                    # a worker the cleanup cannot see would outlive us
+                    with _interrupts_held(), _callers_script_left_out():
                         proc.start()
                         child.close()
                         running[parent] = (unit_id, proc, time.monotonic())
@@ -185,11 +241,8 @@ class LocalExecutor:
             kind, value = conn.recv()
         except (EOFError, OSError):
             proc.join(5)
-            code = proc.exitcode
-            why = (
-                "killed (signal 9: out of memory?)" if code == -9 else f"died with exit code {code}"
-            )
-            return Outcome(unit_id, error=f"worker process {why}", seconds=seconds)
+            error, detail = _died(proc)
+            return Outcome(unit_id, error=error, detail=detail, seconds=seconds)
         if kind == "ok":
             return Outcome(unit_id, result=value, seconds=seconds)
         message, detail = value
@@ -253,13 +306,14 @@ class DaskExecutor:
                     f"cannot reach the Dask scheduler at {self.address} ({err}); start "
                     "one with `dask scheduler` or check --address"
                 ) from None
-        cluster = LocalCluster(
-            n_workers=self.jobs,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=50,
-        )
+        with _callers_script_left_out():  # its workers are spawned while it starts
+            cluster = LocalCluster(
+                n_workers=self.jobs,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=50,
+            )
         return Client(cluster), cluster
 
     def run(

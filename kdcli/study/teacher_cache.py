@@ -106,6 +106,9 @@ class TeacherCache:
                 test=npz["test"],
                 size=meta.get("teacher_size", {}),
                 select=npz["select"] if "select" in npz.files else None,
+                select_in_sample=(
+                    npz["select_in_sample"] if "select_in_sample" in npz.files else None
+                ),
             )
 
     def write(self, key: str, preds: TeacherPredictions, info: dict) -> None:
@@ -116,6 +119,11 @@ class TeacherCache:
                 out_of_fold=preds.out_of_fold,
                 test=preds.test,
                 **({} if preds.select is None else {"select": preds.select}),
+                **(
+                    {}
+                    if preds.select_in_sample is None
+                    else {"select_in_sample": preds.select_in_sample}
+                ),
             )
 
         try:

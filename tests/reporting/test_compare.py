@@ -72,7 +72,7 @@ def test_ten_datasets_of_five_splits_are_ten_pairs_with_exact_wilcoxon_p():
     assert (r.teacher, r.student, r["size"]) == ("lgbm", "tree", "8")
     assert (r.N, r.wins, r.ties, r.losses) == (10, 10, 0, 0)
     assert r.p == 0.001953125 == 2 / 2**10
-    assert r.mean_relative_reduction > 0
+    assert r.geo_mean_ratio < 1
 
 
 def test_splits_of_one_dataset_are_not_pairs():
@@ -94,7 +94,7 @@ def test_mode_that_always_loses_counts_losses():
         rows.append(row(0.3 + 0.01 * i, dataset=f"d{i}", mode="vanilla"))
     r = paired_comparison(frame(rows), "error", "vanilla", "raw").iloc[0]
     assert (r.N, r.wins, r.ties, r.losses) == (4, 0, 0, 4)
-    assert r.mean_relative_reduction < 0
+    assert r.geo_mean_ratio > 1
     assert r.p == pytest.approx(2 / 2**4)  # exact: every sign the same
 
 
@@ -106,7 +106,7 @@ def test_exact_ties_give_no_wins_and_no_p_value():
     r = paired_comparison(frame(rows), "error", "crossfit", "raw").iloc[0]
     assert (r.N, r.wins, r.ties, r.losses) == (5, 0, 5, 0)
     assert math.isnan(r.p)
-    assert r.mean_relative_reduction == pytest.approx(0.0)
+    assert r.geo_mean_ratio == pytest.approx(1.0) and r.n == 0
 
 
 def test_one_nonzero_difference_has_no_p_value():
@@ -117,16 +117,16 @@ def test_one_nonzero_difference_has_no_p_value():
     assert math.isnan(r.p)
 
 
-def test_relative_reduction_by_hand_on_per_dataset_means_skips_zero_baseline():
+def test_geo_mean_ratio_by_hand_on_per_dataset_means_sets_zero_baseline_aside():
     rows = [  # each dataset: the mean over its two splits first
         row(0.1, dataset="d0", repeat=0, mode="raw"), row(0.3, dataset="d0", repeat=1, mode="raw"),
         row(0.05, dataset="d0", repeat=0, mode="corrected"),
-        row(0.15, dataset="d0", repeat=1, mode="corrected"),  # (0.2 - 0.1) / 0.2 = 0.5
-        row(0.4, dataset="d1", mode="raw"), row(0.5, dataset="d1", mode="corrected"),  # -0.25
-        row(0.0, dataset="d2", mode="raw"), row(0.1, dataset="d2", mode="corrected"),  # skipped
+        row(0.15, dataset="d0", repeat=1, mode="corrected"),  # 0.1 / 0.2 = 0.5
+        row(0.4, dataset="d1", mode="raw"), row(0.5, dataset="d1", mode="corrected"),  # 1.25
+        row(0.0, dataset="d2", mode="raw"), row(0.1, dataset="d2", mode="corrected"),  # aside
     ]  # fmt: skip
     r = paired_comparison(frame(rows), "error", "corrected", "raw").iloc[0]
-    assert r.mean_relative_reduction == pytest.approx((0.5 - 0.25) / 2)
+    assert r.geo_mean_ratio == pytest.approx(math.sqrt(0.5 * 1.25)) and r.set_aside == 1
     assert (r.N, r.wins, r.losses) == (3, 1, 2)
 
 
@@ -143,8 +143,8 @@ def test_auc_higher_is_better_and_reduces_one_minus_auc():
     ]
     r = paired_comparison(frame(rows), "auc", "corrected", "raw").iloc[0]
     assert (r.N, r.wins, r.ties, r.losses) == (4, 2, 0, 2)
-    # (0.9-0.8)/0.2 = 0.5, (0.7-0.8)/0.2 = -0.5, (0.9-0.6)/0.4 = 0.75; the 1.0 baseline skipped
-    assert r.mean_relative_reduction == pytest.approx((0.5 - 0.5 + 0.75) / 3)
+    # 1 - AUC: 0.1/0.2 = 0.5, 0.3/0.2 = 1.5, 0.1/0.4 = 0.25; the 1.0 baseline set aside
+    assert r.geo_mean_ratio == pytest.approx((0.5 * 1.5 * 0.25) ** (1 / 3)) and r.set_aside == 1
 
 
 def test_pairs_only_on_datasets_with_both_modes_and_one_row_per_size_full_last():
@@ -459,3 +459,133 @@ def test_coverage_empty_results_lists_every_expected_dataset():
         "bank: no results",
     ]
     assert coverage(frame([])) == []
+
+
+# ---------------------------------------------------------------- issue 21
+
+
+def unpaired_frame():
+    """d0: corrected has only split 0, where it beats raw (0.20 < 0.30); raw's own mean over its
+    three splits (0.1667) would beat it. d1 and d2: corrected better on the only split."""
+    rows = [
+        row(0.30, dataset="d0", repeat=0, mode="raw"),
+        row(0.20, dataset="d0", repeat=0, mode="corrected"),
+        row(0.10, dataset="d0", repeat=1, mode="raw"),
+        row(0.10, dataset="d0", repeat=2, mode="raw"),
+        row(0.40, dataset="d1", mode="raw"), row(0.30, dataset="d1", mode="corrected"),
+        row(0.50, dataset="d2", mode="raw"), row(0.45, dataset="d2", mode="corrected"),
+    ]  # fmt: skip
+    return frame(rows)
+
+
+def test_modes_of_a_dataset_are_compared_on_the_splits_they_share():
+    results = unpaired_frame()
+    means = dataset_means(results, "error").set_index(["dataset", "mode"])
+    assert means.loc[("d0", "raw"), "value"] == pytest.approx(0.30)  # split 0 only
+    assert means.loc[("d0", "raw"), "splits"] == 1
+    r = paired_comparison(results, "error", "corrected", "raw").iloc[0]
+    assert (r.N, r.wins, r.losses) == (3, 3, 0)
+    ranks = mean_ranks(results, "error").iloc[0]
+    assert (ranks.corrected, ranks.raw) == (1.0, 2.0)
+    assert friedman_table(results, "error").iloc[0].N == 3
+
+
+def test_a_nan_split_is_left_out_for_every_mode_and_said():
+    from kdcli.reporting.compare import left_out_splits
+
+    results = unpaired_frame()
+    results.loc[len(results)] = row(math.nan, dataset="d0", repeat=1, mode="corrected")
+    ranks = mean_ranks(results, "error").iloc[0]
+    assert (ranks.corrected, ranks.raw) == (1.0, 2.0)  # d0 still on split 0 alone
+    assert left_out_splits(results, "error") == [
+        "d0 lgbm/tree 8: 2 of 3 splits (repeat/fold 1/0, 2/0)"
+    ]
+    both = pd.concat([results, results.assign(size="64")], ignore_index=True)
+    assert left_out_splits(both, "error") == [
+        "d0 lgbm/tree (every size): 2 of 3 splits (repeat/fold 1/0, 2/0)"
+    ]
+
+
+def test_per_dataset_cell_with_a_nan_split_is_nan_as_the_note_says():
+    rows = [row(0.2, fold=0), row(math.nan, fold=1), row(0.3, fold=0, mode="corrected")]
+    t = per_dataset_table(frame(rows), "adult", "lgbm", "tree", "error")
+    assert math.isnan(t.loc["8", "raw_mean"]) and t.loc["8", "raw_n"] == 2
+    assert t.loc["8", "best"] == "corrected"
+
+
+def test_wilcoxon_n_is_the_non_zero_differences():
+    """28 datasets, 18 ties: the test runs on 10 (all won: exact p = 2 / 2**10)."""
+    rows = []
+    for i in range(28):
+        gap = 0.001 * (i + 1) if i < 10 else 0.0
+        rows += [row(0.3, dataset=f"d{i}", mode="raw"),
+                 row(0.3 - gap, dataset=f"d{i}", mode="corrected")]  # fmt: skip
+    r = paired_comparison(frame(rows), "error", "corrected", "raw").iloc[0]
+    assert (r.N, r.n, r.wins, r.ties, r.losses) == (28, 10, 10, 18, 0)
+    assert r.p == pytest.approx(2 / 2**10)
+    assert versus_baseline(frame(rows), "error", "raw").iloc[0].n == 10
+
+
+def test_geometric_mean_ratio_sets_zero_errors_aside():
+    """d0's error goes 0.001 -> 0.008 (x8): the mean relative reduction was -7 there alone;
+    the geometric mean of the ratios 8, 0.5, 0.5 is 2**(1/3); d3 (raw error 0) is set aside."""
+    rows = [
+        row(0.001, dataset="d0", mode="raw"), row(0.008, dataset="d0", mode="corrected"),
+        row(0.2, dataset="d1", mode="raw"), row(0.1, dataset="d1", mode="corrected"),
+        row(0.3, dataset="d2", mode="raw"), row(0.15, dataset="d2", mode="corrected"),
+        row(0.0, dataset="d3", mode="raw"), row(0.05, dataset="d3", mode="corrected"),
+    ]  # fmt: skip
+    r = paired_comparison(frame(rows), "error", "corrected", "raw").iloc[0]
+    assert r.geo_mean_ratio == pytest.approx(2 ** (1 / 3)) and r.set_aside == 1
+    assert "mean_relative_reduction" not in r.index
+    auc = [dict(x, metric="auc", value=1 - x["value"]) for x in rows]  # 1 - AUC: the same
+    r = paired_comparison(frame(auc), "auc", "corrected", "raw").iloc[0]
+    assert r.geo_mean_ratio == pytest.approx(2 ** (1 / 3)) and r.set_aside == 1
+
+
+def test_one_tie_rule_for_stars_ranks_wins_and_tests():
+    """vanilla and corrected differ by floating-point noise (credit-a) or 1e-10: tied in the
+    stars, the ranks, the Friedman test, wins/ties/losses and the within-dataset test."""
+    rows = []
+    for i, (v, c) in enumerate([(0.16763005780346824, 0.16763005780346818), (0.1, 0.1 + 1e-10)]):
+        for j in range(3):
+            rows += [row(0.3, dataset=f"d{i}", repeat=j, mode="raw"),
+                     row(v, dataset=f"d{i}", repeat=j, mode="vanilla"),
+                     row(c, dataset=f"d{i}", repeat=j, mode="corrected")]  # fmt: skip
+    results = frame(rows)
+    ranks = mean_ranks(results, "error").iloc[0]
+    assert (ranks.vanilla, ranks.corrected, ranks.raw) == (1.5, 1.5, 3.0)
+    (f,) = friedman_table(results, "error").itertuples()
+    assert f.chi2 == pytest.approx(12 * 2 / 12 * (1.5**2 * 2 + 9 - 12))
+    r = paired_comparison(results, "error", "corrected", "vanilla").iloc[0]
+    assert (r.wins, r.ties, r.losses, r.n) == (0, 2, 0, 0) and math.isnan(r.p)
+    for dataset in ("d0", "d1"):
+        best = per_dataset_table(results, dataset, "lgbm", "tree", "error").loc["8", "best"]
+        assert best == "vanilla=corrected"
+        within = within_dataset(results, dataset, "lgbm", "tree", "error", "vanilla", 0.25)
+        assert within.set_index("mode").loc["corrected", "mean_difference"] == 0.0
+
+
+def test_within_dataset_gives_no_p_below_three_splits_or_without_variance():
+    rows = []
+    for j in range(3):
+        rows += [row(0.3 + 0.01 * j, repeat=j, mode="raw"),
+                 row(0.3 + 0.01 * j - 2 / 150, repeat=j, mode="corrected"),  # constant
+                 row(0.3 + 0.02 * j, repeat=j, mode="vanilla")]  # fmt: skip
+    out = within_dataset(frame(rows), "adult", "lgbm", "tree", "error", "raw", 0.25)
+    out = out.set_index("mode")
+    assert math.isnan(out.loc["corrected", "p"]) and math.isnan(out.loc["corrected", "t"])
+    assert "variance" in out.loc["corrected", "note"]
+    assert out.loc["vanilla", "p"] > 0 and out.loc["vanilla", "note"] == ""
+    two = within_dataset(frame(rows[:6]), "adult", "lgbm", "tree", "error", "raw", 0.25)
+    r = two.set_index("mode").loc["vanilla"]
+    assert r.J == 2 and math.isnan(r.p) and "3 splits" in r.note
+
+
+def test_friedman_table_when_every_dataset_ranks_alike():
+    rows = []
+    for i, values in enumerate([(0.8781, 0.9174, 0.9203, 0.9197), (0.8316, 0.9, 0.9066, 0.9064)]):
+        for mode, v in zip(("raw", "vanilla", "crossfit", "corrected"), values, strict=True):
+            rows.append(row(v, dataset=f"d{i}", mode=mode, metric="auc"))
+    r = friedman_table(frame(rows), "auc").iloc[0]
+    assert r.p == pytest.approx(1 / 24) and r.p_of == "exact"

@@ -8,6 +8,8 @@ import pytest
 
 import kdcli
 
+from conftest import one_line_error
+
 
 def make_run(path, drop_fold=False, members=("a", "b", "gone")):
     """crossfit beats raw by 0.02 on every split; vanilla sits between; the teacher is best."""
@@ -245,11 +247,15 @@ def test_markdown_and_html_show_n_beside_p_and_the_cd_diagram(kd, tmp_path):
     assert code == 0, err
     md = (tmp_path / "r.md").read_text()
     versus = md[md.index("## each mode vs raw across datasets") :]
-    assert "| teacher | student | size | mode | N | wins | ties | losses |" in versus
-    assert "| corrected | 10 | 10 | 0 | 0 | 0.0160 | 0.0020 (N=10) | 0.0039 (N=10) |" in versus
+    assert "| teacher | student | size | mode | N | n | wins | ties | losses |" in versus
+    assert (
+        "| corrected | 10 | 10 | 10 | 0 | 0 | 0.9839 (-1.6%) | 0 | 0.0020 (n=10 of N=10) "
+        "| 0.0039 (n=10 of N=10) |"
+    ) in versus
     friedman = md[md.index("## Friedman test across datasets") :]
-    assert "| 10 | 3 | 15.0000 | 27.0000 | 2 | 18 | 3.81e-06 (N=10) |" in friedman
-    assert "naive SE" in md and "(J=2)" in md  # within-dataset p with its splits
+    assert "| 10 | 3 | 15.0000 | 27.0000 | 2 | 18 | 3.81e-06 (N=10) | F |" in friedman
+    # J = 2 splits: no within-dataset p, and the note column says why
+    assert "naive SE" in md and "(J=2)" not in md and "fewer than 3 splits" in md
     cd = run / "plots" / "cd-lightgbm-tree-8-error"
     assert cd.with_suffix(".png").is_file() and cd.with_suffix(".svg").is_file()
     assert "![cd-lightgbm-tree-8-error](run/plots/cd-lightgbm-tree-8-error.png)" in md
@@ -258,7 +264,7 @@ def test_markdown_and_html_show_n_beside_p_and_the_cd_diagram(kd, tmp_path):
     code, _, err = kd("report", run, "--format", "html", "--out", tmp_path / "r.html", "--no-plots")
     assert code == 0, err
     html = (tmp_path / "r.html").read_text()
-    assert "0.0020 (N=10)" in html and "Nemenyi" in html and "naive SE" in html
+    assert "0.0020 (n=10 of N=10)" in html and "Nemenyi" in html and "naive SE" in html
     code, _, err = kd("report", run, "--format", "html", "--out", tmp_path / "r.html")
     html = (tmp_path / "r.html").read_text()
     assert code == 0 and "alt='cd-lightgbm-tree-8-error'" in html
@@ -317,3 +323,132 @@ def test_a_non_finite_value_is_named_not_averaged_away(kd, tmp_path):
                for n in notes)  # fmt: skip
     code, out, _ = kd("report", make_run(tmp_path / "clean"), "--format", "json", "--no-plots")
     assert not any("infinite" in n for n in json.loads(out)["notes"])
+
+
+# ---------------------------------------------------------------- issue 21
+
+
+def write_run(path, rows, metric="error"):
+    """A run folder from (dataset, repeat, mode, value) rows: tree students of size 8."""
+    frame = pd.DataFrame(rows, columns=["dataset", "repeat", "mode", "value"])
+    frame = frame.assign(fold=0, seed=frame["repeat"], teacher="lightgbm", student="tree")
+    frame = frame.assign(size="8", metric=metric)
+    path.mkdir()
+    frame.to_csv(path / "results.csv", index=False)
+    settings = {"fit": {"test_size": 0.25}}
+    (path / "run.json").write_text(json.dumps({"kind": "kd-benchmark", "settings": settings}))
+    return path
+
+
+ALIKE = {  # the README's 3-tree AUCs: both datasets rank the four modes alike
+    "magic": (0.8781, 0.9174, 0.9203, 0.9197),
+    "adult": (0.8316, 0.9000, 0.9066, 0.9064),
+}
+
+
+def test_friedman_p_is_never_printed_as_zero(kd, tmp_path):
+    import matplotlib
+
+    rows = [
+        (dataset, 0, mode, v)
+        for dataset, values in ALIKE.items()
+        for mode, v in zip(("raw", "vanilla", "crossfit", "corrected"), values, strict=True)
+    ]
+    run = write_run(tmp_path / "run", rows, metric="auc")
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text in the SVG
+        code, md, err = kd("report", run, "--metric", "auc", "--format", "md")
+    assert code == 0, err
+    friedman = md[md.index("## Friedman test across datasets") :].split("\n## ")[0]
+    assert "| 2 | 4 | 6.0000 | inf | 3 | 3 | 0.0417 (N=2) | exact |" in friedman
+    assert "exact" in friedman.split("\n")[2]  # the note says which p it is
+    title = (run / "plots" / "cd-lightgbm-tree-8-auc.svg").read_text()
+    assert "Friedman p = 0.0417 (exact)" in title and "p = 0 " not in title
+
+
+def test_wilcoxon_n_beside_p_and_geo_mean_ratio_in_every_format(kd, tmp_path):
+    from io import StringIO
+
+    from rich.console import Console
+
+    from kdcli.reporting.report import render_rich
+
+    rows = []
+    for i in range(28):  # 10 datasets won by corrected, 18 ties
+        gap = 0.001 * (i + 1) if i < 10 else 0.0
+        rows += [(f"d{i}", 0, "raw", 0.3), (f"d{i}", 0, "corrected", 0.3 - gap)]
+    run = write_run(tmp_path / "run", rows)
+    shown = "0.0020 (n=10 of N=28; 18 ties)"
+    for fmt in ("md", "html"):
+        code, out, err = kd("report", run, "--format", fmt, "--no-plots")
+        assert code == 0, err
+        assert shown in out, fmt
+    rep = kdcli.report(run, draw_plots=False)
+    console = Console(file=StringIO(), width=400)
+    render_rich(rep, console)
+    assert shown in console.file.getvalue()
+    code, out, _ = kd("report", run, "--format", "json", "--no-plots")
+    (versus,) = [s for s in json.loads(out)["sections"] if s["kind"] == "versus"]
+    assert (versus["rows"][0]["n"], versus["rows"][0]["N"]) == (10, 28)
+    # geometric mean of 0.3 - 0.001 (i + 1) over 0.3, as a ratio and a change
+    ratio = math.exp(sum(math.log(1 - (i + 1) / 300) for i in range(10)) / 28)
+    assert versus["rows"][0]["geo_mean_ratio"] == pytest.approx(ratio)
+    code, out, _ = kd("report", run, "--format", "md", "--no-plots")
+    assert f"{ratio:.4f} ({100 * (ratio - 1):+.1f}%)" in out and "geo_mean_ratio" in out
+
+
+def test_two_splits_print_no_within_dataset_p_and_say_why(kd, tmp_path):
+    run = make_study(tmp_path / "run", datasets=3, splits=2)
+    code, md, err = kd("report", run, "--format", "md", "--no-plots")
+    assert code == 0, err
+    within = md[md.index("each mode − raw within this dataset") :].split("\n## ")[0]
+    assert "(J=2)" not in within and "fewer than 3 splits" in within
+
+
+def test_noise_around_zero_prints_as_zero():
+    from kdcli.reporting.report import Section, display_frame
+    from kdcli.reporting.tables import cell_text
+
+    table = pd.DataFrame({"size": ["8"], "mode": ["crossfit"], "J": [3],
+                          "mean_difference": [-5.551115123125783e-17], "p": [0.5]})  # fmt: skip
+    shown = display_frame(Section("within", table, kind="within"))
+    assert shown["mean_difference"].tolist() == ["0.0000"]
+    assert cell_text(-1e-17, 1e-18) == "0.0000 ± 0.0000"
+
+
+def test_a_partial_study_compares_modes_on_shared_splits_and_says_so(kd, tmp_path):
+    run = make_run(tmp_path / "run", drop_fold=True, members=("a", "b"))
+    code, out, err = kd("report", run, "--format", "json", "--no-plots")
+    assert code == 0, err
+    notes = json.loads(out)["notes"]
+    assert any(
+        "compared on the splits they all share" in n and "b lightgbm/tree 4: 1 of 6 splits" in n
+        for n in notes
+    ), notes
+
+
+def test_the_bayesian_comparison_is_a_section_in_every_format_with_its_rope(kd, tmp_path):
+    """crossfit beats raw by 0.02 ± 0.002 on every split of both datasets: more than the
+    default rope of 0.01, well inside a rope of 0.5."""
+    run = make_run(tmp_path / "run", members=("a", "b"))
+    frame = pd.read_csv(run / "results.csv", dtype={"size": str})
+    wobble = 0.002 * ((frame["repeat"] * 3 + frame["fold"]) % 3 - 1)  # a variance to work on
+    frame.loc[frame["mode"] == "crossfit", "value"] += wobble[frame["mode"] == "crossfit"]
+    frame.to_csv(run / "results.csv", index=False)
+    code, out, err = kd("report", run, "--format", "json", "--no-plots")
+    assert code == 0, err
+    bayes = [s for s in json.loads(out)["sections"] if s["kind"] == "bayes"]
+    across, within = bayes[0]["rows"], bayes[1]["rows"]
+    assert bayes[0]["title"].startswith("Bayesian comparison with raw across datasets")
+    crossfit = [r for r in within if r["mode"] == "crossfit"]
+    assert len(crossfit) == 4 and all(r["p_better"] > 0.95 for r in crossfit)  # 2 datasets x 2
+    assert {r["mode"] for r in across} == {"vanilla", "crossfit"}
+    code, out, _ = kd("report", run, "--format", "json", "--no-plots", "--rope", "0.5")
+    wide = [s for s in json.loads(out)["sections"] if s["kind"] == "bayes"][1]["rows"]
+    assert all(r["p_rope"] > 0.95 for r in wide if r["mode"] == "crossfit")
+    for fmt in ("md", "html", "rich"):
+        code, out, err = kd("report", run, "--format", fmt, "--no-plots")
+        assert code == 0 and "Bayesian comparison with raw within each dataset" in out, err
+    rep = kdcli.report(run, draw_plots=False, rope=0.5)
+    assert [s.title for s in rep.sections_of("bayes")] == [s["title"] for s in bayes]
+    line = one_line_error(*kd("report", run, "--no-plots", "--rope", "-1"))
+    assert "--rope must be a number ≥ 0" in line

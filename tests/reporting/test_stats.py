@@ -14,6 +14,7 @@ from kdcli.reporting.stats import (
     friedman,
     holm,
     nemenyi_cd,
+    rank_rows,
     wilcoxon_p,
 )
 
@@ -99,7 +100,8 @@ def test_friedman_direction_perfect_agreement_and_refusals():
     higher = np.array([[0.9, 0.8, 0.7], [0.95, 0.85, 0.75]])  # e.g. AUC: first mode best
     test = friedman(higher, lower=False)
     assert test.mean_ranks.tolist() == [1.0, 2.0, 3.0]
-    assert test.chi2 == pytest.approx(2 * 2) and math.isinf(test.F) and test.p == 0.0
+    assert test.chi2 == pytest.approx(2 * 2) and math.isinf(test.F)
+    assert test.exact and test.p == pytest.approx(1 / 6)  # (3!)**-(2-1), never 0
     equal = friedman(np.ones((3, 3)))
     assert equal.chi2 == 0.0 and equal.F == 0.0 and equal.p == 1.0
     with pytest.raises(ValueError, match="N >= 2"):
@@ -150,8 +152,60 @@ def test_corrected_resampled_t_degenerate_cases():
     one = corrected_resampled_t([0.1], 0.25)
     assert one.J == 1 and one.df == 0 and math.isnan(one.naive_se) and math.isnan(one.p)
     constant = corrected_resampled_t([-0.1, -0.1, -0.1], 0.25)
-    assert constant.t == -math.inf and constant.p == 0.0
+    assert math.isnan(constant.t) and math.isnan(constant.p) and "variance" in constant.why
     zero = corrected_resampled_t([0.0, 0.0], 0.25)
     assert math.isnan(zero.t) and math.isnan(zero.p)
     unknown = corrected_resampled_t([0.1, 0.2], math.nan)
     assert unknown.naive_se > 0 and math.isnan(unknown.corrected_se) and math.isnan(unknown.p)
+
+
+# ---------------------------------------------------------------- issue 21
+
+# the README's 3-tree AUCs (MAGIC, Adult) of raw, vanilla, crossfit, corrected: one order on both
+ALIKE_AUCS = np.array([[0.8781, 0.9174, 0.9203, 0.9197], [0.8316, 0.9000, 0.9066, 0.9064]])
+
+
+def test_friedman_when_every_dataset_ranks_the_modes_alike_gives_the_exact_p():
+    """chi2 = N(k-1) leaves Iman–Davenport's F undefined; p is then the exact chance that N
+    datasets rank k modes alike, k! (1/k!)**N = (k!)**-(N-1), never 0."""
+    test = friedman(ALIKE_AUCS, lower=False)
+    assert test.chi2 == pytest.approx(6.0) and math.isinf(test.F)
+    assert test.exact and test.p == pytest.approx(1 / 24, abs=1e-15)
+    assert test.p_chi2 == pytest.approx(0.1116, abs=1e-4)  # the chi-square p, for comparison
+    three = friedman(np.array([[0.1, 0.2, 0.3]] * 3))
+    assert three.exact and three.p == pytest.approx(1 / 36, abs=1e-15)  # (3!)**-2
+    assert not friedman(DEMSAR_RANKS).exact
+
+
+def test_corrected_t_with_zero_variance_has_no_t_and_no_p():
+    """Differences 2/150 on every split: the variance is 0, so t is undefined, not infinite."""
+    test = corrected_resampled_t([2 / 150] * 3, 0.25)
+    assert test.mean == pytest.approx(2 / 150) and test.corrected_se == 0.0
+    assert math.isnan(test.t) and math.isnan(test.p)
+    assert "variance" in test.why
+    two = corrected_resampled_t([2 / 150, 2 / 150], 0.25)  # the issue's example
+    assert math.isnan(two.t) and math.isnan(two.p) and two.why
+
+
+def test_corrected_t_needs_three_splits_for_a_p():
+    test = corrected_resampled_t([0.01, 0.03], 0.25)
+    assert test.naive_se > 0 and math.isfinite(test.corrected_se) and math.isnan(test.p)
+    assert "3 splits" in test.why
+    assert corrected_resampled_t([0.01, 0.03, 0.02], 0.25).why == ""
+
+
+def test_ranks_tie_values_that_differ_by_floating_point_noise():
+    """credit-a at 64 leaves: vanilla and corrected differ in the 17th digit; one tie rule."""
+    values = np.array([[0.16763005780346824, 0.16763005780346818, 0.2]])
+    assert rank_rows(values).tolist() == [[1.5, 1.5, 3.0]]
+    assert rank_rows(np.array([[0.3, 0.3 + 1e-10, 0.3 + 1e-3]])).tolist() == [[1.5, 1.5, 3.0]]
+
+
+def test_same_is_one_rule_for_every_tie():
+    from kdcli.reporting.stats import same, same_values
+
+    assert same(0.16763005780346824, 0.16763005780346818)
+    assert same(0.25, 0.25 + 1e-10) and same(1e6, 1e6 + 1e-4)  # relative beyond 1
+    assert not same(0.25, 0.25 + 1 / (10 * 100_000))  # one row of 100,000 over 10 splits
+    assert not same(math.nan, math.nan) and same(math.inf, math.inf)
+    assert same_values(np.array([0.1, 0.2]), np.array([0.1 + 1e-12, 0.3])).tolist() == [True, False]

@@ -7,16 +7,22 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, brier_score_loss, log_loss, roc_auc_score
 
+import kdcli
+from kdcli.experiment.splits import make_splits
 from kdcli.records import cell_means, summarise
+from kdcli.science.crossfit import predict_full
+from kdcli.science.encoding import model_names
 from kdcli.science.metrics import classification_metrics, excess_risk, macro_auc, score
 from kdcli.science.students import fit_student, make_student
 from kdcli.science.targets import (
+    floor_proba,
     make_targets,
     one_hot,
     ranking_scores,
     regression_columns,
     to_proba,
 )
+from kdcli.science.teachers import make_teacher
 
 
 def _data(k, n=400, seed=0):
@@ -153,3 +159,68 @@ def test_a_nonfinite_score_is_counted_and_never_averaged_away():
     means = cell_means(results).set_index("metric")["value"]
     assert means["log_loss"] == np.inf and np.isnan(means["auc"])
     assert means["error"] == pytest.approx(0.2)
+
+
+def test_error_is_the_argmax_of_the_outputs_not_of_the_clipped_probabilities():
+    """Issue 21, item 7: a linear or boosted student's outputs (1.05, 1.2, −0.25) clip to a tie
+    at 1 that argmax gives to class 0, and outputs all below eps clip to eps everywhere; the
+    student predicts class 1 and class 2."""
+    eps = 1e-3
+    raw = np.array([[1.05, 1.2, -0.25], [-0.2, -0.1, -0.05], [0.1, 0.8, 0.1]])
+    y = np.array([1, 2, 1])
+    P = to_proba(raw, 3, "prob", eps)
+    assert P.argmax(axis=1).tolist() == [0, 0, 1]  # what error was taken from
+    ranking = ranking_scores(raw, 3, "prob")
+    assert classification_metrics(y, P, ranking)["error"] == 0.0
+    assert score("error", y, P, ranking) == 0.0  # the CV that chooses c and α scores alike
+    # excess_error judges the same predicted classes: each row's p0 puts 0.9 on its label
+    p0 = np.full((3, 3), 0.05)
+    p0[np.arange(3), y] = 0.9
+    assert excess_risk(P, p0, ranking)["excess_error"] == 0.0
+    assert excess_risk(P, p0)["excess_error"] == pytest.approx(2 * 0.85 / 3)  # P's argmax
+    # where clipping ties nothing, the two agree
+    assert classification_metrics(y, P)["error"] == pytest.approx(2 / 3)
+
+
+def test_on_the_logit_scale_the_predicted_class_is_the_largest_output():
+    raw = np.array([[40.0, 41.0, -5.0], [0.0, 0.0, 1e-9]])  # the softmax rounds row 0 to (0, 1, 0)
+    ranking = ranking_scores(raw, 3, "logit")
+    assert ranking.argmax(axis=1).tolist() == [1, 2]
+    P = to_proba(raw, 3, "logit", 1e-3)
+    assert classification_metrics(np.array([1, 2]), P, ranking)["error"] == 0.0
+
+
+def test_the_teacher_is_scored_on_its_students_floor():
+    """Issue 21, item 4: a 3-tree forest teacher puts exactly 0 on the class of some held-out
+    rows. Unfloored, each such miss cost it about 36 of log loss (scikit-learn clips at machine
+    precision) and made its p0_kl infinite, where a student with the same probabilities is
+    floored at eps; now both are scored on the floor, and error and AUC keep the teacher's own
+    order."""
+    eps = 1e-3
+    ds = kdcli.load_dataset("synthetic:binary?n=300&noise=0.2&seed=1")
+    spec = kdcli.fit_spec(
+        teacher="rf", teacher_param={"n_estimators": 3}, student="tree", sizes=[2], modes="raw"
+    )
+    got = kdcli.fit(ds, spec, threads=1).results
+    got = got[got.student == "teacher"].set_index("metric")["value"]
+    split = make_splits(ds, spec)[0]
+    X, y, p0 = model_names(ds.X), ds.y[split.test], ds.p0[split.test]
+    teacher = make_teacher("rf", spec.teacher.full_params, 1, split.teacher_seed)
+    teacher.fit(X.iloc[split.train], ds.y[split.train])
+    P = predict_full(teacher, X.iloc[split.test], 2)
+    assert (P[np.arange(len(y)), y] == 0).sum() >= 3  # sure and wrong on several rows
+    assert not np.isfinite(excess_risk(P, p0)["p0_kl"])  # what the teacher's p0_kl was
+    floored = floor_proba(P, eps)
+    assert got["log_loss"] == pytest.approx(log_loss(y, floored))
+    assert got["log_loss"] < log_loss(y, P) / 3
+    assert got["p0_kl"] == pytest.approx(excess_risk(floored, p0)["p0_kl"])
+    assert got["brier"] == pytest.approx(brier_score_loss(y, floored[:, 1]))
+    assert got["error"] == pytest.approx(1 - accuracy_score(y, P.argmax(axis=1)))
+    assert got["auc"] == pytest.approx(roc_auc_score(y, P[:, 1]))  # P's ties, not the floor's
+    # a student whose outputs were these probabilities scores what the teacher does
+    raw = P[:, 1]
+    student = classification_metrics(
+        y, to_proba(raw, 2, "prob", eps), ranking_scores(raw, 2, "prob")
+    )
+    for metric in ("error", "log_loss", "brier", "auc"):
+        assert got[metric] == pytest.approx(student[metric])

@@ -8,10 +8,16 @@ import pytest
 
 import kdcli
 from kdcli.data.synthetic import make_synthetic
+from kdcli.experiment.split_fit import run_split
+from kdcli.experiment.splits import derived_seed, make_splits
 from kdcli.science.correction import select_alpha
-from kdcli.science.crossfit import stratified_folds
+from kdcli.science.crossfit import stratified_folds, take_rows
+from kdcli.science.encoding import encode_for, model_names
+from kdcli.science.selection import selection_plan, selection_proba
 from kdcli.science.students import fit_student, make_student
 from kdcli.science.targets import ALPHA_GRID, log_target, make_targets, mixed, one_hot
+from kdcli.science.teachers import make_teacher
+from kdcli.study.teacher_cache import TeacherCache
 
 
 def test_the_blend_is_exact_at_both_ends_and_linear_between():
@@ -100,3 +106,108 @@ def test_the_cross_validation_leans_on_labels_for_a_wrong_teacher_and_on_p0_itse
     for metric in ("log_loss", "auc"):
         assert _select(p0[:, ::-1], y, X, metric) >= 0.8
         assert _select(p0, y, X, metric) <= 0.5
+
+
+LEAK = {  # a forest teacher that fits its training labels closely, on small noisy data
+    "teacher": "rf",
+    "teacher_param": {"n_estimators": 30},
+    "student": "tree",
+    "sizes": [2, 4, 8, 16, 32],
+    "modes": "mixed",
+}
+
+
+def _chosen_alpha(ds, select_c: str) -> list[float]:
+    res = kdcli.fit(ds, threads=1, select_c=select_c, **LEAK).results
+    return (
+        res[res.metric == "alpha"]
+        .sort_values("size", key=lambda s: s.astype(int))["value"]
+        .tolist()
+    )
+
+
+def test_under_nested_alpha_is_chosen_on_teachers_that_never_saw_the_fold():
+    """Issue 21, item 9: under --select-c nested, c was chosen on leak-free targets but α on the
+    full-data teacher's in-sample p̂, which saw every selection fold. Now fold j's blend uses the
+    in-sample p̂ of a teacher trained on the rows outside j (seeded ("alpha-teacher", j)); the
+    full-data teacher plays no part (its probabilities are NaN here)."""
+    ds = kdcli.load_dataset("synthetic:binary?n=300&noise=0.3&seed=2")
+    spec = kdcli.fit_spec(select_c="nested", **LEAK)
+    assert spec.teacher_fits == 1 + 5  # the full-data teacher and one per selection fold
+    split = make_splits(ds, spec)[0]
+    X = model_names(ds.X)
+    X_train, y_train = X.iloc[split.train], ds.y[split.train]
+    folds = stratified_folds(y_train, 5, split.seed)
+    p_select = selection_proba(
+        lambda j: make_teacher(
+            "rf", spec.teacher.full_params, 1, derived_seed(split.seed, "alpha-teacher", j)
+        ),
+        X_train,
+        y_train,
+        2,
+        selection_plan(folds, "in_sample"),
+        5,
+        "in_sample",
+    )
+    F_train, _ = encode_for("tree", X_train, X.iloc[split.test])
+    leak_free = []
+    for size in LEAK["sizes"]:
+
+        def fit_predict(train, T, held, size=size):
+            student = make_student("tree", size, 1, split.student_seed("tree"))
+            fitted = fit_student(student, take_rows(F_train, train), T)
+            return [fitted.predict(take_rows(F_train, held))]
+
+        [(alpha, _scores)] = select_alpha(
+            fit_predict,
+            y_train,
+            one_hot(y_train, 2),
+            np.full((len(y_train), 2), np.nan),  # the full-data teacher's p̂: unused
+            folds,
+            ALPHA_GRID,
+            p_select=p_select,
+        )
+        leak_free.append(alpha)
+    nested = _chosen_alpha(ds, "nested")
+    assert nested == leak_free
+    assert nested != _chosen_alpha(ds, "paper")  # the leak moves the choice here: [0, 0, 0, 0.2, 0]
+
+
+def test_leak_free_alpha_targets_need_every_training_row_of_the_fold():
+    y = np.array([0, 1] * 10)
+    folds = stratified_folds(y, 2, seed=0)
+    p_select = np.full((2, 20, 2), 0.5)
+    p_select[0, folds[0][0][0]] = np.nan  # a training row of fold 0 without a probability
+    with pytest.raises(ValueError, match="selection fold 0 lacks teacher probabilities"):
+        select_alpha(
+            lambda train, T, held: [np.zeros(len(held))],
+            y,
+            one_hot(y, 2),
+            np.full((20, 2), 0.5),
+            folds,
+            (0.0, 1.0),
+            p_select=p_select,
+        )
+
+
+def test_a_study_keeps_the_leak_free_alpha_targets_with_its_teacher(tmp_path):
+    """The α part is cached beside the c part, under a key of its own: a re-run fits no teacher
+    and gives the same numbers."""
+    ds = kdcli.load_dataset("synthetic:binary?n=300&seed=5")
+    fit = kdcli.fit_spec(
+        select_c="nested",
+        modes="corrected,mixed",
+        sizes=[4],
+        teacher_param={"n_estimators": 30},
+        c_grid="0.01,1",
+        alpha_grid="0,0.5,1",
+    )
+    assert fit.teacher_fits == 1 + 5 + 10 + 5  # full-data, cross-fit, c's and α's teachers
+    split = make_splits(ds, fit)[0]
+    store = TeacherCache(tmp_path)
+    first = run_split(ds, split, fit, fit.teacher, 1, store=store)
+    preds = store.get(ds, split, fit.teacher, "5;select_c=nested;alpha=nested;select_folds=5")
+    assert preds.select_in_sample.shape == (5, len(split.train), 2)
+    assert store.get(ds, split, fit.teacher, "5;select_c=nested;select_folds=5") is None
+    again = run_split(ds, split, fit, fit.teacher, 1, store=store)
+    assert again.timings["teacher_cached"] and again.records == first.records

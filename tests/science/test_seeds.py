@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import make_classification
 from sklearn.ensemble._forest import _generate_sample_indices
+from sklearn.model_selection import StratifiedKFold
 
-from kdcli.data.dataset import Dataset
+from kdcli.data import load_dataset
+from kdcli.data.dataset import Dataset, OuterSplit
 from kdcli.experiment.split_fit import run_split
 from kdcli.experiment.splits import Split, derived_seed, make_splits
 from kdcli.science.students import FAMILIES, fit_student, make_student
@@ -90,3 +92,36 @@ def test_a_split_with_rf_teacher_and_rf_student_is_reproducible_and_nested():
     pd.testing.assert_frame_equal(
         first[first["size"].isin(["", "2"])].reset_index(drop=True), alone
     )
+
+
+def _with_official_folds(ds: Dataset, repeats: int, folds: int) -> Dataset:
+    """``ds`` with a task's official folds: ``repeats`` shuffles of stratified ``folds``-fold."""
+    ds.outer_splits = [
+        OuterSplit(r, f, train, test)
+        for r in range(repeats)
+        for f, (train, test) in enumerate(
+            StratifiedKFold(folds, shuffle=True, random_state=r).split(ds.X, ds.y)
+        )
+    ]
+    return ds
+
+
+def test_the_folds_of_a_repeat_draw_models_of_their_own():
+    """Issue 21, item 8: every official fold of a repeat had the seed --seed + repeat, so its
+    teacher, students and cross-fit folds drew the same random numbers as the other folds'."""
+    ds = _with_official_folds(load_dataset("sklearn:iris"), repeats=2, folds=3)
+    splits = make_splits(ds, fit_spec(seed=5, repeats=2))
+    assert [(s.repeat, s.fold) for s in splits] == [(r, f) for r in (0, 1) for f in (0, 1, 2)]
+    models = [
+        seed
+        for s in splits
+        for seed in (s.teacher_seed, s.crossfit_teacher_seed(0), s.student_seed("rf"))
+    ]
+    assert len(set(models)) == len(models) == 18  # no two models of any two folds share seeds
+    assert splits[4].seed == derived_seed(5 + 1, "fold", 1)  # repeat 1, fold 1
+    # a study's unit (one repeat and fold) gets the seed of the same split in a whole run
+    (unit,) = make_splits(ds, fit_spec(seed=5, repeats=2), only=(1, 1))
+    assert unit.seed == splits[4].seed
+    # kd's own splits keep their seeds: --seed + repeat, so their numbers do not move
+    own = make_splits(load_dataset("sklearn:iris"), fit_spec(seed=5, repeats=3))
+    assert [s.seed for s in own] == [5, 6, 7]

@@ -1,6 +1,9 @@
 """Executors: units in worker processes (or on Dask) give the numbers of an in-process run;
 a failing or slow unit is reported alone and never stops the others."""
 
+import os
+import signal
+import threading
 import time
 
 import pytest
@@ -10,6 +13,8 @@ from kdcli.spec import study_spec
 from kdcli.study.executors import DaskExecutor, LocalExecutor, Outcome
 from kdcli.study.plan import plan_units
 from kdcli.study.unit import payload, run_unit
+
+from support.scripts import run_unguarded_script
 
 SETTINGS = {"teacher_param": ["n_estimators=10"], "sizes": "4", "folds": 3}
 
@@ -112,3 +117,37 @@ def test_dask_executor_gives_the_local_records(small):
     for outcome in outcomes:
         assert outcome.error is None, outcome.detail
         assert outcome.result["records"] == direct[outcome.unit_id]
+
+
+def test_a_unit_failure_always_has_a_detail_saying_why(tmp_path):
+    """A worker that dies without a word, and a unit past its timeout, are recorded with a
+    detail beyond the one line (it was empty)."""
+    suite = _manifest(tmp_path, [("big", "synthetic:binary?n=20000")])
+    work = _work(study_spec(suite), tmp_path / "cache")  # many seconds of fits
+    victim = {}
+
+    def kill_the_worker(executor):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not victim:
+            for child in executor.ctx.active_children():
+                victim["pid"] = child.pid
+                os.kill(child.pid, signal.SIGKILL)
+            time.sleep(0.01)
+
+    executor = LocalExecutor(jobs=1)
+    threading.Thread(target=kill_the_worker, args=(executor,), daemon=True).start()
+    (died,) = list(executor.run(work))
+    assert died.error == "worker process killed (signal 9: out of memory?)"
+    assert f"worker process {victim['pid']} killed" in died.detail
+    assert "before it sent back a result" in died.detail
+    (late,) = list(LocalExecutor(jobs=1, timeout=0.5).run(work))
+    assert "timed out" in late.error and "--timeout-per-unit 0.5 s" in late.detail
+
+
+@pytest.mark.slow
+def test_a_script_without_the_main_guard_runs_its_study_on_a_local_dask_cluster(tmp_path):
+    """Dask starts its workers with spawn, which would run the caller's script in each."""
+    pytest.importorskip("distributed")
+    done = run_unguarded_script(tmp_path, "dask")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "units 2 failed 0" in done.stdout, done.stdout
