@@ -1,10 +1,12 @@
 """Core-hours for `kd benchmark --suite openml-cc18` with defaults, projected from a measured study.
 
-The study (bench_suite.py: the 28 shared datasets, all of them CC18 members, one split each)
-gives each dataset's unit time. A log-linear model of unit time in rows, features and classes,
-fitted on those 28, predicts the other 44 tasks; the 28 use their own measured times. A CC18 task
-runs its 10 official folds, each training on 90% of the rows (the study's splits train on 75%,
-so rows are scaled by 0.9/0.75). The spread is the model's residual scatter, as a factor.
+The study (bench_suite.py: the 28 shared datasets, all of them CC18 members) gives each dataset's
+unit time (the mean over its repeats). A log-linear model of unit time in rows, features and
+classes (kdcli.study.cost.LogLinear), fitted on those 28, predicts the other 44 tasks; the 28 use
+their own measured times. A CC18 task runs its 10 official folds, each training on 90% of the
+rows (the study's splits train on 75%, so rows are scaled by 0.9/0.75). The spread is the model's
+residual scatter, as a factor. It also prints the teacher- and student-stage models that
+kdcli.study.cost.UNIT_MODEL holds (kd's estimate of each unit, to start the longest first).
 
     python benchmarks/project_cc18.py [STUDY]    (default results/runs/shared28)
 
@@ -23,20 +25,33 @@ import numpy as np
 import pandas as pd
 from bench_common import write_bench
 
+from kdcli.study.cost import LogLinear, Shape
+
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT.parent / "shared" / "datasets" / "MANIFEST.csv"
 CC18 = ROOT / "kdcli" / "suites" / "openml-cc18.csv"
 TRAIN_SCALE = 0.9 / 0.75  # CC18 folds train on 90% of rows, the study's splits on 75%
 FOLDS = 10
+STAGES = ("teacher", "students")
+
+
+def stage_seconds(study: Path) -> pd.DataFrame:
+    """Each dataset's mean teacher- and student-stage seconds over its units (repeats)."""
+    rows = []
+    for path in sorted((study / "units").glob("*.timings.json")):
+        t = json.loads(path.read_text())
+        rows.append({"name": path.name.split("__r")[0], **{k: t[k] for k in STAGES}})
+    return pd.DataFrame(rows).groupby("name")[list(STAGES)].mean()
 
 
 def unit_seconds(study: Path) -> pd.Series:
     """Wall seconds of each dataset's unit (teacher and student stages)."""
-    seconds = {}
-    for path in sorted((study / "units").glob("*.timings.json")):
-        t = json.loads(path.read_text())
-        seconds[path.name.split("__r")[0]] = t["teacher"] + t["students"]
-    return pd.Series(seconds, name="seconds")
+    stages = stage_seconds(study)
+    return (stages.teacher + stages.students).rename("seconds")
+
+
+def shapes(frame: pd.DataFrame) -> list[Shape]:
+    return [Shape(*map(int, r)) for r in frame[["rows", "features", "classes"]].to_numpy()]
 
 
 def design(frame: pd.DataFrame) -> np.ndarray:
@@ -53,10 +68,14 @@ def design(frame: pd.DataFrame) -> np.ndarray:
 def main(argv: list[str]) -> None:
     study = Path(argv[0]) if argv else ROOT / "results" / "runs" / "shared28"
     threads = json.loads((study / "run.json").read_text())["threads_per_fit"]
-    measured = pd.read_csv(MANIFEST).set_index("name").join(unit_seconds(study), how="inner")
-    coef, *_ = np.linalg.lstsq(design(measured), np.log(measured.seconds), rcond=None)
+    manifest = pd.read_csv(MANIFEST).set_index("name")
+    stages = manifest.join(stage_seconds(study), how="inner")
+    measured = manifest.join(unit_seconds(study), how="inner")
+    model, _ = LogLinear.fit(shapes(measured), measured.seconds)
+    coef = model.coefficients
     residual = np.log(measured.seconds) - design(measured) @ coef
     spread = math.exp(float(np.std(residual, ddof=4)))
+    stage_models = {k: LogLinear.fit(shapes(stages), stages[k]) for k in STAGES}
 
     tasks = pd.read_csv(CC18, comment="#")
     tasks["task_id"] = tasks.task_id.astype(int)
@@ -84,6 +103,11 @@ def main(argv: list[str]) -> None:
         f"openml-cc18, {len(tasks)} tasks x {FOLDS} folds: about {total:.0f} core-hours "
         f"({cautious:.0f} if time grows in proportion to rows)"
     )
+    for stage, (fitted, scatter) in stage_models.items():
+        print(
+            f"{stage} stage (kdcli.study.cost.UNIT_MODEL): LogLinear("
+            f"{', '.join(f'{c:.3f}' for c in fitted.coefficients)}), scatter x/÷ {scatter:.2f}"
+        )
     for r in top.itertuples():
         print(
             f"  {r.name:<32} {r.rows:>7} x {r.features:<5} {r.classes:>3} classes {r.core_hours:7.1f} h"
@@ -95,6 +119,10 @@ def main(argv: list[str]) -> None:
             zip(["const", "log_rows", "log_features", "log_classes"], map(float, coef), strict=True)
         ),
         "residual_factor": round(spread, 2),
+        "stage_models": {
+            stage: {"coefficients": list(map(float, m.coefficients)), "scatter": round(f, 2)}
+            for stage, (m, f) in stage_models.items()
+        },
         "core_hours": round(total, 1),
         "core_hours_if_linear_in_rows": round(cautious, 1),
         "core_hours_measured_tasks": round(float(tasks[tasks.measured].core_hours.sum()), 1),

@@ -4,23 +4,44 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Callable
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
+from rich.text import Text
 
 from kdcli.reporting.tables import study_table, teacher_table
 from kdcli.spec.presets import preset_labels, preset_metric
 from kdcli.spec.study import StudySpec
+from kdcli.study.cost import eta_seconds
 from kdcli.study.executors import Outcome
 from kdcli.study.plan import Unit
 from kdcli.study.runner import Reporter, StudyReport
+
+
+class EtaColumn(ProgressColumn):
+    """The time left as the study's cost estimates tell it (rich's own counts units as equal)."""
+
+    def __init__(self, seconds: Callable[[], float | None]):
+        super().__init__(table_column=None)
+        self.seconds = seconds
+
+    def render(self, task: Task) -> Text:
+        left = self.seconds()
+        if left is None:
+            return Text("-:--:--", style="progress.remaining")
+        minutes, secs = divmod(round(left), 60)
+        hours, minutes = divmod(minutes, 60)
+        return Text(f"{hours}:{minutes:02d}:{secs:02d}", style="progress.remaining")
 
 
 class StudyDisplay(Reporter):
@@ -34,7 +55,7 @@ class StudyDisplay(Reporter):
             TextColumn("[red]{task.fields[failed]} failed"),
             TimeElapsedColumn(),
             TextColumn("eta"),
-            TimeRemainingColumn(),
+            EtaColumn(self.eta),
             console=self.err,
             transient=True,
             disable=not self.live,
@@ -45,6 +66,11 @@ class StudyDisplay(Reporter):
         self.running: list[str] = []
         self.total = 0
         self.notices: list[str] = []
+        self.estimates: dict[Unit, float] = {}  # of the units to run, when the runner gives them
+        self.parallel = 1
+        self.started: dict[Unit, float] = {}  # running units: when they started (monotonic)
+        self.measured: list[tuple[float, float]] = []  # finished units: (estimate, seconds)
+        self.left: set[Unit] = set()  # units not finished
 
     def __enter__(self):
         self.progress.__enter__()
@@ -66,12 +92,30 @@ class StudyDisplay(Reporter):
         if not self.quiet:
             self.err.print(f"{total} units: {skipped} finished before, {todo} to run", markup=False)
 
+    def estimated(self, estimates: dict[Unit, float], parallel: int) -> None:
+        self.estimates, self.parallel = dict(estimates), parallel
+        self.left = set(estimates)
+
+    def eta(self, now: float | None = None) -> float | None:
+        """Seconds left, by :func:`kdcli.study.cost.eta_seconds`; None before any estimate."""
+        if not self.estimates:
+            return None
+        now = time.monotonic() if now is None else now
+        running = [
+            (self.estimates[u], now - t)
+            for u, t in self.started.items()
+            if u in self.left and u in self.estimates
+        ]
+        queued = [e for u, e in self.estimates.items() if u in self.left and u not in self.started]
+        return eta_seconds(queued, running, self.measured, self.parallel)
+
     def notice(self, text: str) -> None:
         """Shown even with --quiet: files set aside or a lock taken over change what a run did."""
         self.err.print(f"kd: notice: {text}", markup=False)
         self.notices.append(text)
 
     def unit_started(self, unit: Unit) -> None:
+        self.started[unit] = time.monotonic()
         self.running.append(unit.label)
         self._describe()
 
@@ -84,6 +128,10 @@ class StudyDisplay(Reporter):
             self.running.remove(unit.label)
         self.done += 1
         self.failed += outcome.error is not None
+        self.left.discard(unit)
+        self.started.pop(unit, None)
+        if outcome.error is None and unit in self.estimates:  # a failure says little of cost
+            self.measured.append((self.estimates[unit], outcome.seconds))
         self.progress.update(self.task, advance=1, failed=self.failed)
         self._describe()
         if self.quiet:

@@ -14,6 +14,7 @@ from kdcli.data.dataset import Dataset
 from kdcli.errors import KDError
 from kdcli.experiment.splits import Split, derived_seed
 from kdcli.records import SPLIT_SIZES, TEACHER_ROW
+from kdcli.science import budget
 from kdcli.science.correction import select_alpha, select_c
 from kdcli.science.crossfit import (
     TeacherPredictions,
@@ -235,10 +236,13 @@ def _fit_teachers(
     # threads that never wait for each other, so its fits run one after another on every core:
     # balanced to the last tree, where K + 1 one-thread fits on 2 cores leave one idle when
     # K + 1 is odd (the paper's 11).
+    # Under a study's core budget (kdcli.science.budget) each fit holds a token per thread; a
+    # forest's numbers do not depend on its threads, so it runs on as many as are free.
     side_by_side = threads if fit.teacher_fits > 1 and teacher.name not in BAGGED else 1
+    per_fit, elastic = threads // side_by_side, teacher.name in BAGGED
 
     def make(seed: int = split.teacher_seed, params: dict = params):
-        return make_teacher(teacher.name, params, threads // side_by_side, seed)
+        return make_teacher(teacher.name, params, budget.held() or per_fit, seed)
 
     try:
         preds = teacher_predictions(
@@ -253,6 +257,8 @@ def _fit_teachers(
             n_jobs=side_by_side,
             oob=oob,
             fold_teacher=lambda k: make(split.crossfit_teacher_seed(k)),
+            fit_threads=per_fit,
+            elastic=elastic,
         )
         if fit.nested_select:
             source = "oob" if oob else "out_of_fold"
@@ -266,6 +272,8 @@ def _fit_teachers(
                 source,
                 n_jobs=side_by_side,
                 on_fit=on_fit,
+                fit_threads=per_fit,
+                elastic=elastic,
             )
         if fit.nested_alpha:  # out-of-bag scores play no part in in-sample probabilities
             preds.select_in_sample = selection_proba(
@@ -278,6 +286,8 @@ def _fit_teachers(
                 "in_sample",
                 n_jobs=side_by_side,
                 on_fit=on_fit,
+                fit_threads=per_fit,
+                elastic=elastic,
             )
         return preds
     except KDError:
@@ -469,7 +479,8 @@ def _group_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency
     for mode in fit.modes:
         scale = mode_scale(mode, fit.scale)
         advance(f"{label} {mode}", 0)
-        plans.append((mode, scale, data.choose(mode, fit_predict, scale, fit)))
+        with budget.scope(f"{label} {mode}"):
+            plans.append((mode, scale, data.choose(mode, fit_predict, scale, fit)))
     jobs = [  # one model per (mode, distinct c or α), as large as its largest size
         (mode, scale, c, largest([k for k, ck in zip(sizes, chosen, strict=True) if ck == c]))
         for mode, scale, chosen in plans
@@ -481,7 +492,9 @@ def _group_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency
         model = make_student(family, size, 1, data.seed)
         return fit_log.fit(model, data.F_train, data.targets(mode, scale, fit.eps, c))
 
-    models = dict(zip([(j[0], j[2]) for j in jobs], fits(final, jobs, data.threads), strict=True))
+    with budget.scope(family):
+        done = fits(final, jobs, data.threads, "student", _final_label)
+    models = dict(zip([(j[0], j[2]) for j in jobs], done, strict=True))
     for mode, scale, chosen in plans:
         for size, c in zip(sizes, chosen, strict=True):
             model = models[(mode, c)]
@@ -492,6 +505,11 @@ def _group_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency
                 extra = {CHOSEN[base_mode(mode)]: c, **extra}
             advance(f"{family} {size} {mode}", 1)
             yield size, mode, P, ranking, extra
+
+
+def _final_label(job: tuple) -> str:
+    mode, _scale, c, size = job
+    return f"{size} {mode}" if c is None else f"{size} {mode} {CHOSEN[base_mode(mode)]}={c:g}"
 
 
 CHOSEN = {"corrected": "c", "mixed": "alpha"}  # the metric that records a mode's chosen value

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from sklearn.utils.parallel import Parallel, delayed
 
+from kdcli.science.crossfit import fits
 from kdcli.science.metrics import score
 from kdcli.science.targets import (
     ALPHA_GRID,
@@ -31,6 +31,7 @@ def select_by_cv(
     eps: float = 1e-3,
     metric: str = "log_loss",
     n_jobs: int = 1,
+    stage: str = "select-c",
 ) -> list[tuple[float, dict[float, float]]]:
     """Per student size, the grid value whose targets give the best held-out-fold score, and
     every value's score: the one cross-validation that chooses c of the correction and α of
@@ -41,7 +42,8 @@ def select_by_cv(
     ``train_idx`` and returns raw predictions for ``predict_idx``, one array per student size:
     nested students (the first k trees of one forest) share a fit. Scores are against the true
     labels of the held-out fold; ties go to the smaller value. ``n_jobs`` > 1 runs the fits in
-    threads: for single-threaded students that release the GIL.
+    threads: for single-threaded students that release the GIL. Each fit holds a token of the
+    core budget, traced as ``stage`` (:func:`kdcli.science.crossfit.fits`).
     """
 
     def fold_scores(value: float, j: int) -> list[float]:
@@ -58,9 +60,8 @@ def select_by_cv(
         ]
 
     tasks = [(v, j) for v in grid for j in range(len(folds))]
-    values = np.array(
-        Parallel(n_jobs=n_jobs, prefer="threads")(delayed(fold_scores)(*t) for t in tasks)
-    ).reshape(len(grid), len(folds), -1)
+    per_task = fits(lambda t: fold_scores(*t), tasks, n_jobs, stage, _task_label)
+    values = np.array(per_task).reshape(len(grid), len(folds), -1)
     chosen = []
     for k in range(values.shape[2]):
         scores = {v: float(values[i, :, k].mean()) for i, v in enumerate(grid)}
@@ -99,6 +100,11 @@ def select_c(
     )
 
 
+def _task_label(task: tuple[float, int]) -> str:
+    value, j = task
+    return f"{value:g} fold {j}"
+
+
 def select_alpha(
     fit_predict: Callable[[np.ndarray, np.ndarray, np.ndarray], Sequence[np.ndarray]],
     y: np.ndarray,
@@ -129,8 +135,9 @@ def select_alpha(
             "mixed", y1h[fit_idx], p_vanilla=p_hat, scale=scale, eps=eps, alpha=alpha
         )
 
+    K = y1h.shape[1]
     return select_by_cv(
-        fit_predict, targets, y, y1h.shape[1], folds, grid, scale, eps, metric, n_jobs
+        fit_predict, targets, y, K, folds, grid, scale, eps, metric, n_jobs, "select-alpha"
     )
 
 

@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.parallel import Parallel, delayed
 
 from kdcli.errors import SpecError
+from kdcli.science import budget
 
 
 @dataclass
@@ -100,7 +101,16 @@ def out_of_fold_proba(
             on_fold(k)
         return proba
 
-    return _stack(folds, fits(one, range(len(folds)), n_jobs), len(y), n_classes)
+    done = fits(one, range(len(folds)), n_jobs, "crossfit-teacher", _fold_label)
+    return _stack(folds, done, len(y), n_classes)
+
+
+def _fold_label(k: int) -> str:
+    return "full" if k < 0 else f"fold {k}"
+
+
+def _teacher_stage(k: int) -> str:
+    return "teacher" if k < 0 else "crossfit-teacher"
 
 
 def _held_out_proba(make_teacher, X, y, n_classes: int, fold) -> np.ndarray:
@@ -118,19 +128,37 @@ def _stack(folds, probas: list[np.ndarray], n_rows: int, n_classes: int) -> np.n
     return oof
 
 
-def fits(fn: Callable, items, n_jobs: int = 1) -> list:
-    """``[fn(item) for item in items]`` with ``n_jobs`` fits at a time, in threads.
+def fits(
+    fn: Callable,
+    items,
+    n_jobs: int = 1,
+    stage: str | Callable[[object], str] = "fit",
+    label: Callable[[object], str] = str,
+    threads: int = 1,
+    elastic: bool = False,
+) -> list:
+    """``[fn(item) for item in items]`` with up to ``n_jobs`` fits at a time, in threads.
 
     Independent single-threaded fits side by side keep every core busy without the barriers of
     a multi-threaded fit, whose OpenMP threads stall whenever one of them is descheduled (a
     busy neighbour process): the fits the libraries run release the GIL. Results keep the
-    order of ``items``, so the numbers do not depend on ``n_jobs``.
+    order of ``items``, so the numbers do not depend on ``n_jobs``. Each call of ``fn`` is one
+    fit of ``threads`` threads: it holds that many tokens of the core budget while it runs,
+    traced as ``stage`` (a name, or one per item) and ``label(item)``
+    (:meth:`kdcli.science.budget.Batch.slot`; ``elastic``: it may run on fewer threads).
     """
     items = list(items)
+    batch = budget.Batch()
+
+    def one(item):
+        name = stage(item) if callable(stage) else stage
+        with batch.slot(name, label(item), threads, elastic):
+            return fn(item)
+
     if n_jobs <= 1 or len(items) <= 1:
-        return [fn(item) for item in items]
+        return [one(item) for item in items]
     return Parallel(n_jobs=min(n_jobs, len(items)), prefer="threads")(
-        delayed(fn)(item) for item in items
+        delayed(one)(item) for item in items
     )
 
 
@@ -146,12 +174,16 @@ def teacher_predictions(
     n_jobs: int = 1,
     oob: bool = False,
     fold_teacher: Callable[[int], object] | None = None,
+    fit_threads: int = 1,
+    elastic: bool = False,
 ) -> TeacherPredictions:
     """Fit the full-data teacher once and (when ``cross_fit``) the K cross-fit teachers once,
     ``n_jobs`` fits at a time. With ``oob`` (a bagged teacher built with ``oob_score=True``) its
     out-of-bag probabilities stand in for the cross-fit ones: no further fits.
     ``fold_teacher(k)`` builds cross-fit teacher k (default ``make_teacher()``), e.g. with a seed
-    of its own."""
+    of its own. Each fit holds ``fit_threads`` tokens of the core budget, fewer if ``elastic``
+    (:func:`fits`); the teachers are built inside, so they can take their threads from
+    :func:`kdcli.science.budget.held`."""
     from kdcli.science.model_size import model_size
 
     def job(k: int):
@@ -172,7 +204,15 @@ def teacher_predictions(
         return out
 
     # modes raw/vanilla only: the K cross-fit teachers would go unused
-    done = fits(job, range(-1, len(folds) if cross_fit and not oob else 0), n_jobs)
+    done = fits(
+        job,
+        range(-1, len(folds) if cross_fit and not oob else 0),
+        n_jobs,
+        _teacher_stage,
+        _fold_label,
+        fit_threads,
+        elastic,
+    )
     preds = done[0]
     if cross_fit and not oob:
         preds.out_of_fold = _stack(folds, done[1:], len(y_train), n_classes)

@@ -91,11 +91,16 @@ def selection_proba(
     source: str = "out_of_fold",
     n_jobs: int = 1,
     on_fit: Callable[[], None] | None = None,
+    fit_threads: int = 1,
+    elastic: bool = False,
 ) -> np.ndarray:
     """Fit the plan's teachers (``n_jobs`` at a time) and return, per selection fold j, the
     probabilities of its training rows: an (n_folds, n_rows, K) array, NaN on fold j's own rows.
     ``make_teacher(i)`` builds the plan's teacher i (e.g. with a seed of its own);
-    ``source="oob"`` needs a bagged teacher made with ``oob_score=True``."""
+    ``source="oob"`` needs a bagged teacher made with ``oob_score=True``. Each fit holds
+    ``fit_threads`` tokens of the core budget, fewer if ``elastic``
+    (:func:`kdcli.science.crossfit.fits`), traced as an ``alpha-teacher`` for ``in_sample``,
+    else a ``selection-teacher``."""
 
     def one(i: int) -> list[np.ndarray]:
         t = plan[i]
@@ -109,7 +114,13 @@ def selection_proba(
         return out
 
     proba = np.full((n_folds, len(y), n_classes), np.nan)
-    for t, probas in zip(plan, fits(one, range(len(plan)), n_jobs), strict=True):
+    stage = "alpha-teacher" if source == "in_sample" else "selection-teacher"
+    done = fits(one, range(len(plan)), n_jobs, stage, _plan_label, fit_threads, elastic)
+    for t, probas in zip(plan, done, strict=True):
         for (j, rows), p in zip(t.serves, probas, strict=True):
             proba[j, rows] = p
     return proba
+
+
+def _plan_label(i: int) -> str:
+    return f"teacher {i}"

@@ -65,8 +65,18 @@ def available_memory(root: Path = Path("/sys/fs/cgroup")) -> int | None:
 
 @dataclass(frozen=True)
 class Execution:
+    """How a study runs: ``jobs`` units at once; ``threads`` fits side by side in each.
+
+    Locally every fit of the study holds a token of one core budget of the usable cores, shared
+    by all ``jobs`` worker processes (:class:`kdcli.study.executors.LocalExecutor`). So a unit
+    may run up to ``threads`` fits at once (default: the usable cores), and when fewer units run
+    than there are cores, the running units' fits take the free ones; the study as a whole
+    never runs more fits than usable cores. On Dask, where no budget spans the workers, each
+    unit keeps its fair share: usable cores // jobs.
+    """
+
     jobs: int = 1  # units at once (worker processes, or Dask slots)
-    threads: int | None = None  # per model fit; None = usable cores // jobs
+    threads: int | None = None  # fits side by side in a unit; None: see threads_per_fit
     executor: str = "local"
     address: str | None = None  # a Dask scheduler
     timeout_per_unit: float | None = None  # seconds
@@ -86,6 +96,7 @@ class Execution:
 
     @property
     def threads_per_fit(self) -> int:
-        """Fits side by side in each unit: never more, across ``jobs``, than the usable cores."""
-        fair = max(1, usable_cores() // self.jobs)
-        return fair if self.threads is None else min(self.threads, fair)
+        """Fits side by side in each unit: never more than the usable cores; on Dask never more,
+        across ``jobs``, than those cores (locally the shared budget sees to that)."""
+        cap = max(1, usable_cores() // self.jobs if self.executor == "dask" else usable_cores())
+        return cap if self.threads is None else min(self.threads, cap)

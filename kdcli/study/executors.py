@@ -21,6 +21,8 @@ from multiprocessing.connection import wait
 
 from kdcli.data.text import shown
 from kdcli.errors import KDError
+from kdcli.spec.execution import usable_cores
+from kdcli.study.tokens import TokenBroker
 
 
 @dataclass
@@ -143,10 +145,12 @@ def _die_with(lifeline) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _child(payload: dict, conn, lifeline=None) -> None:
+def _child(payload: dict, conn, lifeline=None, tokens=None, budget_size: int = 0) -> None:
     """Body of a local worker process: run the unit, send back its result or its error.
 
     Ctrl-C and SIGTERM are the parent's business (it stops the workers); a worker ignores them.
+    ``tokens`` is its pipe to the study's token broker: every fit of the unit holds tokens of
+    the one core budget (:mod:`kdcli.study.tokens`).
     """
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
@@ -159,6 +163,11 @@ def _child(payload: dict, conn, lifeline=None) -> None:
     mp.set_start_method("fork", force=True)
     if lifeline is not None:
         threading.Thread(target=_die_with, args=(lifeline,), daemon=True).start()
+    if tokens is not None:
+        from kdcli.science import budget
+        from kdcli.study.tokens import TokenClient
+
+        budget.set_budget(TokenClient(tokens, budget_size))
     from kdcli.study.unit import run_unit
 
     try:
@@ -170,7 +179,14 @@ def _child(payload: dict, conn, lifeline=None) -> None:
 
 
 class LocalExecutor:
-    """Each unit in a fresh worker process, ``jobs`` at a time.
+    """Each unit in a fresh worker process, ``jobs`` at a time; every fit of every unit holds
+    tokens of one core budget of ``budget`` tokens (default: the usable cores).
+
+    Cores go to fits, not units: a unit may run as many fits side by side as its payload's
+    ``threads``, and the budget, shared by all workers, keeps the study to ``budget`` fits at
+    once. So when fewer units run than there are cores (the tail of a study, one big dataset),
+    the running units' pending fits take the free cores. The parent lends the tokens
+    (:class:`kdcli.study.tokens.TokenBroker`), so a worker that is killed gives its back.
 
     A process per unit isolates failures: a unit that runs out of memory or is killed takes only
     itself down, and one past ``timeout`` seconds is terminated. Workers are forked from a fork
@@ -184,8 +200,10 @@ class LocalExecutor:
 
     def close(self) -> None: ...
 
-    def __init__(self, jobs: int = 1, timeout: float | None = None):
+    def __init__(self, jobs: int = 1, timeout: float | None = None, budget: int | None = None):
         self.jobs, self.timeout = max(1, jobs), timeout
+        self.budget = max(1, budget if budget is not None else usable_cores())
+        self.broker: TokenBroker | None = None  # the latest run's (its most_lent: a check)
         methods = mp.get_all_start_methods()
         self.ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
         if "forkserver" in methods:
@@ -197,19 +215,24 @@ class LocalExecutor:
         pending = list(work)
         running: dict = {}  # conn -> (unit_id, process, started)
         lifeline, keep_alive = self.ctx.Pipe(duplex=False)  # workers watch the read end
+        self.broker = broker = TokenBroker(self.ctx, self.budget)
         try:
             while pending or running:
                 while pending and len(running) < self.jobs:
                     unit_id, payload = pending.pop(0)
                     parent, child = self.ctx.Pipe(duplex=False)
+                    tokens = broker.connect()
                     # not a daemon: scikit-learn's joblib refuses to parallelise inside daemons
                     proc = self.ctx.Process(
-                        target=_child, args=(payload, child, lifeline), daemon=False
+                        target=_child,
+                        args=(payload, child, lifeline, tokens, self.budget),
+                        daemon=False,
                     )
                     # a worker the cleanup cannot see would outlive us
                     with _interrupts_held(), _callers_script_left_out():
                         proc.start()
                         child.close()
+                        tokens.close()  # the worker's end is its own: EOF when it ends
                         running[parent] = (unit_id, proc, time.monotonic())
                     on_start(unit_id)
                 ready = wait(list(running), timeout=0.5)
@@ -232,6 +255,7 @@ class LocalExecutor:
                 proc.kill()
                 proc.join(5)
                 conn.close()
+            broker.close()
             lifeline.close()
             keep_alive.close()
 

@@ -1,9 +1,10 @@
 """A study's output folder: one file per finished unit, written atomically, so nothing is lost.
 
     DIR/run.json                 the settings (checked on resume), commands, versions, timings,
-                                 and each finished unit's checksum
+                                 and each finished unit's checksum, estimated and measured seconds
     DIR/units/<unit>.parquet     the long-format records of one finished unit (its metadata name
                                  the unit and the study's fingerprint)
+    DIR/units/<unit>.timings.json  its stages' seconds, fit counts, estimated and measured seconds
     DIR/failures/<unit>.json     a unit that failed: its error (removed when it later succeeds)
     DIR/damaged/                 files found damaged or foreign on resume, set aside, never deleted
     DIR/stale/                   units made from data that has changed since, set aside likewise
@@ -40,6 +41,16 @@ from kdcli.study.plan import Unit
 
 UNIT_KEY, STUDY_KEY, DATA_KEY = b"kd.unit", b"kd.study", b"kd.data"  # a unit file's metadata
 UNIT_SUFFIXES = (".parquet", ".latency.csv", ".timings.json")
+# a unit's timings file: its stages' seconds, fits, and its estimated and measured wall seconds
+TIMINGS = (
+    "teacher",
+    "students",
+    "teacher_cached",
+    "fits",
+    "fit_seconds",
+    "estimated_seconds",
+    "seconds",
+)
 
 
 def _now() -> str:
@@ -159,6 +170,26 @@ class ResultsDir:
             for path in sorted(self.units.glob("*.timings.json"))
         ]
 
+    def recorded_seconds(self, units: list[Unit]) -> dict[str, float]:
+        """unit_id -> measured wall seconds of each finished unit: run.json's entry, else (a
+        unit of an older kd) its timings file's stages; a unit with neither is left out."""
+        entries = self.record.get("units", {})
+        out = {}
+        for unit in units:
+            if not self.done(unit):
+                continue
+            seconds = (entries.get(unit.unit_id) or {}).get("seconds")
+            if seconds is None:
+                try:
+                    path = self.units / f"{unit.unit_id}.timings.json"
+                    timings = json.loads(path.read_text(encoding="utf-8"))
+                    seconds = timings.get("seconds", timings["teacher"] + timings["students"])
+                except (OSError, ValueError, KeyError, TypeError):
+                    continue
+            if isinstance(seconds, int | float) and seconds > 0:
+                out[unit.unit_id] = float(seconds)
+        return out
+
     def failed(self, unit: Unit) -> bool:
         return (self.failures / f"{unit.unit_id}.json").exists()
 
@@ -170,7 +201,7 @@ class ResultsDir:
             self.units / f"{unit.unit_id}.latency.csv",
             lambda tmp: latency.to_csv(tmp, index=False),
         )
-        kept = ("teacher", "students", "teacher_cached", "fits", "fit_seconds")
+        kept = (*TIMINGS, "trace")  # trace: the unit's fits, one by one (when recorded)
         timings = result["timings"]
         atomic_write_text(
             self.units / f"{unit.unit_id}.timings.json",
@@ -186,6 +217,7 @@ class ResultsDir:
         atomic_write(path, lambda tmp: pq.write_table(table, tmp))
         self.clear_failure(unit.unit_id)
         entry = {"sha256": _sha256(path), "rows": table.num_rows}
+        entry.update({k: timings[k] for k in ("estimated_seconds", "seconds") if k in timings})
         if result.get("data"):
             entry["data"] = result["data"]
         self.record.setdefault("units", {})[unit.unit_id] = entry

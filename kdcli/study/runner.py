@@ -13,6 +13,7 @@ from kdcli.data.openml_source import OpenMLConfig
 from kdcli.errors import KDError, SpecError, Terminated
 from kdcli.spec.execution import Execution
 from kdcli.spec.study import StudySpec
+from kdcli.study.cost import longest_first, member_shapes, unit_estimates
 from kdcli.study.data_state import current_hashes
 from kdcli.study.executors import DaskExecutor, LocalExecutor, Outcome
 from kdcli.study.lock import StudyLock
@@ -50,6 +51,10 @@ class Reporter:
     def planning(self, dataset: str) -> None: ...
 
     def start(self, total: int, todo: int, skipped: int) -> None: ...
+
+    def estimated(self, estimates: dict[Unit, float], parallel: int) -> None:
+        """The units to run, longest first, with their estimated seconds; ``parallel``: how
+        many run at once (for an ETA)."""
 
     def unit_started(self, unit: Unit) -> None: ...
 
@@ -129,15 +134,21 @@ def _run(study, store, executor, execution, cfg, reporter, retry_failed, threads
         todo = [u for u in units if not store.done(u) and not store.failed(u)]
     skipped = sum(store.done(u) for u in units)
     report = StudyReport(store.path, len(units), skipped, plan_failures=plan_failures)
+    shapes = member_shapes(study, cfg)
+    estimates = unit_estimates(study, units, shapes, store.recorded_seconds(units))
+    todo = longest_first(todo, estimates)  # the executors take work in the order given
     reporter.start(len(units), len(todo), skipped)
+    reporter.estimated({u: estimates[u.unit_id] for u in todo}, _parallel(executor, execution))
     work = [(u.unit_id, payload(study.fit, u, cfg, threads)) for u in todo]
     try:
         for outcome in executor.run(work, lambda uid: reporter.unit_started(by_id[uid])):
             unit = by_id[outcome.unit_id]
+            estimate = round(estimates[unit.unit_id], 2)
             if outcome.result is not None:
+                timings = outcome.result["timings"]
+                timings.update(estimated_seconds=estimate, seconds=round(outcome.seconds, 2))
                 store.write_unit(unit, outcome.result)
                 _pass_on_notices(unit, outcome.result, store, reporter)
-                timings = outcome.result["timings"]
                 report.teacher_fits_reused += bool(timings.get("teacher_cached"))
                 report.fits += timings.get("fits", 0)
                 report.fit_seconds += timings.get("fit_seconds", 0.0)
@@ -152,6 +163,7 @@ def _run(study, store, executor, execution, cfg, reporter, retry_failed, threads
                         "error": outcome.error,
                         "detail": outcome.detail,
                         "seconds": round(outcome.seconds, 2),
+                        "estimated_seconds": estimate,
                     },
                 )
                 report.failed_now += 1
@@ -171,6 +183,17 @@ def _run(study, store, executor, execution, cfg, reporter, retry_failed, threads
         f for f in store.failure_list() if f["unit"] in by_id or f["unit"].endswith("__plan")
     ]
     return report
+
+
+def _parallel(executor, execution: Execution) -> int:
+    """Units at once: --jobs, or the threads of the Dask cluster at --address."""
+    client = getattr(executor, "client", None)
+    if execution.executor == "dask" and execution.address and client is not None:
+        try:
+            return max(1, sum(client.nthreads().values()))
+        except Exception:  # the ETA only: a scheduler that does not answer now is found later
+            return execution.jobs
+    return execution.jobs
 
 
 def planned_splits(units: list[Unit]) -> dict[str, dict[str, list[list[int]]]]:

@@ -10,6 +10,7 @@ from kdcli.data import load_dataset
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.experiment.split_fit import run_split
 from kdcli.experiment.splits import make_splits
+from kdcli.science import budget
 from kdcli.spec.fit import FitSpec
 from kdcli.study.plan import Unit
 from kdcli.study.teacher_cache import TeacherCache, data_fingerprint
@@ -27,7 +28,18 @@ def payload(fit: FitSpec, unit: Unit, cfg: OpenMLConfig, threads: int) -> dict:
 
 def run_unit(work: dict) -> dict:
     """Run one unit; returns its records, latency and timings. The spec is read as it was
-    checked when the study started: nothing is validated again here."""
+    checked when the study started: nothing is validated again here.
+
+    Its timings hold a ``trace`` of every fit (:mod:`kdcli.science.budget`): ``fits``, in
+    seconds from the unit's start, ``origin`` (Unix time, to lay units of a study side by
+    side), so a simulator can replay the study under another schedule."""
+    with budget.tracing() as trace:
+        out = _run_unit(work)
+    out["timings"] = {**out["timings"], "trace": trace}
+    return out
+
+
+def _run_unit(work: dict) -> dict:
     fit = FitSpec.from_dict(work["fit"])
     unit = Unit(**work["unit"])
     cfg = OpenMLConfig(**{**work["openml"], "cache_dir": Path(work["openml"]["cache_dir"])})

@@ -142,3 +142,76 @@ def test_a_forest_teacher_on_several_threads_predicts_the_same_bits():
         many = make_teacher("rf", {"n_estimators": 200, "max_depth": 6}, 2, 7).fit(X, y)
         np.testing.assert_array_equal(predict_full(many, X, 2), want)
     assert many[-1].n_jobs == 2  # the teacher keeps its threads for what comes next
+
+
+def test_fits_keep_their_order_and_trace_each_fit_with_its_stage():
+    """Fits side by side return in the order of their items, each traced once, in one batch."""
+    from kdcli.science import budget
+    from kdcli.science.crossfit import fits
+
+    with budget.tracing() as trace:
+        got = fits(lambda k: k * k, range(-1, 5), 3, lambda k: "a" if k < 0 else "b")
+        fits(lambda k: k, [7], 1, "c")
+    assert got == [1, 0, 1, 4, 9, 16]
+    assert sorted((f["batch"], f["stage"], f["label"]) for f in trace["fits"]) == [
+        (0, "a", "-1"),
+        *[(0, "b", str(k)) for k in range(5)],
+        (1, "c", "7"),
+    ]
+
+
+def test_a_forest_teacher_on_the_threads_left_free_gives_the_same_predictions():
+    """Under a study's core budget a forest teacher runs on the tokens that are free, here one
+    of two: the same probabilities, to the bit, as on two threads without a budget."""
+    import multiprocessing as mp
+
+    from kdcli.data.synthetic import make_synthetic
+    from kdcli.science import budget
+    from kdcli.science.teachers import make_teacher
+    from kdcli.study.tokens import TokenBroker, TokenClient
+
+    X, y, _ = make_synthetic("binary", 1500, 6, 0.2, seed=0)
+    folds = stratified_folds(y[:1000], 3, 0)
+    params = {"n_estimators": 60, "max_depth": 5}
+
+    def run():
+        built = []
+
+        def make(k: int = -1):
+            model = make_teacher("rf", params, budget.held() or 2, 7 + k)
+            built.append(model[-1].n_jobs)
+            return model
+
+        with budget.tracing() as trace:
+            preds = teacher_predictions(
+                make,
+                X[:1000],
+                y[:1000],
+                X[1000:],
+                2,
+                folds,
+                n_jobs=1,
+                fold_teacher=make,
+                fit_threads=2,
+                elastic=True,
+            )
+        return preds, built, trace["fits"]
+
+    free, built_free, _ = run()
+    broker = TokenBroker(mp.get_context("spawn"), 2)
+    try:
+        neighbour = TokenClient(broker.connect(), 2)
+        budget.set_budget(TokenClient(broker.connect(), 2))
+        assert neighbour.acquire(1, 1) == 1  # another worker's fit holds one token
+        shared, built_shared, trace = run()
+    finally:
+        budget.set_budget(None)
+        broker.close()
+    assert built_free == [2] * 4 and built_shared == [1] * 4
+    assert [f["tokens"] for f in trace] == [1] * 4
+    for a, b in zip(
+        (free.in_sample, free.out_of_fold, free.test),
+        (shared.in_sample, shared.out_of_fold, shared.test),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, b)

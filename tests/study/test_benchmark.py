@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kdcli.study.runner import Reporter
+
 from conftest import csv_with_an_empty_column, one_line_error
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -580,3 +582,96 @@ def test_a_partial_study_flags_every_cell_with_fewer_splits_than_planned(
     notes = " ".join(report["notes"])
     assert "--repeats 2 or more" not in notes
     assert "no within-dataset test yet for wine" in notes and "resume" in notes
+
+
+class _Seen(Reporter):
+    """Records the order units start in and the estimates the runner gives."""
+
+    def __init__(self):
+        self.started, self.estimates = [], {}
+
+    def estimated(self, estimates, parallel):
+        self.estimates = {u.dataset: e for u, e in estimates.items()}
+
+    def unit_started(self, unit):
+        self.started.append(unit.dataset)
+
+
+def _small_study(tmp_path, repeats: int = 1):
+    import kdcli
+
+    suite = tmp_path / "suite.csv"
+    suite.write_text("name,spec\niris,sklearn:iris\nwine,sklearn:wine\ndigits,sklearn:digits\n")
+    return kdcli.study_spec(
+        str(suite),
+        teacher_param=["n_estimators=20"],
+        sizes="4",
+        modes="raw,vanilla",
+        repeats=repeats,
+    )
+
+
+def test_units_start_longest_first_and_the_tables_do_not_change(tmp_path, monkeypatch):
+    """digits (1,797 x 64, 10 classes) starts first though the plan lists it last; the tables
+    equal those of a run in plan order (the old order), number for number."""
+    import kdcli
+    from kdcli.study import runner
+
+    spec = _small_study(tmp_path)
+    cfg = kdcli.OpenMLConfig(cache_dir=tmp_path / "c1", offline=True)
+    new = _Seen()
+    kdcli.run_study(spec, tmp_path / "new", threads=1, openml=cfg, reporter=new)
+    assert new.started == ["digits", "wine", "iris"]
+    assert new.estimates["digits"] > new.estimates["wine"] > new.estimates["iris"] > 0
+
+    monkeypatch.setattr(runner, "longest_first", lambda units, _estimates: list(units))
+    old = _Seen()
+    cfg = kdcli.OpenMLConfig(cache_dir=tmp_path / "c2", offline=True)
+    kdcli.run_study(spec, tmp_path / "old", threads=1, openml=cfg, reporter=old)
+    assert old.started == ["iris", "wine", "digits"]
+    pd.testing.assert_frame_equal(results(tmp_path / "new"), results(tmp_path / "old"))
+    for name in ("results.csv", "summary.csv"):
+        assert (tmp_path / "new" / name).read_bytes() == (tmp_path / "old" / name).read_bytes()
+
+
+def test_each_units_estimate_and_time_are_recorded_and_a_resume_uses_them(tmp_path):
+    """run.json and units/<id>.timings.json hold each unit's estimated and measured seconds;
+    a unit run again is estimated at the time its dataset's finished units took."""
+    import kdcli
+
+    spec = _small_study(tmp_path, repeats=2)
+    cfg = kdcli.OpenMLConfig(cache_dir=tmp_path / "cache", offline=True)
+    out = tmp_path / "out"
+    kdcli.run_study(spec, out, threads=1, openml=cfg)
+    record = json.loads((out / "run.json").read_text())
+    for uid, entry in record["units"].items():
+        timings = json.loads((out / "units" / f"{uid}.timings.json").read_text())
+        assert entry["estimated_seconds"] == timings["estimated_seconds"] > 0
+        assert entry["seconds"] == timings["seconds"] > 0
+        assert timings["seconds"] >= timings["teacher"] + timings["students"] - 0.01
+    for part in (out / "units").glob("digits__r1_f0__lightgbm.*"):
+        part.unlink()  # lost: the resume runs it again
+    seen = _Seen()
+    kdcli.run_study(spec, out, threads=1, openml=cfg, reporter=seen)
+    assert seen.started == ["digits"]
+    first = record["units"]["digits__r0_f0__lightgbm"]["seconds"]
+    assert seen.estimates == {"digits": first}
+    again = json.loads((out / "run.json").read_text())["units"]["digits__r1_f0__lightgbm"]
+    assert again["estimated_seconds"] == round(first, 2)
+
+
+def test_a_units_trace_is_kept_in_its_timings(tmp_path):
+    """Per-fit traces (written by the unit, under "trace") survive into units/<id>.timings.json;
+    keys kd does not know do not."""
+    from kdcli.study.plan import Unit
+    from kdcli.study.results_dir import ResultsDir
+
+    spec = _small_study(tmp_path)
+    store = ResultsDir(tmp_path / "out")
+    store.open(spec, "test", {})
+    unit = Unit("iris", "sklearn:iris", 0, 0, "lightgbm")
+    trace = [{"stage": "teacher", "start": 0.0, "end": 1.5, "after": []}]
+    timings = {"teacher": 1.5, "students": 2.0, "fits": 3, "trace": trace, "scratch": 1}
+    store.write_unit(unit, {"records": [], "latency": [], "timings": timings})
+    kept = json.loads((store.units / f"{unit.unit_id}.timings.json").read_text())
+    assert kept == {"teacher": 1.5, "students": 2.0, "fits": 3, "trace": trace}

@@ -1,15 +1,19 @@
 """Executors: units in worker processes (or on Dask) give the numbers of an in-process run;
 a failing or slow unit is reported alone and never stops the others."""
 
+import itertools
 import os
 import signal
 import threading
 import time
 
+import pandas as pd
 import pytest
 
+import kdcli
 from kdcli.data.openml_source import OpenMLConfig
-from kdcli.spec import study_spec
+from kdcli.spec import Execution, study_spec
+from kdcli.spec.execution import usable_cores
 from kdcli.study.executors import DaskExecutor, LocalExecutor, Outcome
 from kdcli.study.plan import plan_units
 from kdcli.study.unit import payload, run_unit
@@ -25,12 +29,12 @@ def _manifest(folder, rows):
     return str(path)
 
 
-def _work(study, cache_dir):
+def _work(study, cache_dir, threads: int = 1):
     """(unit_id, payload) pairs of every unit, with their own teacher cache."""
     cfg = OpenMLConfig(cache_dir=cache_dir, offline=True)
     units, failures = plan_units(study, cfg)
     assert failures == []
-    return [(u.unit_id, payload(study.fit, u, cfg, threads=1)) for u in units]
+    return [(u.unit_id, payload(study.fit, u, cfg, threads=threads)) for u in units]
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +155,117 @@ def test_a_script_without_the_main_guard_runs_its_study_on_a_local_dask_cluster(
     done = run_unguarded_script(tmp_path, "dask")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "units 2 failed 0" in done.stdout, done.stdout
+
+
+# -- one core budget for the whole study --------------------------------------------------------
+
+BUDGET_SETTINGS = {
+    "teacher": "lightgbm,rf",
+    "teacher_param": ["n_estimators=12"],
+    "student": "rf,gbdt",
+    "sizes": "rf=2,5;gbdt=2,5",
+    "modes": "raw,vanilla,crossfit,corrected,mixed",
+    "folds": 3,
+    "c_grid": "0.01,10",
+    "alpha_grid": "0.2,0.8",
+    "repeats": 2,
+}
+
+
+def _busiest(outcomes, tolerance: float = 1e-3) -> int:
+    """The most tokens the fits of all units held at one instant, from their traces (clocks
+    of processes side by side agree; ``tolerance`` covers the rounding of their times)."""
+    events = []
+    for outcome in outcomes:
+        trace = outcome.result["timings"]["trace"]
+        for fit in trace["fits"]:
+            events.append((trace["origin"] + fit["start"], fit["tokens"]))
+            events.append((trace["origin"] + fit["end"] - tolerance, -fit["tokens"]))
+    held = most = 0
+    for _when, change in sorted(events):
+        held += change
+        most = max(most, held)
+    return most
+
+
+def test_a_study_gives_the_same_numbers_on_the_shared_budget_as_one_fit_at_a_time(tmp_path):
+    """Fits side by side across units on one budget (a forest teacher on whatever tokens are
+    free) must not move a number from a run of one unit and one fit at a time."""
+    suite = _manifest(tmp_path, [("flowers", "sklearn:iris"), ("wine", "sklearn:wine")])
+    spec = study_spec(suite, **BUDGET_SETTINGS)
+    runs = {}
+    for name, jobs, threads in (("serial", 1, 1), ("shared", 2, None)):
+        cfg = OpenMLConfig(cache_dir=tmp_path / f"{name}-cache", offline=True)  # fit teachers
+        report = kdcli.run_study(spec, tmp_path / name, jobs=jobs, threads=threads, openml=cfg)
+        assert report.done == 8 and not report.failures and report.teacher_fits_reused == 0
+        keys = ["dataset", "repeat", "fold", "teacher", "student", "size", "mode", "metric"]
+        runs[name] = report.results.sort_values(keys).reset_index(drop=True)
+    assert {"corrected", "mixed"} <= set(runs["serial"]["mode"])
+    pd.testing.assert_frame_equal(runs["shared"], runs["serial"])
+
+
+def test_the_fits_of_a_study_never_hold_more_tokens_than_its_budget(small):
+    """Two units at once, each allowed two fits side by side, on a budget of two: the traces
+    never show more than two tokens held, and the numbers are the in-process ones."""
+    study, folder, direct = small
+    executor = LocalExecutor(jobs=2, budget=2)
+    outcomes, _started = _run(executor, _work(study, folder / "budget", threads=2))
+    assert all(o.error is None for o in outcomes), [o.detail for o in outcomes]
+    assert {o.unit_id: o.result["records"] for o in outcomes} == direct
+    assert _busiest(outcomes) <= 2
+    assert executor.broker.most_lent == 2
+
+
+def test_a_lone_unit_runs_its_fits_on_every_core_of_the_budget(tmp_path):
+    """With --jobs 2 and one unit left, its fits take the cores the other unit would have
+    used: a unit may run as many fits side by side as there are usable cores."""
+    if usable_cores() < 2:
+        pytest.skip("needs two usable cores")
+    threads = Execution(jobs=2).threads_per_fit
+    assert threads == usable_cores()  # was usable cores // jobs
+    suite = _manifest(tmp_path, [("wine", "sklearn:wine")])
+    executor = LocalExecutor(jobs=2)
+    (outcome,) = list(executor.run(_work(study_spec(suite, **SETTINGS), tmp_path, threads)))
+    assert outcome.error is None, outcome.detail
+    fits = sorted(outcome.result["timings"]["trace"]["fits"], key=lambda f: f["start"])
+    overlaps = sum(b["start"] < a["end"] for a, b in itertools.pairwise(fits))
+    assert overlaps > 0 and executor.broker.most_lent >= 2
+    assert _busiest([outcome], tolerance=0) <= usable_cores()
+
+
+def test_a_killed_worker_gives_back_the_tokens_it_held(tmp_path):
+    """A worker killed mid-fit (a timeout, Ctrl-C, the OOM killer) never releases its tokens
+    itself; the budget must get them back, or the next unit would wait forever."""
+    suite = _manifest(tmp_path, [("big", "synthetic:binary?n=20000"), ("flowers", "sklearn:iris")])
+    study = study_spec(suite, folds=3, sizes="4")  # the default teacher: seconds of fits
+    work = _work(study, tmp_path / "cache")
+    assert [uid.split("__")[0] for uid, _ in work] == ["big", "flowers"]
+    executor = LocalExecutor(jobs=1, timeout=60, budget=1)
+    killed = {}
+
+    def kill_while_it_holds_the_token():
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not killed:
+            broker = executor.broker
+            children = executor.ctx.active_children()
+            if broker is not None and broker.free == 0 and children:
+                killed["pid"] = children[0].pid
+                os.kill(children[0].pid, signal.SIGKILL)
+            time.sleep(0.01)
+
+    threading.Thread(target=kill_while_it_holds_the_token, daemon=True).start()
+    big, flowers = list(executor.run(work))
+    assert killed and big.error == "worker process killed (signal 9: out of memory?)"
+    assert flowers.error is None, flowers.detail  # it got the token back, and ran
+    assert executor.ctx.active_children() == []
+
+
+def test_threads_mean_fits_side_by_side_in_a_unit_up_to_every_usable_core():
+    """Locally the shared budget keeps the study to the usable cores, so a unit may use them
+    all; on Dask, with no budget across workers, a unit keeps its share."""
+    cores = usable_cores()
+    assert Execution(jobs=4).threads_per_fit == cores
+    assert Execution(jobs=4, threads=1).threads_per_fit == 1
+    assert Execution(jobs=1, threads=cores + 5).threads_per_fit == cores
+    assert Execution(jobs=4, executor="dask").threads_per_fit == max(1, cores // 4)
+    assert LocalExecutor(jobs=3).budget == cores

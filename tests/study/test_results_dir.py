@@ -278,7 +278,7 @@ def test_write_unit_marks_it_done_and_clears_its_failure(finished, tmp_path):
     pd.testing.assert_frame_equal(saved, records.frame(result["records"]))
     timings = json.loads((tmp_path / "units" / f"{unit.unit_id}.timings.json").read_text())
     assert timings["fits"] == result["timings"]["fits"]
-    assert set(timings) <= {"teacher", "students", "teacher_cached", "fits", "fit_seconds"}
+    assert set(timings) <= {"teacher", "students", "teacher_cached", "fits", "fit_seconds", "trace"}
     latency = pd.read_csv(tmp_path / "units" / f"{unit.unit_id}.latency.csv")
     assert len(latency) == len(result["latency"])
     assert store.unit_timings()[0]["unit"] == unit.unit_id
