@@ -200,6 +200,10 @@ class LocalExecutor:
 
     def close(self) -> None: ...
 
+    def slots(self) -> int:
+        """Units at once."""
+        return self.jobs
+
     def __init__(self, jobs: int = 1, timeout: float | None = None, budget: int | None = None):
         self.jobs, self.timeout = max(1, jobs), timeout
         self.budget = max(1, budget if budget is not None else usable_cores())
@@ -303,6 +307,15 @@ class DaskExecutor:
         if getattr(self, "client", None) is None:
             self.client, self.cluster = self._client()
 
+    def slots(self) -> int:
+        """Units at once: the threads of the cluster at ``address``, else ``jobs``."""
+        if self.address and getattr(self, "client", None) is not None:
+            try:
+                return max(1, sum(self.client.nthreads().values()))
+            except Exception:  # a scheduler that does not answer now is found by the run itself
+                return self.jobs
+        return self.jobs
+
     def close(self) -> None:
         if getattr(self, "client", None) is not None:
             self.client.close()
@@ -350,7 +363,7 @@ class DaskExecutor:
         self.connect()
         client = self.client
         pending = list(work)
-        slots = max(1, sum(client.nthreads().values()) if self.address else self.jobs)
+        slots = self.slots()
         running: dict = {}  # future -> (unit_id, submitted)
         try:
             while pending or running:

@@ -138,7 +138,7 @@ def _run(study, store, executor, execution, cfg, reporter, retry_failed, threads
     estimates = unit_estimates(study, units, shapes, store.recorded_seconds(units))
     todo = longest_first(todo, estimates)  # the executors take work in the order given
     reporter.start(len(units), len(todo), skipped)
-    reporter.estimated({u: estimates[u.unit_id] for u in todo}, _parallel(executor, execution))
+    reporter.estimated({u: estimates[u.unit_id] for u in todo}, executor.slots())
     work = [(u.unit_id, payload(study.fit, u, cfg, threads)) for u in todo]
     try:
         for outcome in executor.run(work, lambda uid: reporter.unit_started(by_id[uid])):
@@ -183,17 +183,6 @@ def _run(study, store, executor, execution, cfg, reporter, retry_failed, threads
         f for f in store.failure_list() if f["unit"] in by_id or f["unit"].endswith("__plan")
     ]
     return report
-
-
-def _parallel(executor, execution: Execution) -> int:
-    """Units at once: --jobs, or the threads of the Dask cluster at --address."""
-    client = getattr(executor, "client", None)
-    if execution.executor == "dask" and execution.address and client is not None:
-        try:
-            return max(1, sum(client.nthreads().values()))
-        except Exception:  # the ETA only: a scheduler that does not answer now is found later
-            return execution.jobs
-    return execution.jobs
 
 
 def planned_splits(units: list[Unit]) -> dict[str, dict[str, list[list[int]]]]:
