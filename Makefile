@@ -3,7 +3,7 @@ PIP_FLAGS ?= --quiet --disable-pip-version-check
 # pytest-xdist processes (one per core); all tests of a file run in one of them
 TEST_WORKERS ?= auto
 
-.PHONY: install demo test test-fast lint bench faults bench-contention bench-paper bench-dao2021 bench-defaults bench-scale shared-study regress regress-update replicate replicate-sizes replicate-teacher clean
+.PHONY: install demo test test-fast lint bench faults bench-contention bench-paper bench-dao2021 bench-defaults bench-scale bench-scaling shared-study regress regress-update replicate replicate-sizes replicate-teacher clean
 
 install:  ## install kd and its test tools into the current Python environment
 	$(PYTHON) -m pip install $(PIP_FLAGS) -e ".[dev]"
@@ -36,6 +36,7 @@ bench: install  ## every speed and scale target of results/bench/*.json (several
 	$(PYTHON) benchmarks/bench_scale.py
 	$(PYTHON) benchmarks/bench_oob.py
 	$(PYTHON) benchmarks/bench_faults.py
+	$(PYTHON) benchmarks/bench_scaling.py
 
 faults: install  ## kill -9 the demo study at 5 random moments and resume (local, Dask); faults.json
 	$(PYTHON) benchmarks/bench_faults.py
@@ -49,6 +50,9 @@ shared-study: install  ## the 28-dataset study (timed), its committed report in 
 
 bench-scale: install  ## a 1,000,000 x 20 file with defaults, and memory against rows; scale.json
 	$(PYTHON) benchmarks/bench_scale.py
+
+bench-scaling: install  ## old vs new schedule of the 28-dataset trace and a synthetic CC18 one on 2-64 simulated cores; scaling.json
+	$(PYTHON) benchmarks/bench_scaling.py
 
 bench-contention: install  ## kd fit quiet and beside a CPU-bound neighbour; results/bench/contention.json
 	$(PYTHON) benchmarks/bench_fit.py contention

@@ -178,12 +178,14 @@ def run_study(
     openml: OpenMLConfig | None = None,
     reporter: Reporter | None = None,
     command: str = "",
+    spread_from: float = 10.0,
 ) -> StudyReport:
     """Run, or resume, a study in the folder ``out`` (made by :func:`study_spec`): one result
     file per finished unit, so the same call after an interruption runs only what is left.
     ``executor`` is 'local' (``jobs`` worker processes) or 'dask' (a cluster at ``address``, or
-    a local one of ``jobs`` workers)."""
-    execution = Execution(jobs, threads, executor, address, timeout_per_unit)
+    a local one of ``jobs`` workers); on Dask, a unit estimated to take ``spread_from``
+    seconds or more spreads its fits over the cluster's workers."""
+    execution = Execution(jobs, threads, executor, address, timeout_per_unit, spread_from)
     return _run_study(
         spec,
         None if out is None else Path(out),

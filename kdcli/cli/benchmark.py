@@ -50,8 +50,8 @@ def benchmark(
     threads: Annotated[
         int | None,
         typer.Option(
-            help="Model fits side by side in each unit, each single-threaded (default: usable "
-            "cores // jobs; never more than that).",
+            help="Model fits side by side in each unit, each single-threaded (default: the "
+            "usable cores, one budget for the whole study; on Dask usable cores // jobs).",
             show_default=False,
         ),
     ] = None,
@@ -70,6 +70,13 @@ def benchmark(
             help="Seconds after which a unit is stopped and recorded as failed.", show_default=False
         ),
     ] = None,
+    spread_from: Annotated[
+        float,
+        typer.Option(
+            help="Dask: a unit estimated to take at least this many seconds sends its fits to "
+            "every worker of the cluster (0: every unit).",
+        ),
+    ] = 10.0,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Run only the units that failed before.")
     ] = False,
@@ -93,6 +100,7 @@ def benchmark(
             executor=executor,
             address=address,
             timeout_per_unit=timeout_per_unit,
+            spread_from=spread_from,
             retry_failed=retry_failed,
             openml=openml,
             reporter=display,

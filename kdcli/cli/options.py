@@ -86,6 +86,16 @@ SelectC = Annotated[
         "saw it; J(J-1)/2 more teacher fits for J folds, J with --crossfit oob).",
     ),
 ]
+SelectRows = Annotated[
+    str,
+    typer.Option(
+        "--select-rows",
+        metavar="N|all",
+        help="Most training rows that choose c and α: on a larger split that cross-validation "
+        "runs on a stratified subsample of this many rows, and the final students still fit "
+        "on every row; 0 or all: every row.",
+    ),
+]
 Preset = Annotated[
     str | None,
     typer.Option(
@@ -205,6 +215,7 @@ SPEC_PARAMS = [
     _shared("crossfit", CrossfitKind, DEFAULTS["crossfit"]),
     _shared("select_folds", SelectFolds, None),
     _shared("select_c", SelectC, DEFAULTS["select_c"]),
+    _shared("select_rows", SelectRows, str(DEFAULTS["select_rows"])),
     _shared("test_size", TestSize, DEFAULTS["test_size"]),
     _shared("seed", Seed, DEFAULTS["seed"]),
     _shared("repeats", Repeats, DEFAULTS["repeats"]),

@@ -14,6 +14,7 @@ from kdcli.data.dataset import Dataset
 from kdcli.errors import SpecError
 from kdcli.experiment.split_fit import Advance, count_steps, run_split
 from kdcli.experiment.splits import Split, make_splits
+from kdcli.science import budget
 from kdcli.science.targets import ordered_modes
 from kdcli.spec.fit import FitSpec
 
@@ -91,8 +92,19 @@ def _family_table(rows: pd.DataFrame) -> pd.DataFrame:
 def execute_fit(
     plan: FitPlan, threads: int = 1, advance: Advance = lambda _l, _d: None
 ) -> FitResult:
-    """Fit every split of a plan, ``threads`` per model fit; ``advance`` hears of each fit."""
+    """Fit every split of a plan, ``threads`` fits side by side (a core budget of that many
+    tokens, so independent parts of a split run at once without more fits than ``threads``);
+    ``advance`` hears of each fit."""
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    with budget.own_budget(threads):
+        recs, latency, timings = _fit_splits(plan, threads, advance)
+    results = records.frame(recs)
+    return FitResult(
+        results, records.summarise(results), records.latency_frame(latency), timings, started
+    )
+
+
+def _fit_splits(plan: FitPlan, threads: int, advance: Advance) -> tuple[list, list, list]:
     recs, latency, timings = [], [], []
     for split in plan.splits:
         for teacher in plan.fit.teachers:
@@ -110,7 +122,4 @@ def execute_fit(
                     **out.timings,
                 }
             )
-    results = records.frame(recs)
-    return FitResult(
-        results, records.summarise(results), records.latency_frame(latency), timings, started
-    )
+    return recs, latency, timings

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -28,6 +27,7 @@ from kdcli.science.metrics import classification_metrics, excess_risk
 from kdcli.science.model_size import model_size
 from kdcli.science.nested import NESTED, prefix_model, prefix_predictions
 from kdcli.science.selection import selection_plan, selection_proba
+from kdcli.science.selection_rows import selection_folds
 from kdcli.science.students import fit_student, make_student
 from kdcli.science.targets import (
     base_mode,
@@ -100,16 +100,22 @@ def run_split(
     label = f"{split.where}: teacher {teacher.label}"
     advance(label, 0)
     crossfit = fit.folds if fit.crossfit == "folds" else fit.crossfit  # the cache key's part
-    select_folds = (
+    all_select_folds = (
         folds
         if fit.select_folds in (None, fit.folds)
         else stratified_folds(y_train, fit.select_folds, split.seed)
+    )
+    # c and α are chosen on these folds restricted to a stratified subsample of select_rows
+    # training rows, where a split has more; leak-free selection teachers keep the full folds,
+    # whose rows outside fold j hold the subsample's (kdcli.science.selection_rows)
+    select_folds = selection_folds(
+        all_select_folds, y_train, fit.select_rows, derived_seed(split.seed, "select-rows")
     )
     # leak-free c- and α-selection targets are kept with the predictions, under keys of their own
     nested = [k for k, on in (("select_c", fit.nested_select), ("alpha", fit.nested_alpha)) if on]
     if nested:
         parts = "".join(f";{k}=nested" for k in nested)
-        crossfit = f"{crossfit}{parts};select_folds={len(select_folds)}"
+        crossfit = f"{crossfit}{parts};select_folds={len(all_select_folds)}"
     preds = store.get(ds, split, teacher, crossfit) if store is not None else None
     timings["teacher_cached"] = preds is not None
     if preds is None:
@@ -124,7 +130,7 @@ def run_split(
             threads,
             split,
             lambda: advance(label, 1),
-            select_folds,
+            all_select_folds,
         )
         if store is not None and fit.cross_fit:  # only complete predictions are kept
             info = {
@@ -184,22 +190,33 @@ def run_split(
         )
     t0 = time.perf_counter()
     fit_log = FitLog()
-    for family in fit.students:
-        F_train, F_test = encode_for(family, X_train, X_test)
-        data = StudentData(
-            F_train,
-            F_test,
-            y_train,
-            ds.n_classes,
-            preds,
-            select_folds,
-            split.student_seed(family),
-            threads,
-        )
-        for size, mode, P, ranking, extra in family_runs(
-            family, fit.sizes[family], data, fit, advance, latency, fit_log
-        ):
+
+    def family_part(family: str):
+        def run() -> tuple[list, list]:
+            F_train, F_test = encode_for(family, X_train, X_test)
+            data = StudentData(
+                F_train,
+                F_test,
+                y_train,
+                ds.n_classes,
+                preds,
+                select_folds,
+                split.student_seed(family),
+                threads,
+            )
+            timed: list[dict] = []
+            runs = list(family_runs(family, fit.sizes[family], data, fit, advance, timed, fit_log))
+            return runs, timed
+
+        return run
+
+    # the families at once under a core budget; their records and latency in kd's order
+    for family, (runs, timed) in zip(
+        fit.students, budget.side_by_side([family_part(f) for f in fit.students]), strict=True
+    ):
+        for size, mode, P, ranking, extra in runs:
             record(family, size, mode, P, extra, ranking)
+        latency += timed
     for entry in latency:  # the students' entries know only their model
         entry.update(keys)
     timings["students"] = time.perf_counter() - t0
@@ -339,20 +356,14 @@ def per_10k(seconds: float, rows: int) -> float:
     return 1000.0 * seconds * 10_000 / max(rows, 1)
 
 
-@dataclass
-class FitLog:
-    """How many student fits ran and their summed wall time (for fits/second in benchmarks)."""
-
-    count: int = 0
-    seconds: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
+class FitLog(budget.Tally):
+    """How many student fits ran and their summed wall time (for fits/second in benchmarks),
+    wherever they ran: in threads side by side, or on a cluster's workers."""
 
     def fit(self, model, X, T):
         t0 = time.perf_counter()
         fit_student(model, X, T)
-        with self.lock:  # fits run side by side in threads
-            self.count += 1
-            self.seconds += time.perf_counter() - t0
+        self.add(time.perf_counter() - t0)
         return model
 
 
@@ -451,8 +462,18 @@ def family_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency
     (kdcli.science.nested); the others fit each size.
     """
     groups = [list(sizes)] if family in NESTED else [[size] for size in sizes]
-    for group in groups:
-        yield from _group_runs(family, group, data, fit, advance, latency, fit_log)
+
+    def part(group: list):
+        def run() -> tuple[list, list]:
+            timed: list[dict] = []
+            return list(_group_runs(family, group, data, fit, advance, timed, fit_log)), timed
+
+        return run
+
+    # the sizes at once under a core budget (budget.side_by_side), in order
+    for runs, timed in budget.side_by_side([part(group) for group in groups]):
+        latency += timed
+        yield from runs
 
 
 def _group_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency, fit_log):
@@ -475,12 +496,19 @@ def _group_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency
 
     fit_predict.sizes = sizes
     label = f"{family} {','.join(map(str, sizes))}"
-    plans = []  # (mode, scale, c or α chosen per size)
-    for mode in fit.modes:
-        scale = mode_scale(mode, fit.scale)
-        advance(f"{label} {mode}", 0)
-        with budget.scope(f"{label} {mode}"):
-            plans.append((mode, scale, data.choose(mode, fit_predict, scale, fit)))
+
+    def plan(mode: str):  # (mode, scale, c or α chosen per size)
+        def run() -> tuple:
+            scale = mode_scale(mode, fit.scale)
+            advance(f"{label} {mode}", 0)
+            with budget.scope(f"{label} {mode}"):
+                return mode, scale, data.choose(mode, fit_predict, scale, fit)
+
+        return run
+
+    selecting = [m for m in fit.modes if base_mode(m) in CHOSEN]  # c or α: at once
+    chosen = dict(zip(selecting, budget.side_by_side([plan(m) for m in selecting]), strict=True))
+    plans = [chosen[m] if m in chosen else plan(m)() for m in fit.modes]
     jobs = [  # one model per (mode, distinct c or α), as large as its largest size
         (mode, scale, c, largest([k for k, ck in zip(sizes, chosen, strict=True) if ck == c]))
         for mode, scale, chosen in plans

@@ -23,10 +23,18 @@ Rules that keep it free of deadlocks and of any effect on the numbers:
 Traces: inside :func:`tracing` (per thread: units that share a Dask worker's process keep
 their own), each fit of a :class:`Batch` records its stage (``teacher``, ``crossfit-teacher``,
 ``selection-teacher``, ``alpha-teacher``, ``select-c``, ``select-alpha``, ``student``), a label,
-its batch, start and end (seconds from the start of the trace), the seconds it waited for tokens
-and the tokens it held. A batch is one set of independent fits run side by side; batches of a
-unit run one after another, so every fit of batch b depends on every fit of batch b - 1: enough
-for a simulator to replay a study under another schedule.
+its batch, the batches it waited for (``after``), start and end (seconds from the start of the
+trace), the seconds it waited for tokens and the tokens it held. A batch is one set of
+independent fits run side by side; a batch starts when the batches in its ``after`` are done
+(the previous batch of its thread; parts of a unit run at once by :func:`side_by_side` each
+carry on from the batch before them): enough for a simulator to replay a study under another
+schedule.
+
+Spreading (a Dask unit): inside :func:`spreading`, a batch of two or more fits made in this thread
+goes to a *spreader* instead of local threads: each fit becomes a task of the cluster, run by
+:func:`remote_fit` wherever a worker thread is free, and traced here with the worker that ran
+it. What a fit counts in a :class:`Tally` travels back with its result, so counts do not depend
+on where fits ran; the numbers never do (each fit's seeds and inputs are its own).
 """
 
 from __future__ import annotations
@@ -34,8 +42,13 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
-from typing import Protocol
+import uuid
+import weakref
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
 
 STAGES = (
     "teacher",
@@ -62,6 +75,14 @@ class Budget(Protocol):
         ...
 
 
+class Spreader(Protocol):
+    """Runs a batch's fits as tasks of a cluster (:mod:`kdcli.study.spread`)."""
+
+    def map(self, fn: Callable, items: list, plan: list[tuple[str, str, int, bool]]) -> list:
+        """``[remote_fit(fn, item, *plan[i])]`` for each item, anywhere in the cluster."""
+        ...
+
+
 class _Trace:
     """The fits recorded since :func:`tracing` began (appended from many threads)."""
 
@@ -69,12 +90,13 @@ class _Trace:
         self.wall, self.origin = time.time(), time.perf_counter()  # the same instant, twice
         self.fits: list[dict] = []
         self.batches = 0
-        self.scope = ""
         self.lock = threading.Lock()
 
 
 _budget: Budget | None = None
-_local = threading.local()  # .held: tokens of the fit running in this thread; .trace
+# per thread: .held (tokens of its fit), .trace, .scope (label prefix), .after (the batches its
+# next batch waits for), .spread (a Spreader), .notes (a remote fit's tally additions)
+_local = threading.local()
 
 
 def set_budget(budget: Budget | None) -> None:
@@ -98,11 +120,12 @@ class Batch:
 
     def __init__(self) -> None:
         self.trace: _Trace | None = getattr(_local, "trace", None)
-        self.number, self.scope = -1, ""
+        self.number, self.scope, self.after = -1, getattr(_local, "scope", ""), []
+        self.spread: Spreader | None = getattr(_local, "spread", None)
         if self.trace is not None:
             with self.trace.lock:
                 self.number, self.trace.batches = self.trace.batches, self.trace.batches + 1
-            self.scope = self.trace.scope
+            self.after, _local.after = list(getattr(_local, "after", None) or []), [self.number]
 
     @contextlib.contextmanager
     def slot(
@@ -134,35 +157,187 @@ class Batch:
     def _record(
         self, stage: str, label: str, asked: float, start: float, end: float, tokens: int
     ) -> None:
-        trace = self.trace
-        if trace is None:
-            return
+        if self.trace is not None:
+            origin = self.trace.origin
+            self._append(stage, label, start - origin, end - origin, start - asked, tokens)
+
+    def _append(self, stage, label, start, end, wait, tokens, **more) -> None:
+        """One fit in the trace; times in seconds from the trace's start."""
+        assert self.trace is not None
         entry = {
             "stage": stage,
             "label": f"{self.scope} {label}".strip(),
             "batch": self.number,
-            "start": round(start - trace.origin, 6),
-            "end": round(end - trace.origin, 6),
-            "wait": round(start - asked, 6),
+            "after": self.after,
+            "start": round(start, 6),
+            "end": round(end, 6),
+            "wait": round(wait, 6),
             "tokens": tokens,
+            **more,
         }
-        with trace.lock:
-            trace.fits.append(entry)
+        with self.trace.lock:
+            self.trace.fits.append(entry)
+
+    def spread_map(self, fn: Callable, items: list, plan: list[tuple[str, str, int, bool]]) -> list:
+        """The batch's fits as tasks of the cluster (see the module docstring); ``plan[i]`` is
+        item i's (stage, label, threads, elastic)."""
+        assert self.spread is not None
+        asked = time.time()
+        outcomes = self.spread.map(fn, items, plan)
+        results = []
+        for (stage, label, _threads, _elastic), out in zip(plan, outcomes, strict=True):
+            result, notes, start, end, tokens, worker = out
+            Tally.replay(notes)
+            if self.trace is not None:  # Unix times: the worker's clock is another process's
+                wall = self.trace.wall
+                wait = max(0.0, start - asked)
+                self._append(stage, label, start - wall, end - wall, wait, tokens, worker=worker)
+            results.append(result)
+        return results
+
+
+def remote_fit(fn: Callable, item, stage: str, label: str, threads: int, elastic: bool) -> tuple:
+    """One fit of a spread batch, run on a cluster's worker: ``fn(item)``, with what it counted
+    in tallies, its start and end (Unix time), its threads and the worker's address."""
+    notes: list = []
+    before, _local.notes = getattr(_local, "notes", None), notes
+    start = time.time()
+    try:
+        with Batch().slot(stage, label, threads, elastic) as tokens:
+            result = fn(item)
+    finally:
+        _local.notes = before
+    return result, notes, start, time.time(), tokens, _worker_address()
+
+
+def _worker_address() -> str:
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().address)
+    except (ImportError, ValueError):  # not in a Dask worker
+        return ""
+
+
+@contextlib.contextmanager
+def spreading(spreader: Spreader | None) -> Iterator[None]:
+    """Send the batches this thread makes to ``spreader`` (None: run them here)."""
+    before, _local.spread = getattr(_local, "spread", None), spreader
+    try:
+        yield
+    finally:
+        _local.spread = before
+
+
+_tallies: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # key -> Tally
+
+
+class Tally:
+    """A count of fits and their seconds that fits add to from any thread, or from a cluster's
+    worker: there :meth:`add` notes the addition, :func:`remote_fit` sends the notes back with
+    the fit's result and :meth:`replay` applies them to the tally they came from."""
+
+    def __init__(self) -> None:
+        self.count, self.seconds = 0, 0.0
+        self.key = uuid.uuid4().hex
+        self.lock = threading.Lock()
+        _tallies[self.key] = self
+
+    def add(self, seconds: float, count: int = 1) -> None:
+        notes = getattr(_local, "notes", None)
+        if notes is not None:  # a fit on a cluster's worker: counted where it was asked for
+            notes.append((self.key, seconds, count))
+            return
+        with self.lock:
+            self.count += count
+            self.seconds += seconds
+
+    @staticmethod
+    def replay(notes: list) -> None:
+        for key, seconds, count in notes:
+            tally = _tallies.get(key)
+            if tally is not None:
+                tally.add(seconds, count)
+
+    def __getstate__(self) -> dict:
+        return {"key": self.key}  # a copy sent to a worker only notes what it adds
+
+    def __setstate__(self, state: dict) -> None:
+        self.count, self.seconds, self.key = 0, 0.0, state["key"]
+        self.lock = threading.Lock()
 
 
 @contextlib.contextmanager
 def scope(text: str) -> Iterator[None]:
     """Prefix the labels of the fits of the batches made inside, in this thread's trace (e.g.
     a student family, its sizes and mode)."""
-    trace = getattr(_local, "trace", None)
-    if trace is None:
-        yield
-        return
-    before, trace.scope = trace.scope, text
+    before, _local.scope = getattr(_local, "scope", ""), text
     try:
         yield
     finally:
-        trace.scope = before
+        _local.scope = before
+
+
+def side_by_side(tasks: list[Callable[[], T]]) -> list[T]:
+    """``[task() for task in tasks]``, the tasks in threads of their own where a core budget
+    caps the fits they make (so none waits for another's last fit while a core idles), else
+    one after another. Independent parts of a unit (student sizes, modes) only: results keep
+    the order of ``tasks``, and each fit's seeds are its own, so the numbers do not change.
+    Each thread carries on this thread's trace, scope and dependencies; the batches made after
+    it wait for the last batch of every task."""
+    if len(tasks) <= 1 or _budget is None or getattr(_local, "spread", None) is not None:
+        return [task() for task in tasks]
+    trace, label = getattr(_local, "trace", None), getattr(_local, "scope", "")
+    after = list(getattr(_local, "after", None) or [])
+    ends: list[list[int]] = [after] * len(tasks)
+
+    def run(i: int) -> T:
+        _local.trace, _local.scope, _local.after = trace, label, list(after)
+        try:
+            return tasks[i]()
+        finally:
+            ends[i] = _local.after
+            _local.trace, _local.scope, _local.after = None, "", []
+
+    with ThreadPoolExecutor(len(tasks), thread_name_prefix="kd-part") as pool:
+        results = list(pool.map(run, range(len(tasks))))
+    _local.after = sorted({b for end in ends for b in end})
+    return results
+
+
+class LocalBudget:
+    """:class:`Budget` of one process (``kd fit``, the API): ``size`` tokens for its threads."""
+
+    def __init__(self, size: int):
+        self.size = self.free = max(1, size)
+        self.cond = threading.Condition()
+
+    def acquire(self, least: int, most: int) -> int:
+        with self.cond:
+            least = max(1, min(least, self.size))
+            self.cond.wait_for(lambda: self.free >= least)
+            granted = min(max(most, least), self.free)
+            self.free -= granted
+            return granted
+
+    def release(self, count: int) -> None:
+        with self.cond:
+            self.free += count
+            self.cond.notify_all()
+
+
+@contextlib.contextmanager
+def own_budget(size: int) -> Iterator[None]:
+    """A :class:`LocalBudget` of ``size`` tokens while inside, unless one is installed (a
+    study's worker keeps its study's)."""
+    if _budget is not None:
+        yield
+        return
+    set_budget(LocalBudget(size))
+    try:
+        yield
+    finally:
+        set_budget(None)
 
 
 @contextlib.contextmanager
@@ -171,7 +346,8 @@ def tracing() -> Iterator[dict]:
     ``fits``, the list the records go to, each in seconds from ``origin`` (now, in Unix time,
     so that the traces of processes side by side line up)."""
     before, _local.trace = getattr(_local, "trace", None), _Trace()
+    after, _local.after = getattr(_local, "after", None) or [], []
     try:
         yield {"origin": _local.trace.wall, "fits": _local.trace.fits}
     finally:
-        _local.trace = before
+        _local.trace, _local.after = before, after

@@ -145,16 +145,24 @@ def fits(
     order of ``items``, so the numbers do not depend on ``n_jobs``. Each call of ``fn`` is one
     fit of ``threads`` threads: it holds that many tokens of the core budget while it runs,
     traced as ``stage`` (a name, or one per item) and ``label(item)``
-    (:meth:`kdcli.science.budget.Batch.slot`; ``elastic``: it may run on fewer threads).
+    (:meth:`kdcli.science.budget.Batch.slot`; ``elastic``: it may run on fewer threads). In a
+    spreading unit (:func:`kdcli.science.budget.spreading`) the fits run as tasks of the cluster
+    instead, all at once, so ``fn`` must survive pickling and its side effects other than a
+    :class:`kdcli.science.budget.Tally`'s are lost.
     """
     items = list(items)
     batch = budget.Batch()
 
+    def name(item) -> str:
+        return stage(item) if callable(stage) else stage
+
     def one(item):
-        name = stage(item) if callable(stage) else stage
-        with batch.slot(name, label(item), threads, elastic):
+        with batch.slot(name(item), label(item), threads, elastic):
             return fn(item)
 
+    if batch.spread is not None and len(items) > 1:  # a Dask unit: fits go to the cluster
+        plan = [(name(item), label(item), threads, elastic) for item in items]
+        return batch.spread_map(fn, items, plan)
     if n_jobs <= 1 or len(items) <= 1:
         return [one(item) for item in items]
     return Parallel(n_jobs=min(n_jobs, len(items)), prefer="threads")(

@@ -43,17 +43,25 @@ def classification_metrics(
     else from P: a student's P is clipped and renormalised, which ties classes and rows its
     outputs tell apart (outputs 1.05, 1.2, −0.25 clip to a tie that argmax gives to class 0).
     """
-    labels = np.arange(P.shape[1])
-    brier = (
-        brier_score_loss(y, P[:, 1]) if P.shape[1] == 2 else brier_score_loss(y, P, labels=labels)
-    )
+    return {metric: metric_value(metric, y, P, ranking) for metric in METRICS}
+
+
+def metric_value(metric: str, y: np.ndarray, P: np.ndarray, ranking: np.ndarray | None) -> float:
+    """One of :data:`METRICS` (see :func:`classification_metrics`): choosing c needs only one,
+    and macro AUC over many classes costs more than the fit it scores."""
     scores = P if ranking is None else ranking
-    return {
-        "error": 1.0 - accuracy_score(y, predicted(scores)),
-        "log_loss": float(log_loss(y, P, labels=labels)),
-        "brier": float(brier),
-        "auc": macro_auc(y, scores),
-    }
+    labels = np.arange(P.shape[1])
+    if metric == "error":
+        return 1.0 - accuracy_score(y, predicted(scores))
+    if metric == "log_loss":
+        return float(log_loss(y, P, labels=labels))
+    if metric == "brier":
+        if P.shape[1] == 2:
+            return float(brier_score_loss(y, P[:, 1]))
+        return float(brier_score_loss(y, P, labels=labels))
+    if metric == "auc":
+        return macro_auc(y, scores)
+    raise ValueError(f"unknown metric {metric!r}")
 
 
 def predicted(scores: np.ndarray) -> np.ndarray:
@@ -86,5 +94,5 @@ def excess_risk(
 
 def score(metric: str, y: np.ndarray, P: np.ndarray, ranking: np.ndarray | None = None) -> float:
     """One metric as a loss to minimise (AUC enters as 1 − AUC, of ``ranking`` where given)."""
-    value = classification_metrics(y, P, ranking)[metric]
+    value = metric_value(metric, y, P, ranking)
     return value if LOWER_IS_BETTER[metric] else 1.0 - value

@@ -71,8 +71,10 @@ class Execution:
     by all ``jobs`` worker processes (:class:`kdcli.study.executors.LocalExecutor`). So a unit
     may run up to ``threads`` fits at once (default: the usable cores), and when fewer units run
     than there are cores, the running units' fits take the free ones; the study as a whole
-    never runs more fits than usable cores. On Dask, where no budget spans the workers, each
-    unit keeps its fair share: usable cores // jobs.
+    never runs more fits than usable cores. On Dask, a unit estimated to take at least
+    ``spread_from`` seconds sends its fits to the cluster's free worker threads
+    (:mod:`kdcli.study.spread`); a smaller one runs its fits itself, side by side on its fair
+    share of the cores: usable cores // jobs.
     """
 
     jobs: int = 1  # units at once (worker processes, or Dask slots)
@@ -80,6 +82,7 @@ class Execution:
     executor: str = "local"
     address: str | None = None  # a Dask scheduler
     timeout_per_unit: float | None = None  # seconds
+    spread_from: float = 10.0  # Dask: estimated unit seconds from which its fits spread
 
     def __post_init__(self) -> None:
         values.integer("jobs", self.jobs, 1)
@@ -93,6 +96,11 @@ class Execution:
                 "timeout_per_unit", self.timeout_per_unit, "a positive number of seconds"
             )
             object.__setattr__(self, "timeout_per_unit", seconds)
+        what = "a number of seconds, 0 or more"
+        spread = values.number("spread_from", self.spread_from, -math.inf, math.inf, what)
+        if spread < 0:
+            raise SpecError("spread_from", f"{{opt}} must be {what}, got {spread}")
+        object.__setattr__(self, "spread_from", spread)
 
     @property
     def threads_per_fit(self) -> int:

@@ -55,6 +55,7 @@ DEFAULTS: dict = {
     "crossfit": "folds",  # or oob: a bagged teacher's out-of-bag probabilities
     "select_folds": None,  # the cross-fitting folds
     "select_c": "paper",  # or nested: c-selection targets from teachers that never saw the fold
+    "select_rows": 100_000,  # c and α chosen on at most this many training rows; 0/all: every row
     "test_size": 0.25,
     "seed": 0,
     "repeats": 1,
@@ -112,6 +113,9 @@ class FitSpec:
     crossfit: str = "folds"  # folds: K teachers; oob: the bagged teacher's out-of-bag predictions
     select_folds: int | None = None  # folds that choose c; None = the cross-fitting folds
     select_c: str = "paper"  # paper: their targets from the cross-fit teachers; nested: leak-free
+    # c and α chosen on a stratified subsample of at most this many training rows
+    # (kdcli.science.selection_rows); None: on every row, as runs made before the setting did
+    select_rows: int | None = None
     test_size: float = 0.25
     seed: int = 0
     repeats: int = 1
@@ -188,6 +192,8 @@ class FitSpec:
             out[key] = None if out[key] is None else list(out[key])
         if out["alpha_grid"] is None:  # no mixed mode: recorded as before the mode existed
             del out["alpha_grid"]
+        if out["select_rows"] is None:  # every row chooses c: as before the setting existed
+            del out["select_rows"]
         return out
 
     @classmethod
@@ -222,9 +228,9 @@ def fit_spec(**given) -> FitSpec:
     'TEACHER.KEY=V' strings, or a dict), teacher_grid ('TEACHER.KEY=V1,V2' strings, or a dict of
     values: each value, or product of several, its own teacher), student, sizes (one list for
     all students, or 'tree=8,full;gbdt=10' or a dict), modes, folds, crossfit, select_folds,
-    select_c, test_size, seed, repeats, scale, eps, select_metric, c_grid, alpha_grid,
-    folds_outer, max_rows, preset. Raises SpecError naming the setting, or the preset where a
-    value it set is refused.
+    select_c, select_rows (0 or 'all': every training row), test_size, seed, repeats, scale,
+    eps, select_metric, c_grid, alpha_grid, folds_outer, max_rows, preset. Raises SpecError
+    naming the setting, or the preset where a value it set is refused.
 
     Every list follows the same rules: an empty item is refused, a key given twice (a family's
     sizes, a teacher parameter) is refused, and a value given twice, or two spellings of one
@@ -301,6 +307,7 @@ def _fit_spec(s: dict, preset: dict | None) -> FitSpec:
         crossfit=crossfit,
         select_folds=select_folds,
         select_c=select_c,
+        select_rows=_select_rows(s["select_rows"]),
         test_size=values.number(
             "test_size", s["test_size"], 0.0, 1.0, "between 0 and 1 (a fraction)"
         ),
@@ -315,6 +322,23 @@ def _fit_spec(s: dict, preset: dict | None) -> FitSpec:
         max_rows=None if max_rows is None else values.integer("max_rows", max_rows, 10),
         preset=preset,
     )
+
+
+MIN_SELECT_ROWS = 100
+
+
+def _select_rows(value) -> int | None:
+    """The most training rows that choose c and α; None (given as 0 or 'all'): every row."""
+    if isinstance(value, str) and value.strip().lower() == "all":
+        return None
+    rows = values.integer("select_rows", value, 0)
+    if 0 < rows < MIN_SELECT_ROWS:
+        raise SpecError(
+            "select_rows",
+            f"{{opt}} must be at least {MIN_SELECT_ROWS} (or 0 or all: every training row), "
+            f"got {rows}",
+        )
+    return rows or None
 
 
 def _modes(value, scale: str) -> tuple[str, ...]:

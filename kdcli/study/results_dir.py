@@ -99,6 +99,12 @@ class ResultsDir:
         if record is not None:
             if record["settings"] != wanted:
                 key = _first_difference(record["settings"], wanted)
+                if key == "fit.select_rows" and "select_rows" not in record["settings"]["fit"]:
+                    raise KDError(
+                        f"{self.path} holds a study started before --select-rows existed, which "
+                        "chose c on every training row; resume it with --select-rows all, or "
+                        "use another --out"
+                    )
                 raise KDError(
                     f"{self.path} holds a study with other settings ({key} differs); resume it "
                     "with the command in its run.json, or use another --out"

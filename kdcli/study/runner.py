@@ -139,7 +139,16 @@ def _run(study, store, executor, execution, cfg, reporter, retry_failed, threads
     todo = longest_first(todo, estimates)  # the executors take work in the order given
     reporter.start(len(units), len(todo), skipped)
     reporter.estimated({u: estimates[u.unit_id] for u in todo}, executor.slots())
-    work = [(u.unit_id, payload(study.fit, u, cfg, threads)) for u in todo]
+    spread = execution.executor == "dask"  # a big unit's fits go to the whole cluster
+    work = [
+        (
+            u.unit_id,
+            payload(
+                study.fit, u, cfg, threads, spread and estimates[u.unit_id] >= execution.spread_from
+            ),
+        )
+        for u in todo
+    ]
     try:
         for outcome in executor.run(work, lambda uid: reporter.unit_started(by_id[uid])):
             unit = by_id[outcome.unit_id]

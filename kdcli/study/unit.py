@@ -13,16 +13,22 @@ from kdcli.experiment.splits import make_splits
 from kdcli.science import budget
 from kdcli.spec.fit import FitSpec
 from kdcli.study.plan import Unit
+from kdcli.study.spread import DaskSpread, in_dask_worker
 from kdcli.study.teacher_cache import TeacherCache, data_fingerprint
 
 
-def payload(fit: FitSpec, unit: Unit, cfg: OpenMLConfig, threads: int) -> dict:
-    """What a worker gets: JSON-able data, so it travels to a process or a Dask worker."""
+def payload(
+    fit: FitSpec, unit: Unit, cfg: OpenMLConfig, threads: int, spread: bool = False
+) -> dict:
+    """What a worker gets: JSON-able data, so it travels to a process or a Dask worker.
+    ``spread``: on a Dask worker, the unit's fits go to the whole cluster
+    (:mod:`kdcli.study.spread`)."""
     return {
         "fit": fit.to_dict(),
         "unit": asdict(unit),
         "openml": {**asdict(cfg), "cache_dir": str(cfg.cache_dir)},
         "threads": threads,
+        "spread": spread,
     }
 
 
@@ -32,8 +38,10 @@ def run_unit(work: dict) -> dict:
 
     Its timings hold a ``trace`` of every fit (:mod:`kdcli.science.budget`): ``fits``, in
     seconds from the unit's start, ``origin`` (Unix time, to lay units of a study side by
-    side), so a simulator can replay the study under another schedule."""
-    with budget.tracing() as trace:
+    side), and the worker of each fit spread over a Dask cluster, so a simulator can replay
+    the study under another schedule."""
+    spreader = DaskSpread() if work.get("spread") and in_dask_worker() else None
+    with budget.tracing() as trace, budget.spreading(spreader):
         out = _run_unit(work)
     out["timings"] = {**out["timings"], "trace": trace}
     return out

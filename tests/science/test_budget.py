@@ -211,3 +211,11 @@ def test_tracing_is_per_thread():
         t.join(10)
     assert [f["stage"] for f in got["a"]] == ["a"] * 3
     assert [f["stage"] for f in got["b"]] == ["b"] * 5
+
+
+def test_parts_run_side_by_side_after_a_trace_ended_in_the_same_thread():
+    """A trace that ends leaves the thread as it found it: later parts still run."""
+    with budget.tracing():
+        pass
+    with budget.own_budget(2):
+        assert budget.side_by_side([lambda: 1, lambda: 2]) == [1, 2]

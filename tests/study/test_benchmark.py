@@ -48,6 +48,14 @@ def results(out):
     return pd.read_parquet(Path(out) / "results.parquet")
 
 
+def _as_from_a_shell() -> None:
+    """kd starts as a shell starts it: SIGINT at its default, so Python turns Ctrl-C into
+    KeyboardInterrupt. (A pytest-xdist worker may have come to ignore SIGINT by the time these
+    tests run, and a child would inherit that: then no Ctrl-C could reach kd.)"""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 def spawn(args):
     return subprocess.Popen(
         [sys.executable, "-m", "kdcli", *map(str, args)],
@@ -56,6 +64,7 @@ def spawn(args):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_as_from_a_shell,
     )
 
 

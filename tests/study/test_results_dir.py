@@ -507,3 +507,15 @@ def test_an_unreadable_run_json_is_named_as_such_not_damaged(suite, tmp_path):
     with pytest.raises(KDError, match=r"cannot read .*run.json \(permission denied\)"):
         ResultsDir(tmp_path).open(_study(suite), "kd benchmark", {})
     assert not (tmp_path / "damaged").exists()
+
+
+def test_a_study_from_before_select_rows_resumes_only_with_every_row(suite, tmp_path):
+    """Its units chose c on every training row: the new default (a subsample above 100,000
+    rows) would mix two procedures, so the refusal says which setting resumes it."""
+    store = ResultsDir(tmp_path / "study")
+    store.open(_study(suite, select_rows="all"), "kd benchmark", {})
+    record = json.loads((tmp_path / "study" / "run.json").read_text())
+    assert "select_rows" not in record["settings"]["fit"]  # as kd wrote it before the setting
+    with pytest.raises(KDError, match=r"before --select-rows existed.*--select-rows all"):
+        ResultsDir(tmp_path / "study").open(_study(suite), "kd benchmark", {})
+    ResultsDir(tmp_path / "study").open(_study(suite, select_rows="all"), "kd benchmark", {})
