@@ -50,5 +50,3 @@ def shared_path(*parts) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not found: ../shared is not beside this checkout")
     return path
-
-
