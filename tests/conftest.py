@@ -9,6 +9,12 @@ from kdcli.cli import main
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
+def pytest_collection_modifyitems(items):
+    """Files of tests marked ``heavy`` (minutes of fits) first: pytest-xdist's loadfile hands
+    files out in this order, so the longest start at once instead of ending the run alone."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+
+
 def run_kd(args, capsys):
     """Run `kd ARGS` in-process; returns (exit code, stdout, stderr)."""
     try:
