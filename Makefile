@@ -3,7 +3,7 @@ PIP_FLAGS ?= --quiet --disable-pip-version-check
 # pytest-xdist processes (one per core); all tests of a file run in one of them
 TEST_WORKERS ?= auto
 
-.PHONY: install demo test test-fast lint bench faults bench-contention bench-paper bench-dao2021 bench-defaults bench-scale bench-scaling shared-study regress regress-update replicate replicate-sizes replicate-teacher clean
+.PHONY: install demo test test-fast lint bench faults bench-contention bench-paper bench-dao2021 bench-defaults bench-scale bench-scaling bench-distill shared-study regress regress-update replicate replicate-sizes replicate-teacher clean
 
 install:  ## install kd and its test tools into the current Python environment
 	$(PYTHON) -m pip install $(PIP_FLAGS) -e ".[dev]"
@@ -37,6 +37,7 @@ bench: install  ## every speed and scale target of results/bench/*.json (several
 	$(PYTHON) benchmarks/bench_oob.py
 	$(PYTHON) benchmarks/bench_faults.py
 	$(PYTHON) benchmarks/bench_scaling.py
+	$(PYTHON) benchmarks/bench_distill.py
 
 faults: install  ## kill -9 the demo study at 5 random moments and resume (local, Dask); faults.json
 	$(PYTHON) benchmarks/bench_faults.py
@@ -53,6 +54,9 @@ bench-scale: install  ## a 1,000,000 x 20 file with defaults, and memory against
 
 bench-scaling: install  ## old vs new schedule of the 28-dataset trace and a synthetic CC18 one on 2-64 simulated cores; scaling.json
 	$(PYTHON) benchmarks/bench_scaling.py
+
+bench-distill: install  ## kd distill with defaults on six shared datasets: estimate vs held-out, bytes, latency; distill.json
+	$(PYTHON) benchmarks/bench_distill.py
 
 bench-contention: install  ## kd fit quiet and beside a CPU-bound neighbour; results/bench/contention.json
 	$(PYTHON) benchmarks/bench_fit.py contention

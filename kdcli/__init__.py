@@ -1,7 +1,8 @@
 """kd: knowledge distillation experiments for tabular data.
 
 The public API (documented in :mod:`kdcli.api`): ``load_dataset``, ``fit_spec`` and ``fit``,
-``study_spec`` and ``run_study``, ``report`` and ``render``, ``check`` and ``update_reference``.
+``study_spec`` and ``run_study``, ``report`` and ``render``, ``check`` and ``update_reference``,
+``distill``, ``load_model`` and ``DistilledClassifier``.
 Names load on first use, so ``import kdcli`` (and the ``kd`` command) starts quickly.
 """
 

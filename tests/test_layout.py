@@ -18,6 +18,7 @@ LAYERS = [
     {"spec"},
     {"experiment"},
     {"study"},
+    {"distilled"},
     {"reporting"},
     {"api"},
     {"cli", "regress", "__main__"},

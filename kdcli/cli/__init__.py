@@ -11,7 +11,15 @@ import sys
 
 import typer
 
-from kdcli.cli import benchmark, check, datasets, fit, report  # noqa: F401 - register commands
+from kdcli.cli import (  # noqa: F401 - register commands
+    benchmark,
+    check,
+    datasets,
+    distill,
+    fit,
+    predict,
+    report,
+)
 from kdcli.cli.app import app, invocation, stderr_console
 from kdcli.errors import KDError, SpecError, Terminated
 from kdcli.study.signals import stop_signals_interrupt

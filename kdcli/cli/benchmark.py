@@ -11,7 +11,7 @@ import typer
 from kdcli import api
 from kdcli.cli.app import app, command_line
 from kdcli.cli.display import StudyDisplay
-from kdcli.cli.options import with_spec_options
+from kdcli.cli.options import announce_teacher_model, with_spec_options
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.spec import DEFAULTS, study_spec
 
@@ -90,6 +90,7 @@ def benchmark(
     failed (they are listed, and --retry-failed re-runs them).
     """
     spec = study_spec(suite, datasets, **settings)
+    announce_teacher_model(spec.fit)
     display = StudyDisplay(quiet=quiet or json_, live=sys.stderr.isatty())
     with display:
         report = api.run_study(

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from kdcli import api
 from kdcli.atomic import check_out_dir, written_together
 from kdcli.cli.app import app, command_line, stderr_console, stdout_console
-from kdcli.cli.options import with_spec_options
+from kdcli.cli.options import announce_teacher_model, with_spec_options
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.science.metrics import EXCESS_METRICS, METRICS
 from kdcli.spec import DEFAULTS, fit_spec
@@ -94,6 +94,7 @@ def fit(
         check_out_dir(out, "kd-fit", force)
     t0 = time.perf_counter()
     plan = api.prepare_fit(dataset, spec, target, openml)  # every refusal happens here
+    announce_teacher_model(spec)
     for text in plan.dataset.notices:  # what loading did to the data: never silently
         stderr_console().print(f"kd: notice: {text}", markup=False)
     shown = table_metrics(metric, plan.dataset.p0 is not None, spec.preset)

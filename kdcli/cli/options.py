@@ -35,6 +35,17 @@ TeacherGrid = Annotated[
         "the results; KEY=V1,V2 sweeps it for every teacher. At most 1,000 teachers.",
     ),
 ]
+TeacherModelPath = Annotated[
+    str | None,
+    typer.Option(
+        "--teacher-model",
+        metavar="PATH",
+        show_default=False,
+        help="Your own saved LightGBM (model text) or XGBoost (JSON/UBJ) model as the teacher: kd "
+        "reads its parameters and rounds and refits them on its own training rows and folds, so "
+        "no held-out row reaches a teacher (kd benchmark: one dataset).",
+    ),
+]
 Student = Annotated[
     str, typer.Option(help="Student families, comma-separated: tree, rf, gbdt, linear.")
 ]
@@ -199,6 +210,34 @@ Json = Annotated[
 ]
 
 
+def announce_teacher_model(spec, as_is: bool = False) -> None:
+    """Say how a --teacher-model serves (stderr, one notice each): refitted, or as given."""
+    from kdcli.cli.app import stderr_console
+
+    for teacher in spec.teachers:
+        m = teacher.model
+        if not m:
+            continue
+        how = (
+            "the full-data teacher is the model as given (--teacher-as-is); the cross-fit "
+            "teachers and those of the outer estimate are refits of its parameters"
+            if as_is
+            else "refitted on kd's own training rows and cross-fit folds, so no held-out row "
+            "reaches a teacher"
+        )
+        err = stderr_console()
+        err.print(
+            f"kd: notice: --teacher-model {m['path']}: {m['library']}, {m['rounds']} rounds; {how}",
+            markup=False,
+        )
+        if m["unread"]:
+            err.print(
+                f"kd: notice: a {m['library']} model file does not keep {', '.join(m['unread'])}: "
+                "the refits take kd's defaults for them unless given with --teacher-param",
+                markup=False,
+            )
+
+
 def _shared(name: str, annotation, default) -> inspect.Parameter:
     return inspect.Parameter(
         name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
@@ -208,6 +247,7 @@ def _shared(name: str, annotation, default) -> inspect.Parameter:
 SPEC_PARAMS = [
     _shared("teacher_param", TeacherParam, None),
     _shared("teacher_grid", TeacherGrid, None),
+    _shared("teacher_model", TeacherModelPath, None),
     _shared("student", Student, DEFAULTS["student"]),
     _shared("sizes", Sizes, None),
     _shared("modes", Modes, DEFAULTS["modes"]),

@@ -10,6 +10,8 @@ from __future__ import annotations
 import multiprocessing
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -37,11 +39,11 @@ def local_path(text: str, what: str) -> Path:
     return path
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a table by its suffix; ``.gz`` may follow a text suffix."""
+def table_format(path: Path) -> str:
+    """'.parquet', or the text suffix (.csv, .tsv, .tab, .txt) before an optional ``.gz``."""
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] == ".parquet":
-        return _read_parquet(path)
+        return ".parquet"
     text_suffix = (
         suffixes[-2]
         if suffixes and suffixes[-1] == ".gz" and len(suffixes) > 1
@@ -52,7 +54,67 @@ def read_table(path: Path) -> pd.DataFrame:
             f"cannot tell the format of '{shown(path)}'; name it .csv, .tsv, .csv.gz, .tsv.gz or "
             ".parquet"
         )
-    return _read_text(path, SUFFIXES[text_suffix], text_suffix)
+    return text_suffix
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a table by its suffix; ``.gz`` may follow a text suffix."""
+    kind = table_format(path)
+    if kind == ".parquet":
+        return _read_parquet(path)
+    return _read_text(path, SUFFIXES[kind], kind)
+
+
+def read_batches(path: Path, rows: int = 100_000) -> Iterator[pd.DataFrame]:
+    """A table by its suffix, ``rows`` at a time (a file larger than memory streams through);
+    the same formats and one-line errors as :func:`read_table`. Types are inferred per batch:
+    a reader of the batches checks each column against what it expects."""
+    text_suffix = table_format(path)
+    if text_suffix == ".parquet":
+        yield from _parquet_batches(path, rows)
+        return
+    sep = SUFFIXES[text_suffix]
+    options = {"sep": sep, "engine": "python"} if sep is None else {"sep": sep}
+    with _text_errors(path, text_suffix):
+        for frame in pd.read_csv(path, chunksize=rows, **options):
+            _refuse_duplicate_header(path, [str(c) for c in frame.columns])
+            yield frame
+
+
+def _parquet_batches(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq
+
+    with _parquet_errors(path):
+        source = pq.ParquetFile(path)
+        _refuse_duplicate_header(path, source.schema_arrow.names)
+        for batch in source.iter_batches(batch_size=rows):
+            yield batch.to_pandas()
+
+
+@contextmanager
+def _parquet_errors(path: Path) -> Iterator[None]:
+    """pyarrow raises many types for a file that is not parquet: one line naming the file."""
+    try:
+        yield
+    except KDError:
+        raise
+    except Exception as err:
+        raise KDError(f"cannot read '{shown(path)}' as parquet: {one_line(err)}") from err
+
+
+@contextmanager
+def _text_errors(path: Path, suffix: str) -> Iterator[None]:
+    """The tokenizer, gzip, zlib and the codec raise many types: one line naming the file."""
+    try:
+        yield
+    except KDError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise KDError(f"'{shown(path)}' is empty; it needs a header row and data rows") from None
+    except Exception as err:
+        raise KDError(
+            f"cannot read '{shown(path)}' as a {suffix or 'text'} table: {one_line(err)}"
+        ) from err
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -60,15 +122,11 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     then fails to read it, with a message about its internals)."""
     import pyarrow.parquet as pq
 
-    try:
+    with _parquet_errors(path):
         names = pq.read_schema(path).names
         _refuse_duplicate_header(path, names)
         _announce_long_read(path, len(names))
         return pd.read_parquet(path)
-    except KDError:
-        raise
-    except Exception as err:  # pyarrow raises many types for a file that is not parquet
-        raise KDError(f"cannot read '{shown(path)}' as parquet: {one_line(err)}") from err
 
 
 def _read_text(path: Path, sep: str | None, suffix: str) -> pd.DataFrame:
@@ -76,7 +134,7 @@ def _read_text(path: Path, sep: str | None, suffix: str) -> pd.DataFrame:
     chunk of rows, and a column with numbers early and text later arrives as Python ints mixed
     with strings."""
     options = {"sep": sep, "engine": "python"} if sep is None else {"sep": sep, "low_memory": False}
-    try:
+    with _text_errors(path, suffix):
         _announce_long_read(path, _rough_width(path, sep))
         frame = pd.read_csv(path, **options)
         if _maybe_renamed([str(c) for c in frame.columns]):
@@ -87,14 +145,6 @@ def _read_text(path: Path, sep: str | None, suffix: str) -> pd.DataFrame:
             ).iloc[0]
             _refuse_duplicate_header(path, [str(v) for v in header if v != ""])  # "" is Unnamed
         return frame
-    except KDError:
-        raise
-    except pd.errors.EmptyDataError:
-        raise KDError(f"'{shown(path)}' is empty; it needs a header row and data rows") from None
-    except Exception as err:  # the tokenizer, gzip, zlib and the codec raise many types
-        raise KDError(
-            f"cannot read '{shown(path)}' as a {suffix or 'text'} table: {one_line(err)}"
-        ) from err
 
 
 def _refuse_duplicate_header(path: Path, names: list[str]) -> None:

@@ -11,6 +11,7 @@ from kdcli.data.dataset import Dataset
 from kdcli.errors import SpecError
 from kdcli.science.crossfit import check_oob_trees
 from kdcli.science.students import check_memory
+from kdcli.science.teacher_model import check_fits_data
 from kdcli.science.teachers import BAGGED
 from kdcli.spec.execution import available_memory
 from kdcli.spec.fit import FitSpec
@@ -76,6 +77,9 @@ def make_splits(ds: Dataset, fit: FitSpec, only: tuple[int, int] | None = None) 
         splits = _own_splits(ds, fit, only)
     _check_memory(ds, fit, splits)
     _check_oob(fit, splits)
+    for teacher in fit.teachers:  # --teacher-model: its features and classes are the data's
+        if teacher.model:
+            check_fits_data(teacher.model, [str(c) for c in ds.X.columns], ds.n_classes)
     return splits
 
 

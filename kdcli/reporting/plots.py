@@ -1,6 +1,7 @@
 """The paper's figure for any dataset (held-out metric vs student size, one line per mode, the
 teacher dashed), its counterpart against teacher capacity when a study sweeps a teacher parameter
-(:func:`metric_vs_teacher`) and an aggregate mean-rank plot (ranks of per-dataset means). PNG and
+(:func:`metric_vs_teacher`), an aggregate mean-rank plot (ranks of per-dataset means) and the
+metric against model bytes and latency with its Pareto front (:func:`pareto_plots`). PNG and
 SVG, drawn with matplotlib (Agg); the critical-difference diagrams are in :mod:`.cd_diagram`."""
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from kdcli.atomic import atomic_write
 from kdcli.records import size_key
 from kdcli.reporting.capacity import CapacityTable, capacity_tables
 from kdcli.reporting.compare import CONFIG, mean_ranks, per_dataset_table
+from kdcli.reporting.pareto import AXES
+from kdcli.science.metrics import LOWER_IS_BETTER
 from kdcli.science.targets import base_mode, ordered_modes, split_mode
 
 COLORS = {
@@ -170,3 +173,104 @@ def rank_plot(results, metric: str, out_dir: Path, labels: dict | None = None) -
         ax.grid(alpha=0.3)
         paths += _save(fig, out_dir, _name("mean-rank", teacher, student, metric))
     return paths
+
+
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "p", "d")
+AXIS_LABELS = {"bytes": "model bytes (log)", "latency": "prediction ms per 10,000 rows (log)"}
+ALL_SIZES_UP_TO = 24  # points in a panel up to which every one is labelled with its size
+
+
+def pareto_plots(table, metric: str, out_dir: Path, labels: dict | None = None) -> list[Path]:
+    """One figure per (dataset, teacher, student) of a :func:`~.pareto.pareto_table`: the metric
+    against model bytes | latency, each (mode, size) a point, the front ringed and joined, the
+    teacher a black star; only the bytes panel where the run measured no latency."""
+    labels = labels or {}
+    paths: list[Path] = []
+    if not len(table):
+        return paths
+    modes = ordered_modes(table["mode"].unique())
+    markers = {m: MARKERS[i % len(MARKERS)] for i, m in enumerate(modes)}
+    students = table[table["student"] != "teacher"]
+    for (dataset, teacher, student), points in students.groupby(
+        ["dataset", "teacher", "student"], sort=True
+    ):
+        own = table[
+            (table["dataset"] == dataset)
+            & (table["teacher"] == teacher)
+            & (table["student"] == "teacher")
+        ]
+        fig = pareto_figure(points, own, metric, markers, labels)
+        parts = (str(dataset), str(teacher), str(student), "pareto", metric)
+        paths += _save(fig, out_dir, _name(*parts))
+    return paths
+
+
+def pareto_figure(points, teacher, metric: str, markers: dict, labels: dict):
+    """The figure of one student family (``points``) beside its ``teacher`` row (may be empty);
+    the legend sits outside the axes so that it covers no point. The caller saves it."""
+    panels = [n for n in AXES if points[AXES[n]].notna().any()] or ["bytes"]
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(5.2 * len(panels), 4.2), sharey=True, squeeze=False
+    )
+    for ax, name in zip(axes[0], panels, strict=True):
+        _pareto_panel(ax, points, teacher, metric, name, markers, labels)
+    lower = LOWER_IS_BETTER.get(metric, True)
+    better = "lower" if lower else "higher"
+    axes[0][0].set_ylabel(f"held-out {metric}, mean over splits ({better} is better)")
+    row = points.iloc[0]
+    missing = "" if "latency" in panels else " · no latency measured: bytes only"
+    fig.suptitle(f"{row.dataset}: {row.student} students distilled from {row.teacher}{missing}")
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def _pareto_panel(ax, points, teacher, metric: str, name: str, markers, labels) -> None:
+    x = AXES[name]
+    for mode, part in points.groupby("mode", sort=False):
+        ax.scatter(
+            part[x],
+            part[metric],
+            marker=markers.get(mode, "o"),
+            color=_style(mode)["color"],
+            label=labels.get(mode, mode),
+            alpha=0.85,  # a point under another of the same place still shows
+            zorder=3,
+        )
+    front = points[points[f"on_front_{name}"]].sort_values([x, metric])
+    ax.step(front[x], front[metric], where="post", color="black", alpha=0.5, linewidth=1)
+    ax.scatter(
+        front[x],
+        front[metric],
+        s=160,
+        facecolors="none",
+        edgecolors="black",
+        linewidths=1,
+        label="Pareto front",
+        zorder=4,
+    )
+    shown = points if len(points) <= ALL_SIZES_UP_TO else front
+    for size, xv, yv in zip(shown["size"], shown[x], shown[metric], strict=True):
+        ax.annotate(
+            str(size),
+            (xv, yv),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=7,
+            color="#444444",
+        )
+    if len(teacher) and teacher[[x, metric]].notna().all(axis=None):
+        ax.scatter(
+            teacher[x],
+            teacher[metric],
+            marker="*",
+            s=220,
+            color="black",
+            label=labels.get("teacher", f"teacher ({teacher['teacher'].iloc[0]})"),
+            zorder=5,
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel(AXIS_LABELS[name])
+    ax.set_title(f"{metric} vs {name}")
+    ax.grid(alpha=0.3, which="both")

@@ -33,6 +33,7 @@ from kdcli.reporting.compare import (
     versus_baseline,
     within_dataset,
 )
+from kdcli.reporting.pareto import front_points, pareto_table
 from kdcli.reporting.run_results import planned, run_latency, run_record, run_results
 from kdcli.reporting.split_sizes import SplitRatio, split_ratios
 from kdcli.reporting.stats import ALPHA, MIN_SPLITS
@@ -50,7 +51,7 @@ class Section:
     table: pd.DataFrame
     note: str = ""
     kind: str = "table"  # capacity | per-dataset | within | friedman | ranks | versus | bayes
-    # | compression
+    # | compression | pareto
     metric: str = "error"
     labels: dict = field(default_factory=dict)  # mode → shown name (a preset's curve names)
 
@@ -68,6 +69,7 @@ class Report:
     baseline: str | None = None
     notes: list[str] = field(default_factory=list)
     capacity: list[CapacityTable] = field(default_factory=list)  # a sweep's tables, for its plots
+    pareto: pd.DataFrame | None = None  # :func:`~.pareto.pareto_table`, for its figures
 
     def sections_of(self, kind: str) -> list[Section]:
         """The sections of one kind, in report order."""
@@ -251,9 +253,42 @@ def _build_report(
                     "compression",
                 )
             )
+    report.pareto = pareto_table(results, metric, latency)
+    report.sections += _pareto_sections(report.pareto, metric, report.notes)
     for section in report.sections:
         section.labels = labels
     return report
+
+
+PARETO_NOTE = (
+    "the points of each student family (every mode × size; {metric}, model bytes and ms per "
+    "10,000 rows each the mean over the splits) that no other point of the family beats: none "
+    "has {metric} and bytes (front: bytes), or {metric} and latency (front: latency), both at "
+    "least as good and one better; equal points share the front; the figures show every point, "
+    "the teacher's own bytes and latency are in the compression section"
+)
+
+
+def _pareto_sections(table: pd.DataFrame, metric: str, notes: list[str]) -> list[Section]:
+    """One section per (dataset, teacher) listing its students' Pareto-front points; ``notes``
+    gets the groups whose run measured no latency (their fronts are against bytes only)."""
+    sections, unmeasured = [], []
+    students = table[table["student"] != "teacher"]
+    for (dataset, teacher), part in _by_dataset_and_teacher(students):
+        against = "model bytes, latency"
+        if part["ms_per_10k"].isna().all():
+            unmeasured.append(f"{dataset} · teacher {teacher}")
+            against = "model bytes"
+        points = front_points(part, metric).drop(columns=["dataset", "teacher"])
+        title = f"{dataset} · teacher {teacher} · Pareto front of {metric} vs {against}"
+        note = PARETO_NOTE.format(metric=metric)
+        sections.append(Section(title, points, note, "pareto", metric))
+    if unmeasured:
+        notes.append(
+            f"no prediction latency for {_few(unmeasured)} (a run from before kd measured it): "
+            "the Pareto front is against model bytes only, and its figure has the bytes panel only"
+        )
+    return sections
 
 
 WITHIN_NO_P = (
@@ -380,6 +415,8 @@ def _cells(section: Section) -> pd.DataFrame:
             elif col not in ("student", "size"):
                 out[col] = [number_text(v) for v in t[col]]
         return out
+    if section.kind == "pareto":
+        return _pareto_cells(section)
     if section.kind == "capacity":
         return _capacity_cells(section)
     if section.kind != "per-dataset":
@@ -402,6 +439,17 @@ def _cells(section: Section) -> pd.DataFrame:
     return out.reset_index()
 
 
+def _pareto_cells(section: Section) -> pd.DataFrame:
+    """Bytes as whole numbers, latency to 0.1 ms, '–' where unmeasured; modes by their labels."""
+    t = section.table
+    out = t.copy().astype(object)
+    out["model_bytes"] = [f"{v:,.0f}" if v == v else "–" for v in t["model_bytes"].astype(float)]
+    out["ms_per_10k"] = [f"{v:,.1f}" if v == v else "–" for v in t["ms_per_10k"].astype(float)]
+    out[section.metric] = [number_text(v) for v in t[section.metric]]
+    out["mode"] = [str(section.labels.get(m, m)) for m in t["mode"]]
+    return out
+
+
 def _capacity_cells(section: Section) -> pd.DataFrame:
     """The swept value, the teacher's own score, each mode's (★ on the best) as 'mean ± se',
     and the splits behind them."""
@@ -419,7 +467,7 @@ def _capacity_cells(section: Section) -> pd.DataFrame:
 
 
 COUNTS = ("N", "n", "k", "J", "df", "df1", "df2", "wins", "ties", "losses", "set_aside")
-TEXT_COLUMNS = ("dataset", "size", "teacher", "student", "mode", "groups", "p_of", "note")
+TEXT_COLUMNS = ("dataset", "size", "teacher", "student", "mode", "groups", "p_of", "note", "front")
 
 
 def _count(value) -> str:
@@ -666,7 +714,7 @@ def report_run(
     rep.notes[:0] = notes  # what reading the run left out comes first
     if draw_plots:
         from kdcli.reporting.cd_diagram import cd_diagrams
-        from kdcli.reporting.plots import capacity_plots, metric_vs_size, rank_plot
+        from kdcli.reporting.plots import capacity_plots, metric_vs_size, pareto_plots, rank_plot
 
         folder = plots or run / "plots"
         check_writable_place(folder, "--plots", fix="choose another --plots folder or --no-plots")
@@ -681,6 +729,7 @@ def report_run(
             ranks, friedman = rep.sections_of("ranks"), rep.sections_of("friedman")
             if ranks and friedman:
                 drawn += cd_diagrams(ranks[0].table, friedman[0].table, metric, folder, labels)
+            drawn += pareto_plots(rep.pareto, metric, folder, labels)
         rep.plots = [p for p in drawn if p.suffix == ".png"]
     return rep
 

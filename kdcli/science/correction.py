@@ -20,33 +20,33 @@ from kdcli.science.targets import (
 C_GRID = tuple(float(c) for c in np.logspace(-5, 3, 9))  # 1e-5 … 1e3
 
 
-def select_by_cv(
+def cv_scores(
     fit_predict: Callable[[np.ndarray, np.ndarray, np.ndarray], Sequence[np.ndarray]],
     targets: Callable[[float, int, np.ndarray], np.ndarray],
     y: np.ndarray,
     n_classes: int,
     folds: list[tuple[np.ndarray, np.ndarray]],
-    grid: tuple[float, ...],
+    grid: Sequence,
     scale: str = "prob",
     eps: float = 1e-3,
     metric: str = "log_loss",
     n_jobs: int = 1,
     stage: str = "select-c",
-) -> list[tuple[float, dict[float, float]]]:
-    """Per student size, the grid value whose targets give the best held-out-fold score, and
-    every value's score: the one cross-validation that chooses c of the correction and α of
-    the blend.
+) -> np.ndarray:
+    """Held-out-fold scores of a student on the targets of each grid value: an array
+    (len(grid), n_folds, sizes), the cross-validation behind every choice kd makes on the
+    training rows (c, α, and the mode of `kd distill --mode auto`).
 
     ``targets(value, j, fit_idx)`` gives fold j's training targets (n_fit, K) for a grid value;
     ``fit_predict(train_idx, targets, predict_idx)`` fits the student on the training rows
     ``train_idx`` and returns raw predictions for ``predict_idx``, one array per student size:
     nested students (the first k trees of one forest) share a fit. Scores are against the true
-    labels of the held-out fold; ties go to the smaller value. ``n_jobs`` > 1 runs the fits in
-    threads: for single-threaded students that release the GIL. Each fit holds a token of the
-    core budget, traced as ``stage`` (:func:`kdcli.science.crossfit.fits`).
+    labels of the held-out fold. ``n_jobs`` > 1 runs the fits in threads: for single-threaded
+    students that release the GIL. Each fit holds a token of the core budget, traced as
+    ``stage`` (:func:`kdcli.science.crossfit.fits`).
     """
 
-    def fold_scores(value: float, j: int) -> list[float]:
+    def fold_scores(value, j: int) -> list[float]:
         fit_idx, held_idx = folds[j]
         T = regression_columns(targets(value, j, fit_idx), scale)
         return [
@@ -61,7 +61,28 @@ def select_by_cv(
 
     tasks = [(v, j) for v in grid for j in range(len(folds))]
     per_task = fits(lambda t: fold_scores(*t), tasks, n_jobs, stage, _task_label)
-    values = np.array(per_task).reshape(len(grid), len(folds), -1)
+    return np.array(per_task).reshape(len(grid), len(folds), -1)
+
+
+def select_by_cv(
+    fit_predict: Callable[[np.ndarray, np.ndarray, np.ndarray], Sequence[np.ndarray]],
+    targets: Callable[[float, int, np.ndarray], np.ndarray],
+    y: np.ndarray,
+    n_classes: int,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    grid: tuple[float, ...],
+    scale: str = "prob",
+    eps: float = 1e-3,
+    metric: str = "log_loss",
+    n_jobs: int = 1,
+    stage: str = "select-c",
+) -> list[tuple[float, dict[float, float]]]:
+    """Per student size, the grid value whose targets give the best mean held-out-fold score
+    (:func:`cv_scores`), and every value's score: the one cross-validation that chooses c of
+    the correction and α of the blend. Ties go to the smaller value."""
+    values = cv_scores(
+        fit_predict, targets, y, n_classes, folds, grid, scale, eps, metric, n_jobs, stage
+    )
     chosen = []
     for k in range(values.shape[2]):
         scores = {v: float(values[i, :, k].mean()) for i, v in enumerate(grid)}
@@ -100,9 +121,10 @@ def select_c(
     )
 
 
-def _task_label(task: tuple[float, int]) -> str:
+def _task_label(task: tuple) -> str:
     value, j = task
-    return f"{value:g} fold {j}"
+    shown = " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in np.atleast_1d(value))
+    return f"{shown} fold {j}"
 
 
 def select_alpha(

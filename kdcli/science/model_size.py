@@ -8,6 +8,7 @@ coefficients. Deterministic for a given fit, so these are results like the score
 from __future__ import annotations
 
 import numpy as np
+from sklearn.multioutput import MultiOutputRegressor
 
 
 def model_size(model) -> dict[str, float]:
@@ -24,8 +25,8 @@ def _parts(model) -> list:
         model = model.steps[-1][1]
     while hasattr(model, "estimator_") and not hasattr(model, "estimators_"):
         model = model.estimator_  # kd's wrappers: DenseLabels, EarlyStopping
-    if type(model).__name__ in ("MultiOutputRegressor", "BoosterPrefix"):
-        return list(model.estimators_)
+    if isinstance(model, MultiOutputRegressor) or type(model).__name__ == "BoosterPrefix":
+        return list(model.estimators_)  # kd's gbdt students, `kd distill`'s among them
     if type(model).__name__.startswith("RandomForest"):
         return list(model.estimators_)
     return [model]

@@ -8,7 +8,7 @@ never checks it again. How and where work runs (threads, executor) is not part o
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from numbers import Integral
 
 from kdcli.errors import SpecError
@@ -26,6 +26,7 @@ from kdcli.science.targets import (
     base_mode,
     mode_scale,
 )
+from kdcli.science.teacher_model import TeacherModel, read_teacher_model
 from kdcli.science.teachers import (
     BAGGED,
     TEACHER_DEFAULTS,
@@ -48,6 +49,7 @@ DEFAULTS: dict = {
     "teacher": "lightgbm",
     "teacher_param": (),
     "teacher_grid": (),  # swept teacher parameters: each value (or product) its own teacher
+    "teacher_model": None,  # a saved LightGBM/XGBoost model whose parameters and rounds are refit
     "student": "tree",
     "sizes": None,  # per family: DEFAULT_SIZES
     "modes": ",".join(DEFAULT_MODES),
@@ -81,6 +83,7 @@ class TeacherSpec:
     name: str
     params: dict = field(default_factory=dict)
     variant: dict = field(default_factory=dict)
+    model: dict = field(default_factory=dict)  # --teacher-model: what was read from the file
 
     @property
     def full_params(self) -> dict:
@@ -98,6 +101,8 @@ class TeacherSpec:
         out = {"name": self.name, "params": dict(self.params)}
         if self.variant:
             out["variant"] = dict(self.variant)
+        if self.model:
+            out["model"] = dict(self.model)
         return out
 
 
@@ -207,7 +212,12 @@ class FitSpec:
             **{
                 **d,
                 "teachers": tuple(
-                    TeacherSpec(t["name"], dict(t["params"]), dict(t.get("variant") or {}))
+                    TeacherSpec(
+                        t["name"],
+                        dict(t["params"]),
+                        dict(t.get("variant") or {}),
+                        dict(t.get("model") or {}),
+                    )
                     for t in d["teachers"]
                 ),
                 "students": tuple(d["students"]),
@@ -242,13 +252,38 @@ def fit_spec(**given) -> FitSpec:
     preset = None
     if given.get("preset"):
         given, preset = apply_preset(given["preset"], given)
+    model = None
+    if given.get("teacher_model") is not None:
+        given, model = _with_teacher_model(given)
     s = {k: (given[k] if given.get(k) is not None else DEFAULTS[k]) for k in DEFAULTS}
     try:
-        return _fit_spec(s, preset)
+        spec = _fit_spec(s, preset)
+        if model is not None:  # the model's parameters under the user's --teacher-param
+            t = spec.teachers[0]
+            teacher = TeacherSpec(t.name, {**model.params, **t.params}, t.variant, model.to_dict())
+            spec = replace(spec, teachers=(teacher,))
+        return spec
     except SpecError as err:
         if preset is None or err.param not in preset["set"]:
             raise
         raise preset_error(preset, err) from None  # not an option the user never gave
+
+
+def _with_teacher_model(given: dict) -> tuple[dict, TeacherModel]:
+    """The settings with the teacher the model's library; the model as read."""
+    model = read_teacher_model(str(given["teacher_model"]))
+    teacher = given.get("teacher")
+    if teacher is not None and teacher != model.library:
+        raise SpecError(
+            "teacher",
+            f"--teacher-model {model.path} is a {model.library} model; drop {{opt}} {teacher} "
+            "(the model decides the teacher)",
+        )
+    if given.get("teacher_grid"):
+        raise SpecError(
+            "teacher_grid", "{opt} sweeps kd's own teachers; it cannot vary a --teacher-model"
+        )
+    return {**given, "teacher": model.library}, model
 
 
 def _fit_spec(s: dict, preset: dict | None) -> FitSpec:

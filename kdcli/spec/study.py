@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 
 from kdcli.data.suites import Member, select, suite_members
+from kdcli.errors import SpecError
 from kdcli.spec.fit import FitSpec, fit_spec
 
 
@@ -46,4 +47,10 @@ def study_spec(
     fit = fit_spec(**settings)
     names = ",".join(datasets) if isinstance(datasets, list) else datasets
     members = tuple(Member(m.name, m.spec) for m in select(suite_members(suite), names))
+    if any(t.model for t in fit.teachers) and len(members) != 1:
+        raise SpecError(
+            "teacher_model",
+            f"{{opt}} is a model of one dataset's columns; this study has {len(members)} "
+            "datasets: name one with --datasets",
+        )
     return StudySpec(suite=suite, members=members, fit=fit)

@@ -1,0 +1,1 @@
+"""The distilled student as a product: fit it on every row, export it, predict with it."""
