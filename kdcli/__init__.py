@@ -12,7 +12,12 @@ import importlib
 import importlib.util
 import os
 
-__version__ = "0.1.0"
+try:  # one source: the installed package's metadata (pyproject.toml's version)
+    from importlib.metadata import PackageNotFoundError, version
+
+    __version__ = version("kd")
+except PackageNotFoundError:  # pragma: no cover - run from a checkout never installed
+    __version__ = "0+unknown"
 
 # OpenMP threads (LightGBM, XGBoost) that spin while they wait steal the cores of every other
 # process on the machine; set before either library loads, so it holds in workers too.

@@ -324,7 +324,32 @@ def package_versions() -> dict[str, str]:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = "not installed"
+    commit = checkout_commit()
+    if commit is not None:  # run from a git checkout: the exact code behind the numbers
+        out["kd_commit"] = commit
     return out
+
+
+def checkout_commit() -> str | None:
+    """The git commit kd runs from when it runs from a checkout (``+dirty`` with uncommitted
+    changes to tracked files), else None: an installed wheel has no repository beside it."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+dirty" if dirty else "") if head else None
 
 
 __all__ += ["fit_record", "package_versions"]
