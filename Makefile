@@ -25,14 +25,17 @@ demo: $(STAMP)  ## the main job on bundled data, no network
 
 test: $(STAMP)  ## lint and the test suite (what CI runs)
 	$(PYTHON) -m ruff check kdcli tests benchmarks
+	$(PYTHON) -m ruff format --check kdcli tests benchmarks
 	$(PYTHON) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: $(STAMP)  ## lint and the tests without the slow process-level ones
 	$(PYTHON) -m ruff check kdcli tests benchmarks
+	$(PYTHON) -m ruff format --check kdcli tests benchmarks
 	$(PYTHON) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
-lint:  ## ruff over the code, tests and benchmarks
+lint:  ## ruff (checks and format) over the code, tests and benchmarks
 	$(PYTHON) -m ruff check kdcli tests benchmarks
+	$(PYTHON) -m ruff format --check kdcli tests benchmarks
 
 regress: $(STAMP)  ## re-run the reference studies and check their numbers (also part of test)
 	$(PYTHON) -m kdcli.regress

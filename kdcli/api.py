@@ -318,7 +318,14 @@ def package_versions() -> dict[str, str]:
     """Versions of Python, kd and the libraries behind its numbers, for run records."""
     out = {"python": platform.python_version()}
     for name in (
-        "kd", "numpy", "pandas", "scikit-learn", "scipy", "lightgbm", "xgboost", "onnxruntime",
+        "kd",
+        "numpy",
+        "pandas",
+        "scikit-learn",
+        "scipy",
+        "lightgbm",
+        "xgboost",
+        "onnxruntime",
     ):
         try:
             out[name] = version(name)

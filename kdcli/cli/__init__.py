@@ -32,12 +32,31 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 __all__ = ["app", "main"]
 
 
+def without_bool_placeholders(command):
+    """Flags in --help as `--force`, not `--force <bool>`: a flag takes no value."""
+    for param in getattr(command, "params", []):
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    made = command.get_help_option  # --help is made afresh for each context
+
+    def help_option(ctx):
+        option = made(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        without_bool_placeholders(sub)
+    return command
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors are one line and exit 2; --debug shows tracebacks."""
     args = list(sys.argv[1:] if argv is None else argv)
     invocation[:] = args
     debug = "--debug" in args
-    command = typer.main.get_command(app)
+    command = without_bool_placeholders(typer.main.get_command(app))
     try:
         with stop_signals_interrupt() as stop:  # SIGTERM: one line and exit 143, like Ctrl-C
             code = command.main(args=args, prog_name="kd", standalone_mode=False)

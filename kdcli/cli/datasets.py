@@ -22,8 +22,7 @@ def datasets_list(
     suite: Annotated[
         str,
         typer.Option(
-            help="Suite: one kd ships (openml-cc18, paper, demo), "
-            "dir:PATH or a manifest .csv."
+            help="Suite: one kd ships (openml-cc18, paper, demo), dir:PATH or a manifest .csv."
         ),
     ] = "demo",
     datasets: Annotated[

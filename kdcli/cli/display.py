@@ -177,8 +177,7 @@ class StudyDisplay(Reporter):
         if report.interrupted:
             how = "terminated (SIGTERM)" if report.terminated else "interrupted"
             self.err.print(
-                f"{how}: {report.ran} unit(s) finished in this run; run the same "
-                "command to resume",
+                f"{how}: {report.ran} unit(s) finished in this run; run the same command to resume",
                 markup=False,
             )
         if report.failures:

@@ -82,9 +82,7 @@ def report(
         out = None  # stdout, as without --out
     if out is not None:
         check_out_file(out)
-    rep = api.report(
-        run, metric, plots, draw_plots=not no_plots, baseline=baseline, rope=rope
-    )
+    rep = api.report(run, metric, plots, draw_plots=not no_plots, baseline=baseline, rope=rope)
     if format_ == "rich" and out is None:
         render_rich(rep, stdout_console())
         return

@@ -316,7 +316,6 @@ def paired_comparison(results: pd.DataFrame, metric: str, mode: str, baseline: s
     return _sorted_configs(pd.DataFrame.from_records(records, columns=[*CONFIG, *VERSUS]))
 
 
-
 def versus_baseline(results: pd.DataFrame, metric: str, baseline: str = "raw") -> pd.DataFrame:
     """Every other mode against ``baseline`` across datasets (:func:`paired_comparison`), with
     Holm's adjustment over the modes compared for each (teacher, student, size): one family per

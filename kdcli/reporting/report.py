@@ -136,6 +136,7 @@ def _nonfinite_note(scores: pd.DataFrame) -> list[str]:
     bad = scores[~np.isfinite(values)]
     if bad.empty:
         return []
+
     def cell(r) -> str:
         if r.student == "teacher":
             return f"{r.dataset} · teacher {r.teacher}"
@@ -709,7 +710,16 @@ def report_run(
     latency = run_latency(run)
     ratios = split_ratios(results, record)
     rep = build_report(
-        results, metric, str(run), expected, latency, labels, baseline, ratios, planned(record), rope
+        results,
+        metric,
+        str(run),
+        expected,
+        latency,
+        labels,
+        baseline,
+        ratios,
+        planned(record),
+        rope,
     )
     rep.notes[:0] = notes  # what reading the run left out comes first
     if draw_plots:
@@ -719,8 +729,10 @@ def report_run(
         folder = plots or run / "plots"
         check_writable_place(folder, "--plots", fix="choose another --plots folder or --no-plots")
         quiet = warnings.catch_warnings()  # NaN/inf cells are named in the notes instead
-        with quiet, np.errstate(invalid="ignore", over="ignore"), written_together(
-            folder, "--plots folder (or --no-plots)"
+        with (
+            quiet,
+            np.errstate(invalid="ignore", over="ignore"),
+            written_together(folder, "--plots folder (or --no-plots)"),
         ):
             warnings.simplefilter("ignore", RuntimeWarning)
             drawn = capacity_plots(rep.capacity, folder, labels)  # a sweep's headline

@@ -182,7 +182,9 @@ def check_fits_data(model: dict, columns: list[str], n_classes: int) -> None:
     names = model.get("feature_names")
     ours = [_as_saved(c) for c in columns]
     if names is not None and [_as_saved(n) for n in names] != ours:
-        first = next(i for i, (a, b) in enumerate(zip(names, ours, strict=True)) if _as_saved(a) != b)
+        first = next(
+            i for i, (a, b) in enumerate(zip(names, ours, strict=True)) if _as_saved(a) != b
+        )
         raise KDError(
             f"{where}: its feature {first} is '{names[first]}', the data's '{columns[first]}': "
             "give the model trained on these columns, in this order"

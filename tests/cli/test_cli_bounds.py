@@ -61,7 +61,9 @@ def test_out_of_range_numbers_are_one_line(capsys, tmp_path, args, words):
 
 def test_benchmark_timeout_per_unit_nan(capsys, tmp_path):
     out = tmp_path / "study"
-    line = one_line_error(*run_kd_(capsys, ["benchmark", "--timeout-per-unit", "nan", "--out", out]))
+    line = one_line_error(
+        *run_kd_(capsys, ["benchmark", "--timeout-per-unit", "nan", "--out", out])
+    )
     assert "--timeout-per-unit must be a positive number of seconds, got nan" in line
     assert not out.exists()
 

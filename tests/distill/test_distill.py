@@ -180,7 +180,9 @@ def test_bad_prediction_input_is_one_line_and_writes_nothing(files, tmp_path, ca
     assert "no rows" in one_line_error(*run_kd(["predict", model_dir, empty], capsys))
     whole, batched = tmp_path / "whole.csv", tmp_path / "batched.csv"
     assert run_kd(["predict", model_dir, test, "--out", whole], capsys)[0] == 0
-    code, _, err = run_kd(["predict", model_dir, test, "--out", batched, "--batch-rows", "7"], capsys)
+    code, _, err = run_kd(
+        ["predict", model_dir, test, "--out", batched, "--batch-rows", "7"], capsys
+    )
     assert code == 0 and whole.read_text() == batched.read_text(), err
     assert "5 row(s) with a level the model never saw" in err  # counted over every batch
     ignored = tmp_path / "extra-ok.parquet"

@@ -67,7 +67,11 @@ def test_preset_sets_the_paper_protocol_and_flags_override_it(kd, tmp_path):
 
 def test_unknown_preset_and_bad_modes_are_one_line_exit_2(kd):
     code, _, err = kd("fit", *SMALL, "--preset", "dao2020")
-    assert code == 2 and err.strip() == "kd: error: unknown --preset 'dao2020'; use one of dao2021, dao2021-teacher"
+    assert (
+        code == 2
+        and err.strip()
+        == "kd: error: unknown --preset 'dao2020'; use one of dao2021, dao2021-teacher"
+    )
     code, _, err = kd("fit", *SMALL, "--modes", "raw,vanilla:logits")
     assert code == 2 and "unknown modes 'vanilla:logits'" in err and "vanilla:logit" in err
     code, _, err = kd("fit", *SMALL, "--select-folds", "1")

@@ -583,8 +583,7 @@ def test_a_partial_study_flags_every_cell_with_fewer_splits_than_planned(
     assert code == 0, err
     report = json.loads(text)
     assert report["missing"] == [
-        "iris lightgbm: 2 of 3 splits (missing repeat/fold 2/0); every cell of it is a mean "
-        "over 2",
+        "iris lightgbm: 2 of 3 splits (missing repeat/fold 2/0); every cell of it is a mean over 2",
         "wine lightgbm: 1 of 3 splits (missing repeat/fold 1/0, 2/0); every cell of it is a "
         "mean over 1",
     ]

@@ -151,9 +151,7 @@ def _reopened(study, path, units):
     ],
     ids=["truncated", "empty", "foreign"],
 )
-def test_a_damaged_record_is_set_aside_and_the_finished_units_kept(
-    finished, tmp_path, damage
-):
+def test_a_damaged_record_is_set_aside_and_the_finished_units_kept(finished, tmp_path, damage):
     study, results = finished
     units = [u for u, _ in results]
     _written(study, results, tmp_path)
