@@ -2,8 +2,9 @@
 unit and read back without pickle.
 
 The folder is assembled beside its destination under a temporary name and renamed into place,
-so a reader sees the whole model or none (a kill -9 half-way leaves only the hidden temporary
-folder, removed by the next write). Only an empty folder or an earlier kd model (with
+so a reader sees the whole model or none. A kill -9 half-way leaves only hidden folders of the
+dead process: the next write to that destination removes its temporary folder, and puts back
+an earlier model it had set aside but not yet replaced (:func:`recover`). Only an empty folder or an earlier kd model (with
 ``force``) is replaced; anything else at the destination is the user's and is refused.
 """
 
@@ -27,11 +28,39 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def recover(path: Path) -> None:
+    """Undo what a killed write to ``path`` left: its temporary folder goes, and an earlier
+    model it had set aside comes back if nothing took its place. Only the hidden folders of
+    processes that no longer run are touched."""
+    parent = path.parent
+    if not parent.is_dir():
+        return
+    for leftover in sorted(parent.glob(f".{path.name}.*-*")):
+        kind, _, pid = leftover.name[len(path.name) + 2 :].rpartition("-")
+        if kind not in ("tmp", "old") or not pid.isdigit() or _alive(int(pid)):
+            continue
+        if kind == "old" and not path.exists() and not path.is_symlink() and is_model_dir(leftover):
+            os.replace(leftover, path)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive, not ours to judge
+        return True
+    return True
+
+
 def check_model_dir(path: Path, force: bool = False) -> None:
     """Refuse, before any fit, a destination kd may not write: a file, a link, a folder of
     anyone else's files, or an earlier model without ``force``."""
     path = Path(path)
     with translated(path, "--out"):
+        recover(path)
         if path.is_symlink():
             raise KDError(f"--out {shown(path)} is a symbolic link; give a new folder instead")
         if path.exists() and not path.is_dir():

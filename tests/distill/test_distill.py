@@ -253,3 +253,21 @@ def test_size_auto_takes_the_best_size_within_the_budget(tmp_path, capsys):
     )
     assert "--size auto" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+def test_a_killed_write_leaves_nothing_the_next_one_does_not_clean_up(tmp_path, capsys):
+    """kill -9 between the two renames of a --force write: the earlier model sits in a hidden
+    folder of the dead process and the new one in another; the next write puts the earlier
+    model back, removes the rest, and only then judges the destination."""
+    out = tmp_path / "m"
+    args = ["distill", "-q", "--estimate-folds", "0", "--size", "4", "--out", out]
+    args += ["--teacher-param", "n_estimators=20", "--select-c", "paper"]
+    assert run_kd(args, capsys)[0] == 0
+    card = (out / "card.json").read_text()
+    dead = 2**22 + 12345  # above Linux's default pid_max: no such process
+    out.rename(tmp_path / f".m.old-{dead}")
+    (tmp_path / f".m.tmp-{dead}").mkdir()
+    (tmp_path / f".m.tmp-{dead}" / "model.onnx").write_bytes(b"half")
+    assert "--force" in one_line_error(*run_kd(args, capsys))  # the earlier model is back
+    assert (out / "card.json").read_text() == card
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
