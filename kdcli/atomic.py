@@ -269,9 +269,9 @@ def _check_out_dir(path: Path, kind: str) -> None:
         except (OSError, ValueError, AttributeError):
             recorded = kind  # damaged: a study sets it aside and recovers (study.results_dir)
         if recorded != kind:
-            what = {"kd-benchmark": "a kd benchmark study", "kd-fit": "kd fit results"}
+            held = {"kd-benchmark": "a kd benchmark study", "kd-fit": "kd fit results"}
             raise KDError(
-                f"--out {path} holds {what.get(recorded, 'other files')}; use another folder"
+                f"--out {path} holds {held.get(recorded, 'other files')}; use another folder"
             )
     check_writable_place(path, "--out", "folder")
 

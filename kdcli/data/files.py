@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -133,7 +134,9 @@ def _read_text(path: Path, sep: str | None, suffix: str) -> pd.DataFrame:
     """A delimited text table. ``low_memory=False``: pandas otherwise infers a column's type per
     chunk of rows, and a column with numbers early and text later arrives as Python ints mixed
     with strings."""
-    options = {"sep": sep, "engine": "python"} if sep is None else {"sep": sep, "low_memory": False}
+    options: dict[str, Any] = (
+        {"sep": sep, "engine": "python"} if sep is None else {"sep": sep, "low_memory": False}
+    )
     with _text_errors(path, suffix):
         _announce_long_read(path, _rough_width(path, sep))
         frame = pd.read_csv(path, **options)

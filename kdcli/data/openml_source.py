@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 from xml.parsers.expat import ExpatError
 
@@ -30,6 +31,8 @@ from kdcli.data.cache import CorruptEntry, default_cache_dir, is_cached, read_me
 from kdcli.data.dataset import Dataset, OuterSplit, encode_labels, prepare_features
 from kdcli.data.text import shown
 from kdcli.errors import DataUnavailable, KDError
+
+_T = TypeVar("_T")
 
 DEFAULT_SERVER = "https://www.openml.org/api/v1/xml"
 _CLIENT_LOCK = threading.Lock()  # the client's configuration is global
@@ -103,14 +106,15 @@ def parse_id(kind: str, text: str) -> int:
 
 
 @contextlib.contextmanager
-def _client(cfg: OpenMLConfig) -> Iterator[object]:
+def _client(cfg: OpenMLConfig) -> Iterator[Any]:
     """The openml module configured for one download; its global settings are restored after."""
     import openml
     import requests
 
     with _CLIENT_LOCK, tempfile.TemporaryDirectory(prefix="kd-openml-") as tmp:
         saved = openml.config.get_config_as_dict()
-        original_request = requests.Session.request
+        session: Any = requests.Session  # typed Any: mypy forbids assigning to a method
+        original_request = session.request
 
         def request_with_timeout(self, method, url, **kwargs):
             # the client sets no time-out: a silent server would block forever
@@ -122,10 +126,10 @@ def _client(cfg: OpenMLConfig) -> Iterator[object]:
             openml.config.server = cfg.server
             openml.config.set_root_cache_directory(tmp)
             openml.config.set_retry_policy("human", n_retries=1)  # kd retries, with back-off
-            requests.Session.request = request_with_timeout
+            session.request = request_with_timeout
             yield openml
         finally:
-            requests.Session.request = original_request
+            session.request = original_request
             openml.config.server = saved["server"]
             openml.config.set_root_cache_directory(saved["cachedir"])
             openml.config.set_retry_policy(
@@ -133,7 +137,7 @@ def _client(cfg: OpenMLConfig) -> Iterator[object]:
             )
 
 
-def _retrying(cfg: OpenMLConfig, what: str, call: Callable[[object], object]) -> object:
+def _retrying(cfg: OpenMLConfig, what: str, call: Callable[[Any], _T]) -> _T:
     """Run ``call(openml)``; retry transient failures with exponential back-off."""
     import requests
     from openml.exceptions import OpenMLHashException, OpenMLServerError, OpenMLServerException
@@ -350,7 +354,7 @@ def _download_task(task_id: int, cfg: OpenMLConfig, entry: Path) -> dict:
     return write_entry(entry, lambda tmp: np.savez(tmp / "splits.npz", **arrays), meta)
 
 
-def load_openml_task(text: str, _target: None, cfg: OpenMLConfig) -> Dataset:
+def load_openml_task(text: str, _target: str | None, cfg: OpenMLConfig) -> Dataset:
     task_id = parse_id("openml-task", text)
     meta = fetch_task(task_id, cfg)
     dataset_id = int(meta["dataset_id"])

@@ -314,7 +314,7 @@ def _append_proba(graph: onnx.GraphProto, outputs: int, n_classes: int, scale: s
     clash = sorted(n for n in taken if n.startswith("kd_") or n in (PROBA, LABEL))
     if clash:
         raise RuntimeError(f"the converted graph already names {clash}")
-    consts = {
+    consts: dict[str, np.ndarray] = {
         "kd_shape": np.array([-1, outputs], dtype=np.int64),
         "kd_axis": np.array([1], dtype=np.int64),
         "kd_one": np.array(1.0, dtype=np.float32),

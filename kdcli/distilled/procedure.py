@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -73,11 +74,17 @@ class Candidate:
         }
 
 
+class Predictor(Protocol):
+    """What kd asks of a fitted student: a scikit-learn or LightGBM model, untyped upstream."""
+
+    def predict(self, X: np.ndarray) -> np.ndarray: ...
+
+
 @dataclass
 class Distilled:
     """A student fitted on every row, and how its target was chosen."""
 
-    student: object  # fitted on the code matrix (kdcli.distilled.student)
+    student: Predictor  # fitted on the code matrix (kdcli.distilled.student)
     family: str
     size: int | str
     mode: str

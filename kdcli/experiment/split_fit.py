@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 
@@ -41,6 +41,9 @@ from kdcli.science.targets import (
 )
 from kdcli.science.teachers import BAGGED, TEACHER_DEFAULTS, make_teacher, probe
 from kdcli.spec.fit import FitSpec, TeacherSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Advance = Callable[[str, int], None]  # (what is running now, steps just finished)
 
@@ -278,6 +281,7 @@ def _fit_teachers(
             elastic=elastic,
         )
         if fit.nested_select:
+            assert select_folds is not None  # both callers pass them
             source = "oob" if oob else "out_of_fold"
             preds.select = selection_proba(
                 lambda i: make(derived_seed(split.seed, "selection-teacher", i)),
@@ -293,6 +297,7 @@ def _fit_teachers(
                 elastic=elastic,
             )
         if fit.nested_alpha:  # out-of-bag scores play no part in in-sample probabilities
+            assert select_folds is not None  # both callers pass them
             preds.select_in_sample = selection_proba(
                 lambda i: make(derived_seed(split.seed, "alpha-teacher", i), teacher.full_params),
                 X_train,
@@ -335,7 +340,7 @@ def _blamed_params(teacher: TeacherSpec, params: dict, n_classes: int, err: Exce
         for key, value in teacher.params.items()
         if probe(teacher.name, {**base, key: value}, n_classes) is not None
     ] or list(teacher.params)  # refused only together
-    options = {}
+    options: dict[str, list[str]] = {}
     for key in keys:
         option = "--teacher-grid" if key in teacher.variant else "--teacher-param"
         options.setdefault(option, []).append(f"{key}={teacher.params[key]!r}")
@@ -371,8 +376,8 @@ class FitLog(budget.Tally):
 class StudentData:
     """What every student of one split is fitted and scored on."""
 
-    F_train: object
-    F_test: object
+    F_train: np.ndarray | pd.DataFrame
+    F_test: np.ndarray | pd.DataFrame
     y_train: np.ndarray
     n_classes: int
     teacher: TeacherPredictions
@@ -407,6 +412,7 @@ class StudentData:
         return [None] * len(fit_predict.sizes)
 
     def choose_alpha(self, fit_predict, scale: str, fit: FitSpec) -> list:
+        assert fit.alpha_grid is not None  # set whenever a mode is mixed
         return select_alpha(
             lambda tr, T, held: fit_predict(tr, T, take_rows(self.F_train, held)),
             self.y_train,
@@ -431,6 +437,7 @@ class StudentData:
         return self.teacher.select_in_sample
 
     def choose_c(self, fit_predict, scale: str, fit: FitSpec) -> list:
+        assert self.teacher.out_of_fold is not None  # a corrected mode implies cross-fitting
         return select_c(
             lambda tr, T, held: fit_predict(tr, T, take_rows(self.F_train, held)),
             self.y_train,
@@ -494,7 +501,7 @@ def _group_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency
             return prefix_predictions(model, predict_rows, [int(k) for k in sizes])
         return [model.predict(predict_rows)]
 
-    fit_predict.sizes = sizes
+    cast(Any, fit_predict).sizes = sizes  # a function attribute, which mypy cannot type
     label = f"{family} {','.join(map(str, sizes))}"
 
     def plan(mode: str):  # (mode, scale, c or α chosen per size)
@@ -535,8 +542,8 @@ def _group_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency
             yield size, mode, P, ranking, extra
 
 
-def _final_label(job: tuple) -> str:
-    mode, _scale, c, size = job
+def _final_label(job: object) -> str:
+    mode, _scale, c, size = cast(tuple, job)  # one of _group_runs' jobs
     return f"{size} {mode}" if c is None else f"{size} {mode} {CHOSEN[base_mode(mode)]}={c:g}"
 
 

@@ -164,6 +164,7 @@ def _official_splits(ds: Dataset, fit: FitSpec, only) -> list[Split]:
     Rare classes are not refused here: with official folds a class may have fewer training rows
     than the folds; cross-fitting then sees it in some folds only, which the teachers tolerate.
     """
+    assert ds.outer_splits is not None  # make_splits calls this only for a task with folds
     repeats = 1 + max(s.repeat for s in ds.outer_splits)
     n_folds = 1 + max(s.fold for s in ds.outer_splits)
     if fit.repeats > repeats:

@@ -442,7 +442,12 @@ def _kind(name: str, key: str) -> type | None:
     return float if isinstance(wanted, tuple) else wanted
 
 
-_EXAMPLES = {int: ("8", "16", "32"), float: ("0.1", "0.2", "0.4"), bool: ("True", "False")}
+# keyed by _kind's answer: None (kd cannot tell) falls back to float's examples
+_EXAMPLES: dict[type | None, tuple[str, ...]] = {
+    int: ("8", "16", "32"),
+    float: ("0.1", "0.2", "0.4"),
+    bool: ("True", "False"),
+}
 
 
 def _typed_example(name: str, key: str, n: int) -> str:

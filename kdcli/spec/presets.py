@@ -145,7 +145,7 @@ def _param_keys(value) -> set[tuple[str | None, str]]:
     if isinstance(value, str):
         value = [value]
     keys = value.keys() if isinstance(value, Mapping) else [str(v).partition("=")[0] for v in value]
-    out = set()
+    out: set[tuple[str | None, str]] = set()
     for key in keys:
         scope, dot, name = str(key).strip().partition(".")
         out.add((scope.lower(), name) if dot else (None, scope))

@@ -191,7 +191,7 @@ def _source_shape(spec: str, cfg: OpenMLConfig) -> Shape | None:
         if source == "synthetic":
             from kdcli.data.synthetic import DESIGNS  # scipy: imported only when needed
 
-            given = {**DESIGNS.get(name, {}), **params}
+            given: dict[str, float | str] = {**DESIGNS.get(name, {}), **params}
             classes = int(float(given.get("k", 2))) if name == "multiclass" else 2
             return Shape(int(float(given["n"])), int(float(given["d"])), classes)
         if source == "file":
@@ -325,7 +325,7 @@ def unit_estimates(
     same: dict[tuple[str, str], list[float]] = {}
     for u in done:
         same.setdefault((u.dataset, u.teacher), []).append(recorded[u.unit_id])
-    ratio = {None: _ratio(done, recorded, modelled)}
+    ratio: dict[str | None, float] = {None: _ratio(done, recorded, modelled)}
     for teacher in {u.teacher for u in done}:
         ratio[teacher] = _ratio([u for u in done if u.teacher == teacher], recorded, modelled)
     out = {}

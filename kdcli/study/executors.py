@@ -112,7 +112,8 @@ def _interrupts_held():
         yield
         return
     held: list[int] = []
-    previous = {
+    # keyed by int: held holds the plain numbers a handler is given
+    previous: dict[int, Callable[[int, types.FrameType | None], object] | int | None] = {
         signum: signal.signal(signum, lambda num, _frame: held.append(num))
         for signum in STOP_SIGNALS
     }
@@ -209,7 +210,10 @@ class LocalExecutor:
         self.budget = max(1, budget if budget is not None else usable_cores())
         self.broker: TokenBroker | None = None  # the latest run's (its most_lent: a check)
         methods = mp.get_all_start_methods()
-        self.ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+        # two calls, not one with a computed name: the stubs type each literal's context
+        self.ctx = (
+            mp.get_context("forkserver") if "forkserver" in methods else mp.get_context("spawn")
+        )
         if "forkserver" in methods:
             self.ctx.set_forkserver_preload(["kdcli.study.unit"])
 

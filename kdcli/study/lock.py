@@ -13,9 +13,11 @@ import os
 import socket
 from datetime import datetime, timezone
 from pathlib import Path
+from types import ModuleType
 
 from kdcli.errors import KDError
 
+fcntl: ModuleType | None
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no advisory locks, one run at a time is on you

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -113,18 +114,19 @@ class TeacherCache:
 
     def write(self, key: str, preds: TeacherPredictions, info: dict) -> None:
         def write(tmp: Path) -> None:
-            np.savez(
-                tmp / "predictions.npz",
-                in_sample=preds.in_sample,
-                out_of_fold=preds.out_of_fold,
-                test=preds.test,
+            # Any: savez's stubs take a ** dict of arrays as a candidate for allow_pickle: bool
+            arrays: dict[str, Any] = {
+                "in_sample": preds.in_sample,
+                "out_of_fold": preds.out_of_fold,
+                "test": preds.test,
                 **({} if preds.select is None else {"select": preds.select}),
                 **(
                     {}
                     if preds.select_in_sample is None
                     else {"select_in_sample": preds.select_in_sample}
                 ),
-            )
+            }
+            np.savez(tmp / "predictions.npz", **arrays)
 
         try:
             write_entry(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from multiprocessing.connection import Connection, wait
+from typing import cast
 
 
 class TokenBroker:
@@ -61,7 +62,7 @@ class TokenBroker:
                     if conn is self.wake_r:
                         conn.recv_bytes()
                     else:
-                        self._message(conn)
+                        self._message(cast(Connection, conn))  # wait() returns the union
         except (EOFError, OSError):  # close(): the wake-up pipe is gone
             pass
         finally:
