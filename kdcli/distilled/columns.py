@@ -56,7 +56,6 @@ class Coded:
 
     codes: np.ndarray  # (n, F) float64
     unseen: dict  # column -> rows whose level the model never saw (treated as missing)
-    ignored: list  # extra columns left out (--ignore-extra), and the target if present
 
 
 def to_codes(
@@ -96,8 +95,7 @@ def to_codes(
         codes[:, i], count = _category_codes(values, col)
         if count:
             unseen[col.name] = count
-    ignored = [n for n in names if n not in set(wanted)]
-    return Coded(codes, unseen, ignored)
+    return Coded(codes, unseen)
 
 
 def _read(s: pd.Series, col: Column, source: str):

@@ -16,8 +16,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d,
 
 from kdcli.data.dataset import Dataset, prepare_features
 from kdcli.distilled.make import distill_dataset
-from kdcli.distilled.procedure import AUTO, CANDIDATES, DistillRequest
-from kdcli.spec.fit import fit_spec
+from kdcli.distilled.procedure import AUTO
+from kdcli.distilled.settings import distill_spec
 
 
 class DistilledClassifier(ClassifierMixin, BaseEstimator):
@@ -73,13 +73,15 @@ class DistilledClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"DistilledClassifier needs at least 2 classes in y; got {len(self.classes_)} class"
             )
-        spec = fit_spec(
+        spec, request = distill_spec(
+            student=self.student,
+            size=self.size,
+            mode=self.mode,
+            estimate_folds=0,
+            threads=max(1, int(self.n_jobs)),
+            select_c=self.select_c,
             teacher=self.teacher,
             teacher_param=dict(self.teacher_params or {}),
-            student=self.student,
-            sizes=str(self.size),
-            modes=",".join(CANDIDATES) if self.mode == AUTO else self.mode,
-            select_c=self.select_c,
             folds=self.folds,
             select_metric=self.select_metric,
             scale=self.scale,
@@ -89,13 +91,6 @@ class DistilledClassifier(ClassifierMixin, BaseEstimator):
             seed=self.random_state,
         )
         data = Dataset("data", frame, codes.astype(int), [str(c) for c in self.classes_])
-        request = DistillRequest(
-            family=spec.students[0],
-            size=spec.sizes[spec.students[0]][0],
-            mode=self.mode if self.mode == AUTO else spec.modes[0],
-            estimate_folds=0,
-            threads=max(1, int(self.n_jobs)),
-        )
         self.model_ = distill_dataset(data, spec, request)
         self.mode_ = self.model_.card["student"]["mode"]
         return self

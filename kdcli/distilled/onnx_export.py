@@ -26,6 +26,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from kdcli.distilled.model import session
 from kdcli.distilled.student import CategoricalBoosters
 from kdcli.science.targets import SCALES
 
@@ -93,15 +94,14 @@ def _features(X_codes) -> np.ndarray:
 
 
 def _session(model):
-    import onnxruntime as ort
-
+    """kd's one-thread session (kdcli.distilled.model.session) on bytes, a path or a proto."""
     if isinstance(model, onnx.ModelProto):
         model = model.SerializeToString()
     elif isinstance(model, (str, Path)):
-        model = str(model)
+        model = Path(model).read_bytes()
     elif not isinstance(model, (bytes, bytearray)):
         raise TypeError(f"an ONNX model as bytes or a path, not {type(model).__name__}")
-    return ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    return session(bytes(model))
 
 
 # ---------------------------------------------------------------- the student as converted

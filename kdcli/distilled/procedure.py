@@ -22,15 +22,16 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from kdcli.distilled.model import latency
+from kdcli.distilled.onnx_export import student_onnx
 from kdcli.distilled.student import build_student, fit_student
 from kdcli.errors import KDError
-from kdcli.experiment.split_fit import _fit_teachers
-from kdcli.experiment.splits import Split, derived_seed
+from kdcli.experiment.split_fit import fit_teachers, training_folds
+from kdcli.experiment.splits import Split
 from kdcli.science import budget
 from kdcli.science.correction import cv_scores
-from kdcli.science.crossfit import TeacherPredictions, stratified_folds
+from kdcli.science.crossfit import TeacherPredictions
 from kdcli.science.encoding import OrdinalCodes, categorical_columns, model_names
-from kdcli.science.selection_rows import selection_folds
 from kdcli.science.targets import (
     MODES,
     base_mode,
@@ -172,14 +173,8 @@ def _distill(X, y, n_classes, fit: FitSpec, request: DistillRequest, seed, as_is
     user_frame, X = X, model_names(X)
     rows = np.arange(len(y))
     split = Split(repeat=0, fold=0, seed=seed, train=rows, test=rows)
-    folds = stratified_folds(y, fit.folds, seed)
-    all_select = (
-        folds
-        if fit.select_folds in (None, fit.folds)
-        else stratified_folds(y, fit.select_folds, seed)
-    )
-    select = selection_folds(all_select, y, fit.select_rows, derived_seed(seed, "select-rows"))
-    preds = _fit_teachers(
+    folds, all_select, select = training_folds(y, fit, seed)
+    preds = fit_teachers(
         fit.teacher, X, y, X, n_classes, folds, fit, request.threads, split, lambda: None,
         all_select,
     )  # fmt: skip
@@ -249,9 +244,6 @@ def choose_size(data: _Rows, fit: FitSpec, request: DistillRequest) -> Distilled
     of target and its student on every row, exported to measure model.onnx's bytes and batch
     latency; of the sizes within the budget, the smallest whose CV score is within one SE of
     the best one's. Refused in one line when no size fits."""
-    from kdcli.distilled.model import latency
-    from kdcli.distilled.onnx_export import student_onnx
-
     rows = []
     for size in fit.sizes[request.family]:
         scored = _score(data, fit, request, size)

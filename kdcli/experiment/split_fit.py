@@ -97,23 +97,12 @@ def run_split(
     X = model_names(ds.X)  # the models' names for the columns; results never show them
     X_train, X_test = X.iloc[split.train], X.iloc[split.test]
     y_train, y_test = ds.y[split.train], ds.y[split.test]
-    folds = stratified_folds(y_train, fit.folds, split.seed)
+    folds, all_select_folds, select_folds = training_folds(y_train, fit, split.seed)
     timings: dict = {}
     t0 = time.perf_counter()
     label = f"{split.where}: teacher {teacher.label}"
     advance(label, 0)
     crossfit = fit.folds if fit.crossfit == "folds" else fit.crossfit  # the cache key's part
-    all_select_folds = (
-        folds
-        if fit.select_folds in (None, fit.folds)
-        else stratified_folds(y_train, fit.select_folds, split.seed)
-    )
-    # c and α are chosen on these folds restricted to a stratified subsample of select_rows
-    # training rows, where a split has more; leak-free selection teachers keep the full folds,
-    # whose rows outside fold j hold the subsample's (kdcli.science.selection_rows)
-    select_folds = selection_folds(
-        all_select_folds, y_train, fit.select_rows, derived_seed(split.seed, "select-rows")
-    )
     # leak-free c- and α-selection targets are kept with the predictions, under keys of their own
     nested = [k for k, on in (("select_c", fit.nested_select), ("alpha", fit.nested_alpha)) if on]
     if nested:
@@ -122,7 +111,7 @@ def run_split(
     preds = store.get(ds, split, teacher, crossfit) if store is not None else None
     timings["teacher_cached"] = preds is not None
     if preds is None:
-        preds = _fit_teachers(
+        preds = fit_teachers(
             teacher,
             X_train,
             y_train,
@@ -230,7 +219,24 @@ def run_split(
     return SplitResult(records, latency, timings)
 
 
-def _fit_teachers(
+def training_folds(y_train: np.ndarray, fit: FitSpec, seed: int) -> tuple[list, list, list]:
+    """The cross-fitting folds of a split's training rows, the folds that choose c and α, and
+    those restricted to a stratified subsample of ``select_rows`` training rows where a split
+    has more (leak-free selection teachers keep the full folds, whose rows outside fold j hold
+    the subsample's: kdcli.science.selection_rows)."""
+    folds = stratified_folds(y_train, fit.folds, seed)
+    all_select = (
+        folds
+        if fit.select_folds in (None, fit.folds)
+        else stratified_folds(y_train, fit.select_folds, seed)
+    )
+    select = selection_folds(
+        all_select, y_train, fit.select_rows, derived_seed(seed, "select-rows")
+    )
+    return folds, all_select, select
+
+
+def fit_teachers(
     teacher: TeacherSpec,
     X_train,
     y_train,
