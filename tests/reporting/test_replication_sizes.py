@@ -10,4 +10,4 @@ from support.regression import reported_numbers_hold
 @pytest.mark.slow
 @pytest.mark.heavy
 def test_reported_numbers_hold(tmp_path, kd):
-    reported_numbers_hold("dao2021-ci", tmp_path, kd)
+    reported_numbers_hold("dao2021-ci", tmp_path, kd, cells=9)
