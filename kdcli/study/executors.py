@@ -281,6 +281,29 @@ class LocalExecutor:
         return Outcome(unit_id, error=message, detail=detail, seconds=seconds)
 
 
+def _not_an_address(address: str, err: Exception) -> KDError:
+    return KDError(
+        f"--address '{shown(address)}' is not a Dask scheduler address "
+        f"({' '.join(str(err).split())}); write e.g. tcp://HOST:8786"
+    )
+
+
+def _check_address(address: str) -> None:
+    """Dask's own parser, before any client: a client starts its event-loop thread first, and on
+    a loaded machine that start can time out (a bare AssertionError) before the address is read."""
+    from distributed.comm.addressing import parse_address
+    from distributed.comm.registry import get_backend
+
+    try:
+        scheme, location = parse_address(address)
+        backend = get_backend(scheme)  # an unknown scheme
+        backend.get_address_host_port(location)  # no port
+    except NotImplementedError:  # a backend without host:port addresses (inproc, ucx)
+        return
+    except ValueError as err:
+        raise _not_an_address(address, err) from None
+
+
 class DaskExecutor:
     """Units as tasks on a Dask distributed cluster: an existing one at ``address``, or a local
     cluster of ``jobs`` single-threaded worker processes.
@@ -335,13 +358,11 @@ class DaskExecutor:
                 "--executor dask needs dask[distributed]: pip install 'dask[distributed]'"
             ) from None
         if self.address:
+            _check_address(self.address)
             try:
                 return Client(self.address, timeout="20s"), None
-            except ValueError as err:  # no port, an unknown scheme: Dask's parser says which
-                raise KDError(
-                    f"--address '{shown(self.address)}' is not a Dask scheduler address "
-                    f"({' '.join(str(err).split())}); write e.g. tcp://HOST:8786"
-                ) from None
+            except ValueError as err:
+                raise _not_an_address(self.address, err) from None
             except (OSError, TimeoutError) as err:
                 raise KDError(
                     f"cannot reach the Dask scheduler at {self.address} ({err}); start "
