@@ -73,7 +73,7 @@ def run_study(name: str, execution: dict) -> dict:
         openml = kdcli.OpenMLConfig(cache_dir=Path(tmp) / "cache")
         timed = []
         for out, modes in (("out", None), ("out2", "raw,crossfit")):
-            spec = kdcli.study_spec("demo", sizes="8,full", modes=modes)
+            spec = kdcli.study_settings("demo", sizes="8,full", modes=modes)
             t0 = time.perf_counter()
             kdcli.run_study(spec, Path(tmp) / out, openml=openml, **execution)
             timed.append(time.perf_counter() - t0)
@@ -126,7 +126,9 @@ def run_paper_side_by_side(busy: bool = False) -> dict:
     neighbour = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            spec = kdcli.study_spec(f"dir:{SHARED}", datasets="magic", preset="dao2021", repeats=1)
+            spec = kdcli.study_settings(
+                f"dir:{SHARED}", datasets="magic", preset="dao2021", repeats=1
+            )
             t0 = time.perf_counter()
             kdcli.run_study(spec, Path(tmp) / "out", openml=kdcli.OpenMLConfig(cache_dir=Path(tmp)))
             kd_seconds = time.perf_counter() - t0
@@ -168,7 +170,7 @@ def run_paper_side_by_side(busy: bool = False) -> dict:
 
 def preset_child(out: str, cache: str) -> None:
     """The preset study itself, in a child process, so its workers' CPU time is counted."""
-    spec = kdcli.study_spec(f"dir:{SHARED}", datasets="magic", preset="dao2021")
+    spec = kdcli.study_settings(f"dir:{SHARED}", datasets="magic", preset="dao2021")
     kdcli.run_study(spec, out, openml=kdcli.OpenMLConfig(cache_dir=Path(cache)))
 
 

@@ -27,7 +27,9 @@ DATASETS = ["magic", "adult", "diabetes", "credit-a", "breast-w", "spambase", "t
 
 
 def run(dataset: str, crossfit: str, tmp: Path) -> tuple[float, object]:
-    spec = kdcli.study_spec(f"dir:{SHARED}", datasets=dataset, preset="dao2021", crossfit=crossfit)
+    spec = kdcli.study_settings(
+        f"dir:{SHARED}", datasets=dataset, preset="dao2021", crossfit=crossfit
+    )
     t0 = time.perf_counter()
     report = kdcli.run_study(
         spec, tmp / f"{dataset}-{crossfit}", openml=kdcli.OpenMLConfig(cache_dir=tmp / "cache")

@@ -50,7 +50,7 @@ VARIANTS = ("paper", "nested")
 
 
 def run(spec: str, select_c: str, repeats: int) -> tuple[float, kdcli.FitResult, dict]:
-    fit = kdcli.fit_spec(modes="corrected", repeats=repeats, select_c=select_c)
+    fit = kdcli.fit_settings(modes="corrected", repeats=repeats, select_c=select_c)
     t0 = time.perf_counter()
     result = kdcli.fit(spec, fit, threads=2)
     return time.perf_counter() - t0, result, {"teacher_fits_per_split": fit.teacher_fits}

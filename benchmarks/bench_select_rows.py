@@ -90,7 +90,7 @@ class SelectionClock:
 def run_variant(spec: str, rows: int | str, repeats: int, threads: int) -> dict:
     """One `kd fit` with defaults and ``select_rows=rows``: per split and size the corrected
     student's numbers and its selection's seconds; per split the fit's seconds."""
-    fit = kdcli.fit_spec(repeats=repeats, select_rows=rows)
+    fit = kdcli.fit_settings(repeats=repeats, select_rows=rows)
     sizes = [str(s) for s in fit.sizes["tree"]]
     t0 = time.perf_counter()
     with SelectionClock() as clock:

@@ -4,7 +4,7 @@ plain dataclasses. The CLI is a thin layer over these.
     import kdcli
     result = kdcli.fit("sklearn:breast_cancer", student="tree,gbdt", sizes=[8, 64], repeats=3)
     result.table("error")                       # sizes x modes, the teacher as a column
-    study = kdcli.run_study(kdcli.study_spec("demo"), out="runs/demo", jobs=2)
+    study = kdcli.run_study(kdcli.study_settings("demo"), out="runs/demo", jobs=2)
     kdcli.check("runs/bundled", against="results/reference/bundled.csv", partial=True).ok
 """
 
@@ -24,22 +24,22 @@ from kdcli.distilled.estimator import DistilledClassifier
 from kdcli.distilled.make import distill_dataset
 from kdcli.distilled.model import DistilledModel, load_model
 from kdcli.distilled.procedure import AUTO, DistillRequest
-from kdcli.distilled.settings import distill_spec
+from kdcli.distilled.settings import distill_settings
 from kdcli.experiment.fit import FitPlan, FitResult, execute_fit, plan_fit
 from kdcli.experiment.split_fit import Advance
-from kdcli.reporting.check import CheckReport, update_reference
+from kdcli.reporting.check import CheckVerdict, update_reference
 from kdcli.reporting.check import check_run as check
 from kdcli.reporting.report import Report, render
 from kdcli.reporting.report import report_run as report
 from kdcli.reporting.run_results import run_results as load_results
-from kdcli.spec.execution import Execution
-from kdcli.spec.fit import FitSpec, fit_spec
-from kdcli.spec.study import StudySpec, study_spec
-from kdcli.study.runner import Reporter, StudyReport
+from kdcli.settings.execution import Execution
+from kdcli.settings.fit import FitSettings, fit_settings
+from kdcli.settings.study import StudySettings, study_settings
+from kdcli.study.runner import StudyProgress, StudyRun
 from kdcli.study.runner import run_study as _run_study
 
 __all__ = [
-    "CheckReport",
+    "CheckVerdict",
     "Dataset",
     "DistillRequest",
     "DistilledClassifier",
@@ -47,18 +47,18 @@ __all__ = [
     "Execution",
     "FitPlan",
     "FitResult",
-    "FitSpec",
+    "FitSettings",
     "OpenMLConfig",
     "Report",
-    "Reporter",
-    "StudyReport",
-    "StudySpec",
+    "StudyProgress",
+    "StudyRun",
+    "StudySettings",
     "check",
     "distill",
-    "distill_spec",
+    "distill_settings",
     "execute_fit",
     "fit",
-    "fit_spec",
+    "fit_settings",
     "load_dataset",
     "load_model",
     "load_results",
@@ -67,13 +67,14 @@ __all__ = [
     "report",
     "run_study",
     "save_fit",
-    "study_spec",
+    "study_settings",
     "update_reference",
 ]
 
 
 def load_dataset(
     spec: str,
+    *,
     target: str | None = None,
     max_rows: int | None = None,
     seed: int = 0,
@@ -87,43 +88,46 @@ def load_dataset(
 
 def prepare_fit(
     dataset: str | Dataset,
-    spec: FitSpec | None = None,
+    settings: FitSettings | None = None,
+    *,
     target: str | None = None,
     openml: OpenMLConfig | None = None,
-    **settings,
+    **options,
 ) -> FitPlan:
-    """Load the data and check it against the spec (every refusal happens here, before any
-    fit); ``settings`` make the spec when none is given (see :func:`fit_spec`)."""
-    if spec is None:
-        spec = fit_spec(**settings)
-    elif settings:
-        raise TypeError("give a spec or settings, not both")
+    """Load the data and check it against the settings (every refusal happens here, before any
+    fit); ``options`` make the settings when none are given (see :func:`fit_settings`)."""
+    if settings is None:
+        settings = fit_settings(**options)
+    elif options:
+        raise TypeError("give settings or options, not both")
     if isinstance(dataset, str):
-        dataset = load_dataset(dataset, target, spec.max_rows, spec.seed, openml)
-    return plan_fit(dataset, spec)
+        dataset = load_dataset(
+            dataset, target=target, max_rows=settings.max_rows, seed=settings.seed, openml=openml
+        )
+    return plan_fit(dataset, settings)
 
 
 def fit(
     dataset: str | Dataset,
-    spec: FitSpec | None = None,
+    settings: FitSettings | None = None,
     *,
     target: str | None = None,
     threads: int | None = None,
     openml: OpenMLConfig | None = None,
     progress: Advance | None = None,
-    **settings,
+    **options,
 ) -> FitResult:
     """Distil one teacher into every student x size x mode on one dataset, over its outer splits.
 
     ``threads`` per model fit defaults to the usable cores; ``progress(label, steps_done)`` is
     told of every fit.
     """
-    plan = prepare_fit(dataset, spec, target, openml, **settings)
+    plan = prepare_fit(dataset, settings, target=target, openml=openml, **options)
     threads = Execution(threads=threads).threads_per_fit
     return execute_fit(plan, threads, progress or (lambda _label, _done: None))
 
 
-def save_fit(out: Path, result: FitResult, record: dict, force: bool = False) -> None:
+def save_fit(out: Path, result: FitResult, *, record: dict, force: bool = False) -> None:
     """results.csv, summary.csv, latency.csv and run.json in ``out``, written together.
 
     ``out`` must be new or empty; an earlier fit there is replaced only with ``force`` (its four
@@ -138,7 +142,7 @@ def save_fit(out: Path, result: FitResult, record: dict, force: bool = False) ->
         atomic_write_text(out / "run.json", json.dumps(record, indent=2, default=str) + "\n")
 
 
-def fit_record(plan: FitPlan, result: FitResult, seconds: float, command: str = "") -> dict:
+def fit_record(plan: FitPlan, result: FitResult, *, seconds: float, command: str = "") -> dict:
     """Everything needed to reproduce and read a fit: what `kd fit --out` keeps as run.json."""
     ds = plan.dataset
     return {
@@ -177,7 +181,7 @@ def fit_record(plan: FitPlan, result: FitResult, seconds: float, command: str = 
 
 
 def run_study(
-    spec: StudySpec,
+    settings: StudySettings,
     out: str | Path,
     *,
     jobs: int = 1,
@@ -187,22 +191,22 @@ def run_study(
     timeout_per_unit: float | None = None,
     retry_failed: bool = False,
     openml: OpenMLConfig | None = None,
-    reporter: Reporter | None = None,
+    progress: StudyProgress | None = None,
     command: str = "",
     spread_from: float = 10.0,
-) -> StudyReport:
-    """Run, or resume, a study in the folder ``out`` (made by :func:`study_spec`): one result
+) -> StudyRun:
+    """Run, or resume, a study in the folder ``out`` (made by :func:`study_settings`): one result
     file per finished unit, so the same call after an interruption runs only what is left.
     ``executor`` is 'local' (``jobs`` worker processes) or 'dask' (a cluster at ``address``, or
     a local one of ``jobs`` workers); on Dask, a unit estimated to take ``spread_from``
     seconds or more spreads its fits over the cluster's workers."""
     execution = Execution(jobs, threads, executor, address, timeout_per_unit, spread_from)
     return _run_study(
-        spec,
+        settings,
         None if out is None else Path(out),
         execution,
         openml,
-        reporter,
+        progress,
         retry_failed,
         command,
         package_versions(),
@@ -221,24 +225,28 @@ def distill(
     openml: OpenMLConfig | None = None,
     say=None,
     command: str = "",
-    spec: FitSpec | None = None,
+    settings: FitSettings | None = None,
     request: DistillRequest | None = None,
-    **settings,
+    **options,
 ) -> DistilledModel:
     """Distil one student on every row of ``dataset``: the target (``mode`` auto: chosen by
     cross-validation within the rows), c or α, an outer estimate of its held-out error
     (``estimate_folds``, 0 to skip), its ONNX graph and card. Nothing is written until
-    :meth:`DistilledModel.save`. ``settings``: the fit settings of :func:`fit_spec`; or
-    ``spec`` and ``request`` as :func:`distill_spec` made them."""
-    if spec is None or request is None:
-        spec, request = distill_spec(student, size, mode, estimate_folds, threads, **settings)
-    elif settings:
-        raise TypeError("give spec and request, or settings, not both")
+    :meth:`DistilledModel.save`. ``options``: the fit settings of :func:`fit_settings`; or
+    ``settings`` and ``request`` as :func:`distill_settings` made them."""
+    if settings is None or request is None:
+        settings, request = distill_settings(
+            student, size, mode, estimate_folds, threads, **options
+        )
+    elif options:
+        raise TypeError("give settings and request, or options, not both")
     if isinstance(dataset, str):
-        dataset = load_dataset(dataset, target, spec.max_rows, spec.seed, openml)
-    plan_fit(dataset, spec)  # the data's refusals (too few rows of a class for the folds)
+        dataset = load_dataset(
+            dataset, target=target, max_rows=settings.max_rows, seed=settings.seed, openml=openml
+        )
+    plan_fit(dataset, settings)  # the data's refusals (too few rows of a class for the folds)
     return distill_dataset(
-        dataset, spec, request, command, package_versions()["kd"], say or (lambda _t: None)
+        dataset, settings, request, command, package_versions()["kd"], say or (lambda _t: None)
     )
 
 

@@ -1,6 +1,6 @@
 """Errors kd raises on purpose: one line naming the problem and the fix.
 
-The CLI prints ``str(err)`` (or, for a :class:`SpecError`, the same text with the command-line
+The CLI prints ``str(err)`` (or, for a :class:`SettingError`, the same text with the command-line
 option's name) and exits with ``err.exit_code``; Python callers catch them like any exception.
 """
 
@@ -20,7 +20,7 @@ class DataUnavailable(KDError):
     exit_code = 3
 
 
-class SpecError(KDError, ValueError):
+class SettingError(KDError, ValueError):
     """A bad value of one named setting.
 
     ``message`` may hold ``{opt}`` where the setting is named: from Python it reads as the

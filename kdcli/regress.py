@@ -7,7 +7,7 @@ A reference written here records its study's settings in its header (``# setting
 lines), so `kd check` refuses a run made with other settings instead of reporting every cell as
 regressed.
 
-Studies are defined in results/reference/studies.json (``settings`` as for :func:`kdcli.fit_spec`,
+Studies are defined in results/reference/studies.json (``settings`` as for :func:`kdcli.fit_settings`,
 ``execution`` as for :func:`kdcli.run_study`); the study NAME is checked against
 results/reference/NAME.csv, or against a fixed ``reference`` it names (a published table, which
 ``--update`` never rewrites; checked with ``partial`` and the study's ``claims``). Studies on
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import kdcli
 from kdcli.data.cache import PROJECT_ROOT
-from kdcli.reporting.run_settings import study_settings as spec_settings
+from kdcli.reporting.run_settings import study_record
 
 REFERENCE_DIR = PROJECT_ROOT / "results" / "reference"
 SHARED = PROJECT_ROOT.parent / "shared" / "datasets"
@@ -39,7 +39,7 @@ def needs_shared(study: dict) -> bool:
     return any(spec.startswith("shared:") for _, spec in study["members"])
 
 
-def study_spec(name: str, workdir: Path) -> kdcli.StudySpec:
+def reference_study(name: str, workdir: Path) -> kdcli.StudySettings:
     """The spec of one study (its suite manifest written into workdir), as it is run."""
     study = studies()[name]
     suite = workdir / f"{name}-suite.csv"
@@ -49,13 +49,13 @@ def study_spec(name: str, workdir: Path) -> kdcli.StudySpec:
             spec = f"file:{SHARED / spec.removeprefix('shared:')}"
         lines.append(f"{member},{spec}")
     suite.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return kdcli.study_spec(str(suite), **study["settings"])
+    return kdcli.study_settings(str(suite), **study["settings"])
 
 
-def study_settings(name: str) -> dict:
+def reference_record(name: str) -> dict:
     """The settings record a run of the study writes into its reference (no study is run)."""
     with tempfile.TemporaryDirectory(prefix="kd-regress-") as tmp:
-        return spec_settings(study_spec(name, Path(tmp)))
+        return study_record(reference_study(name, Path(tmp)))
 
 
 def run_study(name: str, workdir: Path) -> Path:
@@ -63,7 +63,7 @@ def run_study(name: str, workdir: Path) -> Path:
     study = studies()[name]
     out = workdir / name
     report = kdcli.run_study(
-        study_spec(name, workdir),
+        reference_study(name, workdir),
         out,
         openml=kdcli.OpenMLConfig(cache_dir=workdir / "cache", offline=True),
         **study.get("execution", {}),
@@ -77,7 +77,7 @@ def reference_path(name: str) -> Path:
     return REFERENCE_DIR / studies()[name].get("reference", f"{name}.csv")
 
 
-def check_study(name: str, out: Path) -> kdcli.CheckReport:
+def check_study(name: str, out: Path) -> kdcli.CheckVerdict:
     """The judgement of the study's run in ``out``."""
     study = studies()[name]
     fixed = "reference" in study

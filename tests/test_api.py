@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import kdcli
-from kdcli.errors import KDError, SpecError
+from kdcli.errors import KDError, SettingError
 
 from support.scripts import run_unguarded_script
 
@@ -54,7 +54,7 @@ def test_fit_returns_long_results_a_summary_and_a_wide_table(small_fit):
 
 def test_a_dataset_object_and_a_spec_give_the_numbers_of_settings(small_fit):
     ds = kdcli.load_dataset("sklearn:wine")
-    spec = kdcli.fit_spec(teacher_param={"n_estimators": 20}, sizes="4,full", repeats=2)
+    spec = kdcli.fit_settings(teacher_param={"n_estimators": 20}, sizes="4,full", repeats=2)
     again = kdcli.fit(ds, spec, threads=1)
     pd.testing.assert_frame_equal(again.results, small_fit.results)
     with pytest.raises(TypeError):
@@ -63,7 +63,9 @@ def test_a_dataset_object_and_a_spec_give_the_numbers_of_settings(small_fit):
 
 def test_save_report_and_check_round_trip(small_fit, tmp_path):
     plan = kdcli.prepare_fit("sklearn:wine", teacher_param={"n_estimators": 20}, sizes="4,full")
-    kdcli.save_fit(tmp_path / "run", small_fit, kdcli.fit_record(plan, small_fit, 1.0))
+    kdcli.save_fit(
+        tmp_path / "run", small_fit, record=kdcli.fit_record(plan, small_fit, seconds=1.0)
+    )
     assert kdcli.load_results(tmp_path / "run").equals(
         pd.read_csv(tmp_path / "run" / "results.csv", dtype={"size": str})
     )
@@ -96,21 +98,21 @@ def test_threads_change_the_schedule_not_the_numbers(teacher):
 
 def test_save_fit_never_writes_over_what_is_not_its_own(small_fit, tmp_path):
     plan = kdcli.prepare_fit("sklearn:wine", teacher_param={"n_estimators": 20}, sizes="4,full")
-    record = kdcli.fit_record(plan, small_fit, 1.0)
+    record = kdcli.fit_record(plan, small_fit, seconds=1.0)
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "results.csv").write_text("my numbers\n")
     for force in (False, True):
         with pytest.raises(KDError, match="holds no kd fit results; use a new or empty folder"):
-            kdcli.save_fit(mine, small_fit, record, force=force)
+            kdcli.save_fit(mine, small_fit, record=record, force=force)
     assert (mine / "results.csv").read_text() == "my numbers\n"
     earlier = tmp_path / "earlier"
-    kdcli.save_fit(earlier, small_fit, record)
+    kdcli.save_fit(earlier, small_fit, record=record)
     (earlier / "notes.txt").write_text("mine")
     earlier_fit = r"holds an earlier kd fit \(of sklearn:wine\); add --force"
     with pytest.raises(KDError, match=earlier_fit):
-        kdcli.save_fit(earlier, small_fit, record)
-    kdcli.save_fit(earlier, small_fit, {**record, "command": "again"}, force=True)
+        kdcli.save_fit(earlier, small_fit, record=record)
+    kdcli.save_fit(earlier, small_fit, record={**record, "command": "again"}, force=True)
     assert (earlier / "notes.txt").read_text() == "mine"
     assert json.loads((earlier / "run.json").read_text())["command"] == "again"
 
@@ -150,7 +152,7 @@ def test_table_keeps_kds_mode_order_and_shows_every_student_family(two_families)
 def test_table_refuses_what_the_result_does_not_hold_in_one_line(
     two_families, setting, value, named
 ):
-    with pytest.raises(SpecError) as caught:
+    with pytest.raises(SettingError) as caught:
         two_families.table(**{"metric": "error", setting: value})
     message = str(caught.value)
     assert caught.value.param == setting and "\n" not in message
@@ -165,3 +167,9 @@ def test_a_script_without_the_main_guard_runs_its_study(tmp_path):
     assert "units 2 failed 0" in done.stdout, done.stdout
     assert done.stdout.count("units 2") == 1  # the script ran once, not once more per worker
     assert "| size |" in done.stdout
+
+
+def test_the_names_of_kd_0_1_still_work_and_say_what_replaced_them():
+    for old, new in kdcli.RENAMED.items():
+        with pytest.warns(DeprecationWarning, match=f"kdcli.{old} is now kdcli.{new}"):
+            assert getattr(kdcli, old) is getattr(kdcli, new)

@@ -15,7 +15,7 @@ LAYERS = [
     {"errors", "atomic", "records"},
     {"data"},
     {"science"},
-    {"spec"},
+    {"settings"},
     {"experiment"},
     {"study"},
     {"distilled"},

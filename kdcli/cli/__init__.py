@@ -21,7 +21,7 @@ from kdcli.cli import (  # noqa: F401 - register commands
     report,
 )
 from kdcli.cli.app import app, invocation, stderr_console
-from kdcli.errors import KDError, SpecError, Terminated
+from kdcli.errors import KDError, SettingError, Terminated
 from kdcli.study.signals import stop_signals_interrupt
 
 try:  # typer >= 0.20 carries its own copy of click
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     except KDError as err:
         if debug:
             raise
-        text = err.render(err.option) if isinstance(err, SpecError) else str(err)
+        text = err.render(err.option) if isinstance(err, SettingError) else str(err)
         stderr_console().print(f"kd: error: {text}", markup=False)
         sys.exit(err.exit_code)
     except UsageError as err:

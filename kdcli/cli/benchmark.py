@@ -13,7 +13,7 @@ from kdcli.cli.app import app, command_line
 from kdcli.cli.display import StudyDisplay
 from kdcli.cli.options import announce_teacher_model, with_spec_options
 from kdcli.data.openml_source import OpenMLConfig
-from kdcli.spec import DEFAULTS, study_spec
+from kdcli.settings import DEFAULTS, study_settings
 
 
 @app.command()
@@ -89,7 +89,7 @@ def benchmark(
     Each finished unit is kept in --out; the same command resumes; exit code 1 if any unit
     failed (they are listed, and --retry-failed re-runs them).
     """
-    spec = study_spec(suite, datasets, **settings)
+    spec = study_settings(suite, datasets, **settings)
     announce_teacher_model(spec.fit)
     display = StudyDisplay(quiet=quiet or json_, live=sys.stderr.isatty())
     with display:
@@ -104,7 +104,7 @@ def benchmark(
             spread_from=spread_from,
             retry_failed=retry_failed,
             openml=openml,
-            reporter=display,
+            progress=display,
             command=command_line(),
         )
     display.finish(report, spec, json_)

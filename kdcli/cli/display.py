@@ -20,12 +20,12 @@ from rich.progress import (
 from rich.text import Text
 
 from kdcli.reporting.tables import study_table, teacher_table
-from kdcli.spec.presets import preset_labels, preset_metric
-from kdcli.spec.study import StudySpec
+from kdcli.settings.presets import preset_labels, preset_metric
+from kdcli.settings.study import StudySettings
 from kdcli.study.cost import eta_seconds
 from kdcli.study.executors import Outcome
 from kdcli.study.plan import Unit
-from kdcli.study.runner import Reporter, StudyReport
+from kdcli.study.runner import StudyProgress, StudyRun
 
 
 class EtaColumn(ProgressColumn):
@@ -44,7 +44,7 @@ class EtaColumn(ProgressColumn):
         return Text(f"{hours}:{minutes:02d}:{secs:02d}", style="progress.remaining")
 
 
-class StudyDisplay(Reporter):
+class StudyDisplay(StudyProgress):
     def __init__(self, quiet: bool, live: bool):
         self.quiet, self.live = quiet, live and not quiet
         self.err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
@@ -145,7 +145,7 @@ class StudyDisplay(Reporter):
         else:
             print(line, flush=True)
 
-    def finish(self, report: StudyReport, spec: StudySpec, json_: bool) -> None:
+    def finish(self, report: StudyRun, spec: StudySettings, json_: bool) -> None:
         out = Console(width=None if sys.stdout.isatty() else 160, emoji=False)
         if json_:
             print(

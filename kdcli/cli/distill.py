@@ -36,9 +36,9 @@ from kdcli.cli.options import (
 )
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.distilled.model_dir import check_model_dir
-from kdcli.errors import SpecError
-from kdcli.spec import DEFAULTS
-from kdcli.spec.execution import usable_cores
+from kdcli.errors import SettingError
+from kdcli.settings import DEFAULTS
+from kdcli.settings.execution import usable_cores
 
 
 @app.command()
@@ -164,7 +164,7 @@ def distill(
         "seed": seed,
         "max_rows": max_rows,
     }
-    spec, request = api.distill_spec(
+    spec, request = api.distill_settings(
         student,
         size,
         mode,
@@ -178,7 +178,9 @@ def distill(
     )
     check_model_dir(out, force)  # before any fit
     openml = OpenMLConfig.from_env(cache_dir, openml_server, offline)
-    ds = api.load_dataset(dataset, target, spec.max_rows, spec.seed, openml)
+    ds = api.load_dataset(
+        dataset, target=target, max_rows=spec.max_rows, seed=spec.seed, openml=openml
+    )
     api.prepare_fit(ds, spec)  # the data's refusals, before any notice or fit
     for text in ds.notices:
         stderr_console().print(f"kd: notice: {text}", markup=False)
@@ -190,7 +192,7 @@ def distill(
         if not quiet and not json_:
             err.print(f"kd: {text}", markup=False)
 
-    model = api.distill(ds, spec=spec, request=request, command=command_line(), say=say)
+    model = api.distill(ds, settings=spec, request=request, command=command_line(), say=say)
     seconds = time.perf_counter() - t0
     model.card["seconds"] = round(seconds, 2)
     if json_:
@@ -212,7 +214,7 @@ def byte_count(text: str) -> int:
     try:
         value = float(t[: len(t) - len(unit)]) * UNITS[unit]
     except ValueError:
-        raise SpecError(
+        raise SettingError(
             "max_bytes", f"{{opt}} '{text}' is not a size; give bytes, e.g. 50000, 50k or 2M"
         ) from None
     return int(value)

@@ -17,10 +17,10 @@ from kdcli.cli.app import app, command_line, stderr_console, stdout_console
 from kdcli.cli.options import announce_teacher_model, with_spec_options
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.science.metrics import EXCESS_METRICS, METRICS
-from kdcli.spec import DEFAULTS, fit_spec
-from kdcli.spec.execution import usable_cores
-from kdcli.spec.presets import preset_labels, preset_metric
-from kdcli.spec.values import choices
+from kdcli.settings import DEFAULTS, fit_settings
+from kdcli.settings.execution import usable_cores
+from kdcli.settings.presets import preset_labels, preset_metric
+from kdcli.settings.values import choices
 
 DatasetSpec = Annotated[
     str,
@@ -88,12 +88,14 @@ def fit(
     debug: bool = False,
 ) -> None:
     """Distil a teacher into students on one dataset and compare the four target modes."""
-    spec = fit_spec(**settings)
+    spec = fit_settings(**settings)
     threads = api.Execution(threads=threads).threads_per_fit
     if out is not None:
         check_out_dir(out, "kd-fit", force)
     t0 = time.perf_counter()
-    plan = api.prepare_fit(dataset, spec, target, openml)  # every refusal happens here
+    plan = api.prepare_fit(
+        dataset, spec, target=target, openml=openml
+    )  # every refusal happens here
     announce_teacher_model(spec)
     for text in plan.dataset.notices:  # what loading did to the data: never silently
         stderr_console().print(f"kd: notice: {text}", markup=False)
@@ -114,11 +116,11 @@ def fit(
             threads,
             lambda label, done: progress.update(task, advance=done, description=label),
         )
-    record = api.fit_record(plan, result, time.perf_counter() - t0, command_line())
+    record = api.fit_record(plan, result, seconds=time.perf_counter() - t0, command=command_line())
     record["execution"] = {"threads": threads}
     if out is not None:
         with written_together(out, "--out"):  # all four files, or (a full disk) none
-            api.save_fit(out, result, record, force)
+            api.save_fit(out, result, record=record, force=force)
     if json_:
         typer.echo(json.dumps(record, indent=2, default=str))
     elif not quiet:
@@ -142,9 +144,9 @@ def table_metrics(metric: str, has_p0: bool, preset: dict | None) -> list[str]:
     asked = [m.strip().lower() for m in metric.split(",") if m.strip()]
     needs_p0 = [m for m in asked if m in EXCESS_METRICS]
     if needs_p0 and not has_p0:
-        from kdcli.errors import SpecError
+        from kdcli.errors import SettingError
 
-        raise SpecError(
+        raise SettingError(
             "metric",
             f"{{opt}} {needs_p0[0]} needs the true probabilities p0, which only synthetic: "
             "datasets have; drop it for this dataset",

@@ -1,5 +1,5 @@
 """Command-line options shared by `kd fit` and `kd benchmark`: one definition, one help text,
-defaults from the spec (:data:`kdcli.spec.DEFAULTS`), added to both commands by
+defaults from the spec (:data:`kdcli.settings.DEFAULTS`), added to both commands by
 :func:`with_spec_options`."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated, get_type_hints
 import typer
 
 from kdcli.data.openml_source import OpenMLConfig
-from kdcli.spec import DEFAULTS
+from kdcli.settings import DEFAULTS
 
 TeacherParam = Annotated[
     list[str] | None,
@@ -289,7 +289,7 @@ def given(ctx: typer.Context, name: str) -> bool:
 
 def with_spec_options(command):
     """Add the spec, data and output options to a command. It receives ``settings`` (the spec
-    settings given explicitly, for :func:`kdcli.spec.fit_spec`; its own ``teacher`` among
+    settings given explicitly, for :func:`kdcli.settings.fit_settings`; its own ``teacher`` among
     them) and ``openml`` (where data comes from) in their place."""
     hints = get_type_hints(command, include_extras=True)  # the command module's names
     shared = SPEC_PARAMS + DATA_PARAMS + OUTPUT_PARAMS

@@ -19,7 +19,7 @@ from kdcli.experiment.splits import derived_seed
 from kdcli.science.crossfit import stratified_folds
 from kdcli.science.metrics import classification_metrics
 from kdcli.science.targets import ranking_scores, to_proba
-from kdcli.spec.fit import FitSpec
+from kdcli.settings.fit import FitSettings
 
 SHOWN = ("error", "auc", "log_loss")
 
@@ -45,7 +45,7 @@ def outer_estimate(
     X: pd.DataFrame,
     y: np.ndarray,
     n_classes: int,
-    fit: FitSpec,
+    fit: FitSettings,
     request: DistillRequest,
     seed: int,
 ) -> Estimate:

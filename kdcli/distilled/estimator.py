@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d,
 from kdcli.data.dataset import Dataset, prepare_features
 from kdcli.distilled.make import distill_dataset
 from kdcli.distilled.procedure import AUTO
-from kdcli.distilled.settings import distill_spec
+from kdcli.distilled.settings import distill_settings
 
 
 class DistilledClassifier(ClassifierMixin, BaseEstimator):
@@ -73,7 +73,7 @@ class DistilledClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"DistilledClassifier needs at least 2 classes in y; got {len(self.classes_)} class"
             )
-        spec, request = distill_spec(
+        spec, request = distill_settings(
             student=self.student,
             size=self.size,
             mode=self.mode,

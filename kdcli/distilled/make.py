@@ -16,7 +16,7 @@ from kdcli.distilled.model import DistilledModel, latency
 from kdcli.distilled.onnx_export import student_onnx
 from kdcli.distilled.procedure import Distilled, DistillRequest, codes_of, distill_rows
 from kdcli.science.model_size import model_size
-from kdcli.spec.fit import FitSpec
+from kdcli.settings.fit import FitSettings
 from kdcli.study.teacher_cache import data_fingerprint
 
 Say = Callable[[str], None]
@@ -24,7 +24,7 @@ Say = Callable[[str], None]
 
 def distill_dataset(
     ds: Dataset,
-    fit: FitSpec,
+    fit: FitSettings,
     request: DistillRequest,
     command: str = "",
     kd_version: str = "",
@@ -60,7 +60,7 @@ def native_files(fitted: Distilled) -> dict[str, str]:
 
 def make_card(
     ds: Dataset,
-    fit: FitSpec,
+    fit: FitSettings,
     request: DistillRequest,
     fitted: Distilled,
     estimate: Estimate | None,

@@ -42,7 +42,7 @@ from kdcli.science.targets import (
     regression_columns,
 )
 from kdcli.science.teacher_model import as_is_proba
-from kdcli.spec.fit import FitSpec
+from kdcli.settings.fit import FitSettings
 
 AUTO = "auto"
 CANDIDATES = MODES  # what --mode auto chooses among
@@ -140,7 +140,7 @@ def distill_rows(
     X: pd.DataFrame,
     y: np.ndarray,
     n_classes: int,
-    fit: FitSpec,
+    fit: FitSettings,
     request: DistillRequest,
     seed: int,
     teacher_as_is: bool | None = None,
@@ -169,7 +169,7 @@ class _Rows:
     candidates: list[str]
 
 
-def _distill(X, y, n_classes, fit: FitSpec, request: DistillRequest, seed, as_is) -> Distilled:
+def _distill(X, y, n_classes, fit: FitSettings, request: DistillRequest, seed, as_is) -> Distilled:
     user_frame, X = X, model_names(X)
     rows = np.arange(len(y))
     split = Split(repeat=0, fold=0, seed=seed, train=rows, test=rows)
@@ -195,14 +195,14 @@ def _distill(X, y, n_classes, fit: FitSpec, request: DistillRequest, seed, as_is
     )
 
 
-def _score(data: _Rows, fit: FitSpec, request: DistillRequest, size) -> list[Candidate]:
+def _score(data: _Rows, fit: FitSettings, request: DistillRequest, size) -> list[Candidate]:
     return score_candidates(
         data.candidates, data.codes, data.y, data.n_classes, data.preds, data.select, fit,
         request.family, size, data.categorical, data.seed, request.threads,
     )  # fmt: skip
 
 
-def _final(data: _Rows, fit: FitSpec, request: DistillRequest, size, best: Candidate):
+def _final(data: _Rows, fit: FitSettings, request: DistillRequest, size, best: Candidate):
     """The student of ``size`` on every row, on the chosen target."""
     base = base_mode(best.mode)
     targets = make_targets(
@@ -239,7 +239,7 @@ def _distilled(data: _Rows, fit, request, size, best, scored, student, sizes=Non
     )
 
 
-def choose_size(data: _Rows, fit: FitSpec, request: DistillRequest) -> Distilled:
+def choose_size(data: _Rows, fit: FitSettings, request: DistillRequest) -> Distilled:
     """``--size auto``: every size of the family's grid (the spec's sizes) gets its own choice
     of target and its student on every row, exported to measure model.onnx's bytes and batch
     latency; of the sizes within the budget, the smallest whose CV score is within one SE of
@@ -301,7 +301,7 @@ def score_candidates(
     n_classes: int,
     preds: TeacherPredictions,
     folds: list,
-    fit: FitSpec,
+    fit: FitSettings,
     family: str,
     size,
     categorical: list[int],
@@ -374,7 +374,7 @@ def one_se_choice(candidates: list[Candidate]) -> Candidate:
     return min(within, key=lambda c: mode_sort_key(c.mode))
 
 
-def _values(mode: str, fit: FitSpec) -> tuple:
+def _values(mode: str, fit: FitSettings) -> tuple:
     base = base_mode(mode)
     if base == "corrected":
         return tuple(fit.c_grid)

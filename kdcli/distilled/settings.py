@@ -1,19 +1,19 @@
-"""`kd distill`'s settings, checked once: the fit settings (:func:`kdcli.spec.fit.fit_spec`) and
+"""`kd distill`'s settings, checked once: the fit settings (:func:`kdcli.settings.fit.fit_settings`) and
 what to distil (:class:`~kdcli.distilled.procedure.DistillRequest`), for the command, the Python
 API and :class:`~kdcli.distilled.estimator.DistilledClassifier` alike."""
 
 from __future__ import annotations
 
 from kdcli.distilled.procedure import AUTO, CANDIDATES, SIZE_GRID, DistillRequest
-from kdcli.errors import SpecError
+from kdcli.errors import SettingError
 from kdcli.science.targets import MODE_VARIANTS
-from kdcli.spec.execution import Execution
-from kdcli.spec.fit import FitSpec, fit_spec
+from kdcli.settings.execution import Execution
+from kdcli.settings.fit import FitSettings, fit_settings
 
 DISTILL_SIZES = {"tree": 64, "rf": 10, "gbdt": 100, "linear": 1}  # a deployable default
 
 
-def distill_spec(
+def distill_settings(
     student: str = "tree",
     size: int | str | None = None,
     mode: str = AUTO,
@@ -24,9 +24,9 @@ def distill_spec(
     max_bytes: int | None = None,
     max_ms_per_10k: float | None = None,
     **settings,
-) -> tuple[FitSpec, DistillRequest]:
+) -> tuple[FitSettings, DistillRequest]:
     """The checked settings of a distillation: the fit settings (teacher, its parameters, scale,
-    eps, grids, folds, seed; :func:`fit_spec`) and what to distil. ``mode`` auto chooses among
+    eps, grids, folds, seed; :func:`fit_settings`) and what to distil. ``mode`` auto chooses among
     raw, vanilla, crossfit, corrected and mixed; ``select_c`` nested (the default here) scores
     every candidate on folds its teachers never saw. ``teacher_as_is`` (with a
     ``teacher_model``): that model itself is the full-data teacher. ``size`` auto chooses the
@@ -35,34 +35,34 @@ def distill_spec(
     if size is None:
         size = DISTILL_SIZES.get(student, 1)
     if "," in str(student):
-        raise SpecError("student", "kd distill makes one student: give one family to {opt}")
+        raise SettingError("student", "kd distill makes one student: give one family to {opt}")
     if "," in str(size):
-        raise SpecError("size", "kd distill makes one student: give one size to {opt}")
+        raise SettingError("size", "kd distill makes one student: give one size to {opt}")
     auto_size = str(size) == AUTO
     if not auto_size and (max_bytes is not None or max_ms_per_10k is not None):
-        raise SpecError("size", "a budget (--max-bytes, --max-ms-per-10k) needs {opt} auto")
+        raise SettingError("size", "a budget (--max-bytes, --max-ms-per-10k) needs {opt} auto")
     if max_bytes is not None and max_bytes < 1:
-        raise SpecError("max_bytes", "{opt} must be a positive number of bytes")
+        raise SettingError("max_bytes", "{opt} must be a positive number of bytes")
     if max_ms_per_10k is not None and not max_ms_per_10k > 0:
-        raise SpecError("max_ms_per_10k", "{opt} must be a positive number of milliseconds")
+        raise SettingError("max_ms_per_10k", "{opt} must be a positive number of milliseconds")
     if auto_size:
         size = ",".join(map(str, SIZE_GRID.get(student, [1])))
     if mode != AUTO and mode not in MODE_VARIANTS:
-        raise SpecError(
+        raise SettingError(
             "mode", f"unknown {{opt}} '{mode}'; use auto or one of {', '.join(MODE_VARIANTS)}"
         )
     modes = ",".join(CANDIDATES) if mode == AUTO else mode
     try:
-        spec = fit_spec(
+        spec = fit_settings(
             student=student, sizes=str(size), modes=modes, select_c=select_c, **settings
         )
-    except SpecError as err:  # kd distill's options name one student, size and mode
+    except SettingError as err:  # kd distill's options name one student, size and mode
         singular = {"sizes": "size", "modes": "mode"}.get(err.param)
         if singular is None:
             raise
-        raise SpecError(singular, err.message) from None
+        raise SettingError(singular, err.message) from None
     if estimate_folds < 0 or estimate_folds == 1:
-        raise SpecError(
+        raise SettingError(
             "estimate_folds", "{opt} must be 0 (no estimate) or at least 2; the default is 5"
         )
     request = DistillRequest(
@@ -76,5 +76,5 @@ def distill_spec(
         max_ms_per_10k=max_ms_per_10k,
     )
     if teacher_as_is and not spec.teacher.model:
-        raise SpecError("teacher_as_is", "{opt} uses a --teacher-model as given; name one")
+        raise SettingError("teacher_as_is", "{opt} uses a --teacher-model as given; name one")
     return spec, request

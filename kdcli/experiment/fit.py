@@ -11,12 +11,12 @@ import pandas as pd
 
 from kdcli import records
 from kdcli.data.dataset import Dataset
-from kdcli.errors import SpecError
+from kdcli.errors import SettingError
 from kdcli.experiment.split_fit import Advance, count_steps, run_split
 from kdcli.experiment.splits import Split, make_splits
 from kdcli.science import budget
 from kdcli.science.targets import ordered_modes
-from kdcli.spec.fit import FitSpec
+from kdcli.settings.fit import FitSettings
 
 
 @dataclass
@@ -25,7 +25,7 @@ class FitPlan:
     splits they give: everything is refused here, before any fit."""
 
     dataset: Dataset
-    fit: FitSpec
+    fit: FitSettings
     splits: list[Split]
 
     @property
@@ -33,7 +33,7 @@ class FitPlan:
         return count_steps(self.fit, len(self.splits))
 
 
-def plan_fit(ds: Dataset, fit: FitSpec) -> FitPlan:
+def plan_fit(ds: Dataset, fit: FitSettings) -> FitPlan:
     fit.check_one_library()
     return FitPlan(ds, fit, make_splits(ds, fit))
 
@@ -77,7 +77,7 @@ def _one_of(param: str, value: str | None, present) -> str:
         return choices[0]
     if value not in choices:
         have = ", ".join(choices) or "none"
-        raise SpecError(param, f"{{opt}} '{value}' is not in this result; it has {have}")
+        raise SettingError(param, f"{{opt}} '{value}' is not in this result; it has {have}")
     return value
 
 

@@ -40,7 +40,7 @@ from kdcli.science.targets import (
     to_proba,
 )
 from kdcli.science.teachers import BAGGED, TEACHER_DEFAULTS, make_teacher, probe
-from kdcli.spec.fit import FitSpec, TeacherSpec
+from kdcli.settings.fit import FitSettings, TeacherSettings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,20 +51,20 @@ Advance = Callable[[str, int], None]  # (what is running now, steps just finishe
 class TeacherStore(Protocol):
     """Where teacher predictions of a split may be kept (a study's cache); see kdcli.study."""
 
-    def get(self, ds: Dataset, split: Split, teacher: TeacherSpec, crossfit: int | str): ...
+    def get(self, ds: Dataset, split: Split, teacher: TeacherSettings, crossfit: int | str): ...
 
     def put(
         self,
         ds: Dataset,
         split: Split,
-        teacher: TeacherSpec,
+        teacher: TeacherSettings,
         crossfit: int | str,
         preds,
         info: dict,
     ) -> None: ...
 
 
-def count_steps(fit: FitSpec, n_splits: int) -> int:
+def count_steps(fit: FitSettings, n_splits: int) -> int:
     """Progress units: teacher fits plus student fits (c selection counts as one)."""
     per_split = len(fit.teachers) * fit.teacher_fits
     for family in fit.students:
@@ -82,8 +82,8 @@ class SplitResult:
 def run_split(
     ds: Dataset,
     split: Split,
-    fit: FitSpec,
-    teacher: TeacherSpec,
+    fit: FitSettings,
+    teacher: TeacherSettings,
     threads: int = 1,
     advance: Advance = lambda _label, _done: None,
     store: TeacherStore | None = None,
@@ -219,7 +219,7 @@ def run_split(
     return SplitResult(records, latency, timings)
 
 
-def training_folds(y_train: np.ndarray, fit: FitSpec, seed: int) -> tuple[list, list, list]:
+def training_folds(y_train: np.ndarray, fit: FitSettings, seed: int) -> tuple[list, list, list]:
     """The cross-fitting folds of a split's training rows, the folds that choose c and α, and
     those restricted to a stratified subsample of ``select_rows`` training rows where a split
     has more (leak-free selection teachers keep the full folds, whose rows outside fold j hold
@@ -237,13 +237,13 @@ def training_folds(y_train: np.ndarray, fit: FitSpec, seed: int) -> tuple[list, 
 
 
 def fit_teachers(
-    teacher: TeacherSpec,
+    teacher: TeacherSettings,
     X_train,
     y_train,
     X_test,
     n_classes,
     folds,
-    fit: FitSpec,
+    fit: FitSettings,
     threads: int,
     split: Split,
     on_fit,
@@ -328,7 +328,7 @@ def fit_teachers(
         raise KDError(f"teacher {teacher.name} does not accept {blamed}: {detail}") from err
 
 
-def _blamed_params(teacher: TeacherSpec, params: dict, n_classes: int, err: Exception) -> str:
+def _blamed_params(teacher: TeacherSettings, params: dict, n_classes: int, err: Exception) -> str:
     """The user's parameters a teacher's failure is due to, as the options that gave them
     (``--teacher-param num_leaves=-5``), or "" when it is not theirs: the teacher with the same
     parameters fits small, clean data (:func:`kdcli.science.teachers.probe`), so the user's data
@@ -407,7 +407,7 @@ class StudentData:
         )
         return regression_columns(T, scale)
 
-    def choose(self, mode: str, fit_predict, scale: str, fit: FitSpec) -> list:
+    def choose(self, mode: str, fit_predict, scale: str, fit: FitSettings) -> list:
         """c of a corrected mode, α of a mixed one, per size, by one cross-validation; None for
         the modes without a setting to choose."""
         base = base_mode(mode)
@@ -417,7 +417,7 @@ class StudentData:
             return [a for a, _scores in self.choose_alpha(fit_predict, scale, fit)]
         return [None] * len(fit_predict.sizes)
 
-    def choose_alpha(self, fit_predict, scale: str, fit: FitSpec) -> list:
+    def choose_alpha(self, fit_predict, scale: str, fit: FitSettings) -> list:
         assert fit.alpha_grid is not None  # set whenever a mode is mixed
         return select_alpha(
             lambda tr, T, held: fit_predict(tr, T, take_rows(self.F_train, held)),
@@ -433,7 +433,7 @@ class StudentData:
             p_select=self._p_alpha(fit),
         )
 
-    def _p_alpha(self, fit: FitSpec) -> np.ndarray | None:
+    def _p_alpha(self, fit: FitSettings) -> np.ndarray | None:
         """Leak-free α-selection probabilities under ``select_c`` nested; None: the full-data
         teacher's in-sample ones."""
         if not fit.nested_alpha:
@@ -442,7 +442,7 @@ class StudentData:
             raise RuntimeError("select_c nested: the teacher predictions lack their α part")
         return self.teacher.select_in_sample
 
-    def choose_c(self, fit_predict, scale: str, fit: FitSpec) -> list:
+    def choose_c(self, fit_predict, scale: str, fit: FitSettings) -> list:
         assert self.teacher.out_of_fold is not None  # a corrected mode implies cross-fitting
         return select_c(
             lambda tr, T, held: fit_predict(tr, T, take_rows(self.F_train, held)),
@@ -458,7 +458,7 @@ class StudentData:
             p_select=self._p_select(fit),
         )
 
-    def _p_select(self, fit: FitSpec) -> np.ndarray | None:
+    def _p_select(self, fit: FitSettings) -> np.ndarray | None:
         """Leak-free c-selection probabilities under ``select_c`` nested; None: the paper's."""
         if fit.select_c != "nested":
             return None
@@ -467,7 +467,7 @@ class StudentData:
         return self.teacher.select
 
 
-def family_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency, fit_log):
+def family_runs(family, sizes, data: StudentData, fit: FitSettings, advance, latency, fit_log):
     """Yield (size, mode, held-out probabilities, their ranking scores, extra values) for every
     size and mode.
 
@@ -489,7 +489,7 @@ def family_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency
         yield from runs
 
 
-def _group_runs(family, sizes, data: StudentData, fit: FitSpec, advance, latency, fit_log):
+def _group_runs(family, sizes, data: StudentData, fit: FitSettings, advance, latency, fit_log):
     """Every mode for sizes that one fitted model serves: c chosen per size from the same
     cross-validation fits, then one model per (mode, distinct c), fitted side by side."""
     nested = family in NESTED

@@ -8,13 +8,13 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from kdcli.data.dataset import Dataset
-from kdcli.errors import SpecError
+from kdcli.errors import SettingError
 from kdcli.science.crossfit import check_oob_trees
 from kdcli.science.students import check_memory
 from kdcli.science.teacher_model import check_fits_data
 from kdcli.science.teachers import BAGGED
-from kdcli.spec.execution import available_memory
-from kdcli.spec.fit import FitSpec
+from kdcli.settings.execution import available_memory
+from kdcli.settings.fit import FitSettings
 
 
 def derived_seed(seed: int, *path: str | int) -> int:
@@ -68,7 +68,7 @@ class Split:
         return derived_seed(self.seed, "student", family)
 
 
-def make_splits(ds: Dataset, fit: FitSpec, only: tuple[int, int] | None = None) -> list[Split]:
+def make_splits(ds: Dataset, fit: FitSettings, only: tuple[int, int] | None = None) -> list[Split]:
     """A task's official folds where the dataset has them, else seeded stratified splits; with
     ``only`` = (repeat, fold), that one split (a study's unit)."""
     if ds.outer_splits is not None:
@@ -83,7 +83,7 @@ def make_splits(ds: Dataset, fit: FitSpec, only: tuple[int, int] | None = None) 
     return splits
 
 
-def _check_memory(ds: Dataset, fit: FitSpec, splits: list[Split]) -> None:
+def _check_memory(ds: Dataset, fit: FitSettings, splits: list[Split]) -> None:
     """Student sizes against the rows they are fitted on: a forest grows with both, and one per
     mode (and a cross-validation fit) is held at once; refused here, before any fit."""
     if not splits:
@@ -95,7 +95,7 @@ def _check_memory(ds: Dataset, fit: FitSpec, splits: list[Split]) -> None:
         check_memory(family, list(fit.sizes[family]), rows, outputs, len(fit.modes) + 1, available)
 
 
-def _check_oob(fit: FitSpec, splits: list[Split]) -> None:
+def _check_oob(fit: FitSettings, splits: list[Split]) -> None:
     """Under ``--crossfit oob``, forest teachers with enough trees for their rows to each be
     out of bag somewhere: the full-data teacher on a split's training rows and, under
     ``--select-c nested``, a selection teacher on the rows outside one selection fold."""
@@ -112,16 +112,16 @@ def _check_oob(fit: FitSpec, splits: list[Split]) -> None:
                 check_oob_trees(teacher.label, teacher.full_params, n)
 
 
-def _own_splits(ds: Dataset, fit: FitSpec, only) -> list[Split]:
+def _own_splits(ds: Dataset, fit: FitSettings, only) -> list[Split]:
     if fit.outer_folds is not None:
-        raise SpecError(
+        raise SettingError(
             "folds_outer", "{opt} applies to openml-task: datasets, which have official folds"
         )
     counts = np.bincount(ds.y, minlength=ds.n_classes)
     smallest = int(counts.min())
     if smallest < 2:
         name = ds.class_names[int(counts.argmin())]
-        raise SpecError(
+        raise SettingError(
             "dataset",
             f"class '{name}' of {ds.name} has {smallest} row; a held-out split needs >= 2 rows "
             "per class: drop that class from the file",
@@ -135,7 +135,7 @@ def _own_splits(ds: Dataset, fit: FitSpec, only) -> list[Split]:
                 np.arange(ds.n_rows), test_size=fit.test_size, stratify=ds.y, random_state=seed
             )
         except ValueError as err:
-            raise SpecError(
+            raise SettingError(
                 "test_size", f"cannot split {ds.name} with {{opt}} {fit.test_size}: {err}"
             ) from None
         _check_training_classes(ds, ds.y[train], fit)
@@ -143,12 +143,12 @@ def _own_splits(ds: Dataset, fit: FitSpec, only) -> list[Split]:
     return splits
 
 
-def _check_training_classes(ds: Dataset, y_train: np.ndarray, fit: FitSpec) -> None:
+def _check_training_classes(ds: Dataset, y_train: np.ndarray, fit: FitSettings) -> None:
     folds, param = fit.most_folds
     train_counts = np.bincount(y_train, minlength=ds.n_classes)
     if train_counts.min() < folds:
         k = int(train_counts.argmin())
-        raise SpecError(
+        raise SettingError(
             param,
             f"class '{ds.class_names[k]}' has {int(train_counts[k])} training rows, fewer than "
             f"{{opt}} {folds}; use {{opt}} {max(2, int(train_counts[k]))} or fewer"
@@ -158,7 +158,7 @@ def _check_training_classes(ds: Dataset, y_train: np.ndarray, fit: FitSpec) -> N
         )
 
 
-def _official_splits(ds: Dataset, fit: FitSpec, only) -> list[Split]:
+def _official_splits(ds: Dataset, fit: FitSettings, only) -> list[Split]:
     """The task's folds for repeats 0..R-1 and the chosen outer folds.
 
     Rare classes are not refused here: with official folds a class may have fewer training rows
@@ -168,13 +168,13 @@ def _official_splits(ds: Dataset, fit: FitSpec, only) -> list[Split]:
     repeats = 1 + max(s.repeat for s in ds.outer_splits)
     n_folds = 1 + max(s.fold for s in ds.outer_splits)
     if fit.repeats > repeats:
-        raise SpecError(
+        raise SettingError(
             "repeats", f"{ds.name} has {repeats} official repeat(s); use {{opt}} {repeats} or less"
         )
     wanted = fit.outer_folds if fit.outer_folds is not None else range(n_folds)
     bad = [f for f in wanted if f >= n_folds]
     if bad:
-        raise SpecError(
+        raise SettingError(
             "folds_outer", f"{ds.name} has folds 0-{n_folds - 1}; {{opt}} asks for fold {bad[0]}"
         )
     most, param = fit.most_folds
@@ -184,7 +184,7 @@ def _official_splits(ds: Dataset, fit: FitSpec, only) -> list[Split]:
             continue
         if s.repeat < fit.repeats and s.fold in wanted:
             if np.bincount(ds.y[s.train], minlength=ds.n_classes).max() < most:
-                raise SpecError(
+                raise SettingError(
                     param, f"{ds.name} fold {s.fold} has too few training rows for {{opt}} {most}"
                 )
             splits.append(

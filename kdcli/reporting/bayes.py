@@ -33,7 +33,7 @@ import pandas as pd
 from baycomp import SignedRankTest
 from baycomp.single import Posterior
 
-from kdcli.errors import SpecError
+from kdcli.errors import SettingError
 from kdcli.records import size_key
 from kdcli.reporting.compare import (
     CONFIG,
@@ -93,7 +93,7 @@ def check_rope(rope: float | None, metric: str) -> float:
     if rope is None:
         return default_rope(metric)
     if isinstance(rope, bool) or not isinstance(rope, Real) or not math.isfinite(rope) or rope < 0:
-        raise SpecError(
+        raise SettingError(
             "rope",
             f"{{opt}} must be a number ≥ 0 (the margin within which two modes count as "
             f"practically equal), not {rope!r}; e.g. {{opt}} {default_rope(metric)}",

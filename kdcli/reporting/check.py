@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from kdcli.atomic import atomic_write_text
-from kdcli.errors import KDError, SpecError
+from kdcli.errors import KDError, SettingError
 from kdcli.records import CELL as KEYS
 from kdcli.records import cell_means
 from kdcli.reporting.claims import Claim, check_claims, parse_claim
@@ -39,7 +39,7 @@ def tolerance(name: str, value: float | None) -> float | None:
     except (TypeError, ValueError):
         number = math.nan
     if not math.isfinite(number) or number < 0:
-        raise SpecError(
+        raise SettingError(
             name,
             f"{{opt}} must be a finite number >= 0 (an absolute difference, e.g. 0.01), "
             f"got {value}",
@@ -48,7 +48,7 @@ def tolerance(name: str, value: float | None) -> float | None:
 
 
 @dataclass
-class CheckReport:
+class CheckVerdict:
     """The verdict on every reference cell and claim, and notices worth a line of output."""
 
     cells: int
@@ -72,12 +72,12 @@ class CheckReport:
         )
 
 
-def check(results: pd.DataFrame, reference: pd.DataFrame, tol: float | None) -> CheckReport:
+def check(results: pd.DataFrame, reference: pd.DataFrame, tol: float | None) -> CheckVerdict:
     """Each reference cell against the run's mean: within its tolerance, out of it, or missing."""
     means = cell_means(results)
     means[KEYS] = means[KEYS].astype(str)  # a reference's keys are text: "1" is dataset "1"
     observed = means.set_index(KEYS)["value"]
-    report = CheckReport(cells=len(reference), within=0)
+    report = CheckVerdict(cells=len(reference), within=0)
     for row in reference.to_dict("records"):
         key = tuple("" if pd.isna(row[k]) else str(row[k]) for k in KEYS)
         limit = row.get("tolerance")
@@ -203,7 +203,7 @@ def check_run(
     claims: list[str] | tuple[str, ...] = (),
     claim_metric: str = "auc",
     ignore_settings: bool = False,
-) -> CheckReport:
+) -> CheckVerdict:
     """Compare a run (an --out folder or a results CSV) with the reference table ``against``:
     each cell within its tolerance (the file's, else ``tol``; ``tol_all`` replaces every one),
     and every claim (e.g. 'crossfit,corrected>vanilla>raw@1,2,3') holding: ``.ok``,

@@ -88,9 +88,11 @@ def _parse_setting(path: Path, lineno: int, text: str, settings: dict, seen: dic
 def setting_names() -> list[str]:
     """The names a ``# setting`` line may have: ``dataset`` and each fit setting a run records
     (a misspelt one would otherwise be silently left out of the comparison)."""
-    from kdcli.spec.fit import FitSpec  # the spec imports much; a reference needs it only here
+    from kdcli.settings.fit import (
+        FitSettings,  # the spec imports much; a reference needs it only here
+    )
 
-    fields = [f.name for f in dataclasses.fields(FitSpec) if f.name not in NOT_SETTINGS]
+    fields = [f.name for f in dataclasses.fields(FitSettings) if f.name not in NOT_SETTINGS]
     return ["dataset", *fields]
 
 

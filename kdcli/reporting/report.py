@@ -40,7 +40,7 @@ from kdcli.reporting.stats import ALPHA, MIN_SPLITS
 from kdcli.reporting.tables import cell_text, number_text, p_text, ratio_text, star_row
 from kdcli.science.metrics import LOWER_IS_BETTER
 from kdcli.science.targets import ordered_modes
-from kdcli.spec.presets import preset_labels, preset_metric
+from kdcli.settings.presets import preset_labels, preset_metric
 
 FORMATS = ("rich", "md", "csv", "json", "html")
 

@@ -54,7 +54,7 @@ def canonical_spec(spec: str) -> str:
 
 
 def settings_record(fit: dict, datasets: dict[str, str]) -> dict:
-    """The settings a reference records: the fit settings (as ``FitSpec.to_dict``) and each
+    """The settings a reference records: the fit settings (as ``FitSettings.to_dict``) and each
     dataset's SPEC by name, as plain JSON values (as they read back from a file)."""
     out: dict[str, Any] = {
         "datasets": {str(n): canonical_spec(s) for n, s in sorted(datasets.items())}
@@ -63,8 +63,8 @@ def settings_record(fit: dict, datasets: dict[str, str]) -> dict:
     return json.loads(json.dumps(out, default=str))
 
 
-def study_settings(study) -> dict:
-    """The settings record of a :class:`~kdcli.spec.study.StudySpec`, as its run would write."""
+def study_record(study) -> dict:
+    """The settings record of a :class:`~kdcli.settings.study.StudySettings`, as its run would write."""
     return settings_record(study.fit.to_dict(), {m.name: m.spec for m in study.members})
 
 

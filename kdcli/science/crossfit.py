@@ -14,7 +14,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.utils.parallel import Parallel, delayed
 
-from kdcli.errors import SpecError
+from kdcli.errors import SettingError
 from kdcli.science import budget
 
 
@@ -243,7 +243,7 @@ def oob_proba(model, n_classes: int) -> np.ndarray:
     if len(missing):
         trees, rows = len(forest.estimators_), len(proba)
         drawn = len(forest.estimators_samples_[0])
-        raise SpecError(
+        raise SettingError(
             "crossfit",
             f"{{opt}} oob: {len(missing)} of {rows:,} training rows are in the bootstrap sample "
             f"of all {trees} trees of the forest teacher, so they have no out-of-bag prediction; "
@@ -303,7 +303,7 @@ def check_oob_trees(label: str, params: dict, rows: int) -> None:
     one of ``params['n_estimators']`` trees on ``rows`` training rows, too few for
     :func:`oob_trees_needed`, or one without bootstrap samples. ``label`` names the teacher."""
     if params.get("bootstrap") is False:
-        raise SpecError(
+        raise SettingError(
             "crossfit",
             f"{{opt}} oob needs bootstrap samples; the {label} teacher has bootstrap=False: "
             "drop that parameter, or use {opt} folds",
@@ -319,7 +319,7 @@ def check_oob_trees(label: str, params: dict, rows: int) -> None:
         if stuck >= 1
         else f"up to a {stuck:.1%} chance that some row is"
     )
-    raise SpecError(
+    raise SettingError(
         "crossfit",
         f"{{opt}} oob: {trees} tree(s) are too few for {rows:,} training rows: {risk} in every "
         f"tree's bootstrap sample, with no out-of-bag prediction; use n_estimators={needed} or "

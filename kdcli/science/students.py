@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from kdcli.errors import SpecError
+from kdcli.errors import SettingError
 
 FAMILIES = ("tree", "rf", "gbdt", "linear")
 DEFAULT_SIZES: dict[str, list[int | str]] = {
@@ -45,17 +45,17 @@ def check_sizes(family: str, sizes: list[int | str]) -> None:
     """Sizes a family can take, checked without data: 'full' for trees only, and each at most
     :data:`MAX_SIZES` of its family."""
     if FULL in sizes and family != "tree":
-        raise SpecError(
+        raise SettingError(
             "sizes",
             f"size 'full' applies only to the tree student, not '{family}'; use integers for it",
         )
     if family == "tree" and any(s == 1 for s in sizes):
-        raise SpecError("sizes", "a tree student needs at least 2 leaves; use {opt} >= 2 for it")
+        raise SettingError("sizes", "a tree student needs at least 2 leaves; use {opt} >= 2 for it")
     most = MAX_SIZES[family]
     over = [s for s in sizes if s != FULL and int(s) > most]
     if over:
         instead = " (full grows the whole tree)" if family == "tree" else ""
-        raise SpecError(
+        raise SettingError(
             "sizes",
             f"{{opt}} {over[0]}: a {family} student has at most {most:,} {UNITS[family]}; "
             f"use {{opt}} {most} or less for it{instead}",
@@ -82,7 +82,7 @@ def check_memory(
     if need <= available:
         return
     most = max(1, available // (held * forest_bytes(1, rows, outputs)))
-    raise SpecError(
+    raise SettingError(
         "sizes",
         f"{{opt}} {trees}: {held} rf student(s) of {trees:,} trees on {rows:,} training rows "
         f"need about {need / 2**30:.1f} GiB of memory, more than the {available / 2**30:.1f} "
@@ -125,7 +125,7 @@ def make_student(family: str, size: int | str, n_jobs: int, random_state: int):
         from sklearn.linear_model import Ridge
 
         return Ridge(alpha=1.0 / float(size))
-    raise SpecError("student", f"unknown {{opt}} '{family}'; use one of {', '.join(FAMILIES)}")
+    raise SettingError("student", f"unknown {{opt}} '{family}'; use one of {', '.join(FAMILIES)}")
 
 
 def fit_student(model, X, T):

@@ -17,7 +17,7 @@ import sys
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
-from kdcli.errors import SpecError
+from kdcli.errors import SettingError
 from kdcli.science.crossfit import take_rows
 from kdcli.science.encoding import OrdinalCodes
 from kdcli.science.students import MAX_LEAVES, MAX_TREES
@@ -79,7 +79,7 @@ def estimator_class(name: str):
         from sklearn.ensemble import RandomForestClassifier
 
         return RandomForestClassifier
-    raise SpecError("teacher", f"unknown {{opt}} '{name}'; use one of {', '.join(TEACHERS)}")
+    raise SettingError("teacher", f"unknown {{opt}} '{name}'; use one of {', '.join(TEACHERS)}")
 
 
 def _known_params(name: str) -> set[str] | None:
@@ -123,23 +123,23 @@ def check_param_names(name: str, keys, setting: str = "teacher_param") -> None:
     """Refuse names the library does not know, and those kd sets itself, without fitting:
     a fit here could start an OpenMP pool in a process that later forks workers."""
     if name not in TEACHERS:
-        raise SpecError("teacher", f"unknown {{opt}} '{name}'; use one of {', '.join(TEACHERS)}")
+        raise SettingError("teacher", f"unknown {{opt}} '{name}'; use one of {', '.join(TEACHERS)}")
     known = _known_params(name)
     reserved, objectives = _with_aliases(RESERVED), _with_aliases(OBJECTIVES)
     for key in keys:
         if key in objectives:
-            raise SpecError(
+            raise SettingError(
                 setting,
                 f"{{opt}} {key}: a teacher must stay a probabilistic classifier; "
                 "kd leaves the objective to the library's classifier",
             )
         if key in reserved:
-            raise SpecError(
+            raise SettingError(
                 setting,
                 f"{{opt}} {key} is set by kd; use --seed for seeds and --threads for threads",
             )
         if known is not None and key not in known:
-            raise SpecError(
+            raise SettingError(
                 setting,
                 f"teacher '{name}' has no parameter '{key}' ({{opt}}); see the {name} "
                 "documentation for valid names",
@@ -160,7 +160,7 @@ def check_param_values(name: str, params: dict) -> None:
             continue
         if value > limit:
             what = "leaves" if limit == MAX_LEAVES else "trees"
-            raise SpecError(
+            raise SettingError(
                 "teacher_param",
                 f"{{opt}} {key}={value}: the {name} teacher takes at most {limit:,} {what} here; "
                 f"use {{opt}} {key}={limit} or less",
@@ -219,7 +219,7 @@ def check_param_types(name: str, params: dict, setting: str = "teacher_grid") ->
             )
         except InvalidParameterError as err:
             key = next((k for k in params if f"'{k}'" in str(err)), "a value")
-            raise SpecError(
+            raise SettingError(
                 setting,
                 f"{{opt}} {name}.{key}: {' '.join(str(err).split())}",
             ) from None
@@ -235,7 +235,7 @@ def check_param_types(name: str, params: dict, setting: str = "teacher_grid") ->
                 "a number" if float in kinds
                 else {int: "a whole number", bool: "True or False", str: "text"}[kinds[0]]
             )  # fmt: skip
-            raise SpecError(
+            raise SettingError(
                 setting,
                 f"{{opt}} {name}.{key}={value!r}: {key} of the {name} teacher must be "
                 f"{what}, or None",

@@ -34,8 +34,8 @@ from kdcli.data.openml_source import OpenMLConfig, parse_id
 from kdcli.data.spec import parse_spec
 from kdcli.data.suites import Member, suite_members
 from kdcli.science.targets import base_mode
-from kdcli.spec.fit import FitSpec
-from kdcli.spec.study import StudySpec
+from kdcli.settings.fit import FitSettings
+from kdcli.settings.study import StudySettings
 from kdcli.study.plan import Unit
 
 NESTED_FAMILIES = ("rf", "gbdt")  # one model of the largest size serves every size
@@ -106,7 +106,7 @@ class UnitModel:
     student_work: float  # student_work() of that study's settings
     train_fraction: float = 0.75  # of a dataset's rows its units trained on
 
-    def seconds(self, shape: Shape, fit: FitSpec, train_fraction: float) -> float:
+    def seconds(self, shape: Shape, fit: FitSettings, train_fraction: float) -> float:
         rows = min(shape.rows, fit.max_rows or shape.rows) * train_fraction / self.train_fraction
         teacher = self.teacher(rows, shape.features, shape.classes)
         students = self.students(rows, shape.features, shape.classes)
@@ -127,14 +127,14 @@ UNIT_MODEL = UnitModel(
 )
 
 
-def student_fits(fit: FitSpec) -> int:
+def student_fits(fit: FitSettings) -> int:
     """Student fits of one unit: per family, per group of sizes one model serves (each size, or
     all of a nested family's), per mode, the selection fits (c x folds, α x folds) and a final
     fit (several where sizes of a nested group choose different c; counted once)."""
     return sum(_groups(family, fit) * _per_group(fit) for family in fit.students)
 
 
-def student_work(fit: FitSpec) -> float:
+def student_work(fit: FitSettings) -> float:
     """Student fits weighted by the trees each grows (a nested family's fit grows its largest
     size; a tree or a linear model counts one): rough, but it puts a forest of 100 trees far
     above one tree."""
@@ -145,21 +145,21 @@ def student_work(fit: FitSpec) -> float:
     return work
 
 
-def _per_group(fit: FitSpec) -> int:
+def _per_group(fit: FitSettings) -> int:
     """Fits per group of sizes, over the modes: c or α selection fits plus the final one."""
     J = fit.select_folds or fit.folds
     per_mode = {"corrected": len(fit.c_grid) * J + 1, "mixed": len(fit.alpha_grid or ()) * J + 1}
     return sum(per_mode.get(base_mode(m), 1) for m in fit.modes)
 
 
-def _groups(family: str, fit: FitSpec) -> int:
+def _groups(family: str, fit: FitSettings) -> int:
     return 1 if family in NESTED_FAMILIES else len(fit.sizes[family])
 
 
 # -- the data's shape, cheaply ----------------------------------------------------------------
 
 
-def member_shapes(study: StudySpec, cfg: OpenMLConfig) -> dict[str, Shape | None]:
+def member_shapes(study: StudySettings, cfg: OpenMLConfig) -> dict[str, Shape | None]:
     """Each member's shape, None where kd cannot tell without loading the data."""
     listed = _listed_members(study)
     out: dict[str, Shape | None] = {}
@@ -169,7 +169,7 @@ def member_shapes(study: StudySpec, cfg: OpenMLConfig) -> dict[str, Shape | None
     return out
 
 
-def _listed_members(study: StudySpec) -> dict[str, Member]:
+def _listed_members(study: StudySettings) -> dict[str, Member]:
     """The suite's members as its manifest lists them (a study's spec keeps names and specs)."""
     try:
         return {m.name: m for m in suite_members(study.suite)}
@@ -305,7 +305,7 @@ def _openml_shape(source: str, ident: int, cfg: OpenMLConfig) -> Shape | None:
 
 
 def unit_estimates(
-    study: StudySpec,
+    study: StudySettings,
     units: Sequence[Unit],
     shapes: Mapping[str, Shape | None],
     recorded: Mapping[str, float],
@@ -342,7 +342,7 @@ def _ratio(done: Sequence[Unit], recorded: Mapping[str, float], modelled: Mappin
     return sum(recorded[u.unit_id] for u in done) / est if est > 0 else 1.0
 
 
-def _train_fraction(unit: Unit, fit: FitSpec) -> float:
+def _train_fraction(unit: Unit, fit: FitSettings) -> float:
     """Of the dataset's rows a unit trains on: an OpenML task's folds (CC18's ten: 90%), or kd's
     own split."""
     return 0.9 if unit.spec.startswith("openml-task:") else 1.0 - fit.test_size

@@ -21,7 +21,7 @@ from multiprocessing.connection import wait
 
 from kdcli.data.text import shown
 from kdcli.errors import KDError
-from kdcli.spec.execution import usable_cores
+from kdcli.settings.execution import usable_cores
 from kdcli.study.tokens import TokenBroker
 
 

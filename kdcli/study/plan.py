@@ -16,8 +16,8 @@ from kdcli.data.openml_source import OpenMLConfig, fetch_dataset, fetch_task, pa
 from kdcli.data.spec import parse_spec
 from kdcli.data.suites import Member
 from kdcli.errors import KDError
-from kdcli.spec.fit import FitSpec
-from kdcli.spec.study import StudySpec
+from kdcli.settings.fit import FitSettings
+from kdcli.settings.study import StudySettings
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class PlanFailure:
 
 
 def plan_units(
-    study: StudySpec,
+    study: StudySettings,
     cfg: OpenMLConfig,
     on_member: Callable[[str], None] = lambda _name: None,
 ) -> tuple[list[Unit], list[PlanFailure]]:
@@ -80,7 +80,7 @@ def plan_units(
     return units, failures
 
 
-def _outer_folds(member: Member, fit: FitSpec, cfg: OpenMLConfig) -> list[tuple[int, int]]:
+def _outer_folds(member: Member, fit: FitSettings, cfg: OpenMLConfig) -> list[tuple[int, int]]:
     source, name, _ = parse_spec(member.spec)
     if source == "openml":  # download once here, not in every worker
         fetch_dataset(parse_id(source, name), cfg)

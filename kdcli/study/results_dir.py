@@ -35,7 +35,7 @@ from kdcli import records
 from kdcli.atomic import atomic_write, atomic_write_text
 from kdcli.data.text import one_line, shown
 from kdcli.errors import KDError
-from kdcli.spec.study import StudySpec
+from kdcli.settings.study import StudySettings
 from kdcli.study.lock import LOCK_NAME
 from kdcli.study.plan import Unit
 
@@ -82,7 +82,7 @@ class ResultsDir:
 
     def open(
         self,
-        study: StudySpec,
+        study: StudySettings,
         command: str,
         extra: dict,
         notice: Callable[[str], None] = lambda _text: None,

@@ -10,9 +10,9 @@ import pandas as pd
 
 from kdcli.atomic import atomic_write_text, check_out_dir
 from kdcli.data.openml_source import OpenMLConfig
-from kdcli.errors import KDError, SpecError, Terminated
-from kdcli.spec.execution import Execution
-from kdcli.spec.study import StudySpec
+from kdcli.errors import KDError, SettingError, Terminated
+from kdcli.settings.execution import Execution
+from kdcli.settings.study import StudySettings
 from kdcli.study.cost import longest_first, member_shapes, unit_estimates
 from kdcli.study.data_state import current_hashes
 from kdcli.study.executors import DaskExecutor, LocalExecutor, Outcome
@@ -24,7 +24,7 @@ from kdcli.study.unit import payload
 
 
 @dataclass
-class StudyReport:
+class StudyRun:
     """What a run of a study did, and the study's tables as they stand after it."""
 
     out: Path
@@ -45,7 +45,7 @@ class StudyReport:
     fit_seconds: float = 0.0
 
 
-class Reporter:
+class StudyProgress:
     """What a caller is told while a study runs; the default tells nothing."""
 
     def planning(self, dataset: str) -> None: ...
@@ -65,21 +65,21 @@ class Reporter:
 
 
 def run_study(
-    study: StudySpec,
+    study: StudySettings,
     out: Path,
     execution: Execution = Execution(),
     cfg: OpenMLConfig | None = None,
-    reporter: Reporter | None = None,
+    progress: StudyProgress | None = None,
     retry_failed: bool = False,
     command: str = "",
     versions: dict | None = None,
-) -> StudyReport:
+) -> StudyRun:
     """Run (or resume) ``study`` in the folder ``out``; Ctrl-C stops it cleanly, with every
     finished unit kept (``report.interrupted``)."""
     if out is None:
-        raise SpecError("out", "a study needs {opt} DIR: every finished unit is kept there")
+        raise SettingError("out", "a study needs {opt} DIR: every finished unit is kept there")
     cfg = cfg or OpenMLConfig.from_env()
-    reporter = reporter or Reporter()
+    progress = progress or StudyProgress()
     threads = execution.threads_per_fit
     executor = (
         DaskExecutor(execution.address, execution.jobs, execution.timeout_per_unit, threads)
@@ -98,18 +98,18 @@ def run_study(
     try:
         with StudyLock(store.path) as lock, stop_signals_interrupt():
             if (notice := lock.stale_notice()) is not None:
-                reporter.notice(notice)
-            record = store.open(study, command, {"versions": versions or {}}, reporter.notice)
-            report = _run(study, store, executor, execution, cfg, reporter, retry_failed, threads)
+                progress.notice(notice)
+            record = store.open(study, command, {"versions": versions or {}}, progress.notice)
+            report = _run(study, store, executor, execution, cfg, progress, retry_failed, threads)
             _finish(store, record, report, execution, threads)
             return report
     finally:
         executor.close()
 
 
-def _run(study, store, executor, execution, cfg, reporter, retry_failed, threads) -> StudyReport:
+def _run(study, store, executor, execution, cfg, progress, retry_failed, threads) -> StudyRun:
     t0 = time.perf_counter()
-    units, plan_failures = plan_units(study, cfg, reporter.planning)
+    units, plan_failures = plan_units(study, cfg, progress.planning)
     failed_members = {pf.dataset for pf in plan_failures}
     for pf in plan_failures:
         store.write_failure(
@@ -121,24 +121,24 @@ def _run(study, store, executor, execution, cfg, reporter, retry_failed, threads
             store.clear_failure(f"{member.name}__plan")
     by_id = {u.unit_id: u for u in units}
     store.record["planned"] = planned_splits(units)  # what a report counts a cell against
-    store.verify(units, reporter.notice)  # a damaged unit file is set aside and run again
+    store.verify(units, progress.notice)  # a damaged unit file is set aside and run again
     memo = store.record.setdefault("data", {})
     now = current_hashes(study.members, store.datasets_done(units), cfg, memo)
-    store.set_aside_stale(units, now, reporter.notice)  # made from data that changed since
+    store.set_aside_stale(units, now, progress.notice)  # made from data that changed since
     store.write_record(store.record)
     if retry_failed:
         todo = [u for u in units if store.failed(u) and not store.done(u)]
         if not todo:
-            reporter.notice("--retry-failed: no unit of this study has failed; nothing to retry")
+            progress.notice("--retry-failed: no unit of this study has failed; nothing to retry")
     else:
         todo = [u for u in units if not store.done(u) and not store.failed(u)]
     skipped = sum(store.done(u) for u in units)
-    report = StudyReport(store.path, len(units), skipped, plan_failures=plan_failures)
+    report = StudyRun(store.path, len(units), skipped, plan_failures=plan_failures)
     shapes = member_shapes(study, cfg)
     estimates = unit_estimates(study, units, shapes, store.recorded_seconds(units))
     todo = longest_first(todo, estimates)  # the executors take work in the order given
-    reporter.start(len(units), len(todo), skipped)
-    reporter.estimated({u: estimates[u.unit_id] for u in todo}, executor.slots())
+    progress.start(len(units), len(todo), skipped)
+    progress.estimated({u: estimates[u.unit_id] for u in todo}, executor.slots())
     spread = execution.executor == "dask"  # a big unit's fits go to the whole cluster
     work = [
         (
@@ -150,14 +150,14 @@ def _run(study, store, executor, execution, cfg, reporter, retry_failed, threads
         for u in todo
     ]
     try:
-        for outcome in executor.run(work, lambda uid: reporter.unit_started(by_id[uid])):
+        for outcome in executor.run(work, lambda uid: progress.unit_started(by_id[uid])):
             unit = by_id[outcome.unit_id]
             estimate = round(estimates[unit.unit_id], 2)
             if outcome.result is not None:
                 timings = outcome.result["timings"]
                 timings.update(estimated_seconds=estimate, seconds=round(outcome.seconds, 2))
                 store.write_unit(unit, outcome.result)
-                _pass_on_notices(unit, outcome.result, store, reporter)
+                _pass_on_notices(unit, outcome.result, store, progress)
                 report.teacher_fits_reused += bool(timings.get("teacher_cached"))
                 report.fits += timings.get("fits", 0)
                 report.fit_seconds += timings.get("fit_seconds", 0.0)
@@ -177,7 +177,7 @@ def _run(study, store, executor, execution, cfg, reporter, retry_failed, threads
                 )
                 report.failed_now += 1
             report.ran += 1
-            reporter.unit_finished(unit, outcome)
+            progress.unit_finished(unit, outcome)
     except KeyboardInterrupt as stop:
         report.interrupted = True
         report.terminated = isinstance(stop, Terminated)
@@ -203,17 +203,17 @@ def planned_splits(units: list[Unit]) -> dict[str, dict[str, list[list[int]]]]:
     return out
 
 
-def _pass_on_notices(unit: Unit, result: dict, store: ResultsDir, reporter: Reporter) -> None:
+def _pass_on_notices(unit: Unit, result: dict, store: ResultsDir, progress: StudyProgress) -> None:
     """A dataset's load notices, once per dataset and study folder (kept in run.json)."""
     notices = result.get("notices") or []
     seen = store.record.setdefault("notices", {})
     if notices and unit.dataset not in seen:
         seen[unit.dataset] = notices
         for text in notices:
-            reporter.notice(f"{unit.dataset}: {text}")
+            progress.notice(f"{unit.dataset}: {text}")
 
 
-def _finish(store, record: dict, report: StudyReport, execution: Execution, threads: int) -> None:
+def _finish(store, record: dict, report: StudyRun, execution: Execution, threads: int) -> None:
     record.update(
         units_total=report.total,
         units_done=report.done,

@@ -11,14 +11,14 @@ from kdcli.data.openml_source import OpenMLConfig
 from kdcli.experiment.split_fit import run_split
 from kdcli.experiment.splits import make_splits
 from kdcli.science import budget
-from kdcli.spec.fit import FitSpec
+from kdcli.settings.fit import FitSettings
 from kdcli.study.plan import Unit
 from kdcli.study.spread import DaskSpread, in_dask_worker
 from kdcli.study.teacher_cache import TeacherCache, data_fingerprint
 
 
 def payload(
-    fit: FitSpec, unit: Unit, cfg: OpenMLConfig, threads: int, spread: bool = False
+    fit: FitSettings, unit: Unit, cfg: OpenMLConfig, threads: int, spread: bool = False
 ) -> dict:
     """What a worker gets: JSON-able data, so it travels to a process or a Dask worker.
     ``spread``: on a Dask worker, the unit's fits go to the whole cluster
@@ -48,7 +48,7 @@ def run_unit(work: dict) -> dict:
 
 
 def _run_unit(work: dict) -> dict:
-    fit = FitSpec.from_dict(work["fit"])
+    fit = FitSettings.from_dict(work["fit"])
     unit = Unit(**work["unit"])
     cfg = OpenMLConfig(**{**work["openml"], "cache_dir": Path(work["openml"]["cache_dir"])})
     teacher = next(t for t in fit.teachers if t.label == unit.teacher)

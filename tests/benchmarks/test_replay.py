@@ -19,7 +19,7 @@ from kdcli.data import load_dataset
 from kdcli.experiment.split_fit import run_split
 from kdcli.experiment.splits import make_splits
 from kdcli.science import budget
-from kdcli.spec import fit_spec
+from kdcli.settings import fit_settings
 from kdcli.study.cost import LogLinear, Shape
 
 
@@ -210,7 +210,7 @@ def test_a_real_units_trace_replays(tmp_path):
     sizes run at once: its trace becomes one simulated unit of the same fits, batches, batch
     DAG and work, which survives the file format; on one core it takes its work, with a core
     per fit its chain, shorter than if each batch had waited for the one before."""
-    spec = fit_spec(
+    spec = fit_settings(
         teacher_param=["n_estimators=10"], modes="raw,corrected", folds=3, c_grid="0.1,10"
     )
     ds = load_dataset("sklearn:iris")

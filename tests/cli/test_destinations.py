@@ -51,7 +51,7 @@ def run_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("run") / "run"
     plan = kdcli.prepare_fit("sklearn:iris", student="tree", sizes="2", modes="raw")
     result = kdcli.execute_fit(plan)
-    kdcli.save_fit(out, result, api.fit_record(plan, result, 0.0))
+    kdcli.save_fit(out, result, record=api.fit_record(plan, result, seconds=0.0))
     return out
 
 

@@ -1,5 +1,5 @@
 """Property tests: the readers of command-line options take any text (and odd Python values)
-and either return a checked value or raise kd's own error (SpecError, a KDError: one line, exit
+and either return a checked value or raise kd's own error (SettingError, a KDError: one line, exit
 code 2). Never a ValueError from a library, a TypeError, an OverflowError or a MemoryError.
 
 Bounded so the file runs in seconds: 200 examples a property, derandomised (the same examples
@@ -14,12 +14,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from kdcli.errors import KDError, SpecError
+from kdcli.errors import KDError, SettingError
 from kdcli.science.students import DEFAULT_SIZES, FAMILIES, MAX_SIZES
 from kdcli.science.teachers import TEACHERS
-from kdcli.spec import fit_spec, values
-from kdcli.spec.execution import Execution
-from kdcli.spec.fit import MAX_SEED
+from kdcli.settings import fit_settings, values
+from kdcli.settings.execution import Execution
+from kdcli.settings.fit import MAX_SEED
 
 BOUNDED = settings(
     max_examples=200,
@@ -52,11 +52,11 @@ VALUES = st.one_of(
 
 
 def _kd_error_only(call):
-    """Run ``call``: a result or a SpecError/KDError with a one-line message; nothing else."""
+    """Run ``call``: a result or a SettingError/KDError with a one-line message; nothing else."""
     try:
         return call()
     except KDError as err:
-        text = err.render(err.option) if isinstance(err, SpecError) else str(err)
+        text = err.render(err.option) if isinstance(err, SettingError) else str(err)
         assert text and "\n" not in text.strip(), repr(text)
         return None
 
@@ -76,7 +76,7 @@ def test_sizes(text):
 def test_sizes_per_family_and_bounds(text, students):
     def call():
         sizes = values.sizes_per_family(text, students, DEFAULT_SIZES)
-        return fit_spec(student=",".join(students), sizes=sizes)
+        return fit_settings(student=",".join(students), sizes=sizes)
 
     spec = _kd_error_only(call)
     if spec is not None:  # every size a checked spec holds is within its family's bound
@@ -89,8 +89,8 @@ LISTS = [
     ("c_grid", lambda text: values.c_grid("c_grid", text)),
     ("alpha_grid", lambda text: values.alpha_grid("alpha_grid", text)),
     ("folds_outer", lambda text: values.outer_folds("folds_outer", text)),
-    ("modes", lambda text: fit_spec(modes=text)),
-    ("student", lambda text: fit_spec(student=text)),
+    ("modes", lambda text: fit_settings(modes=text)),
+    ("student", lambda text: fit_settings(student=text)),
 ]
 
 
@@ -107,7 +107,7 @@ def test_an_empty_item_is_never_dropped(parts, setting):
     blank = [i for i, p in enumerate(parts, 1) if not p.strip()]
     if not blank:
         return
-    with pytest.raises(SpecError) as err:
+    with pytest.raises(SettingError) as err:
         read(text)
     assert err.value.param == name
     if len(blank) < len(parts):
@@ -146,7 +146,7 @@ def test_teacher_param_text(text):
 @given(st.lists(TEXT, max_size=3), st.sampled_from(TEACHERS))
 def test_teacher_params_in_a_spec(texts, teacher):
     """Through the whole spec: names checked against the library, counts bounded."""
-    _kd_error_only(lambda: fit_spec(teacher=teacher, teacher_param=texts))
+    _kd_error_only(lambda: fit_settings(teacher=teacher, teacher_param=texts))
 
 
 @BOUNDED
@@ -154,13 +154,13 @@ def test_teacher_params_in_a_spec(texts, teacher):
     st.dictionaries(st.sampled_from(["learning_rate", "n_estimators", "num_leaves"]), VALUES),
 )
 def test_teacher_params_as_a_dict(params):
-    _kd_error_only(lambda: fit_spec(teacher_param=params))
+    _kd_error_only(lambda: fit_settings(teacher_param=params))
 
 
 @BOUNDED
 @given(VALUES, VALUES)
 def test_seed_and_repeats(seed, repeats):
-    spec = _kd_error_only(lambda: fit_spec(seed=seed, repeats=repeats))
+    spec = _kd_error_only(lambda: fit_settings(seed=seed, repeats=repeats))
     if spec is not None:  # every derived seed (seed + repeat) is a seed the libraries take
         assert 0 <= spec.seed and spec.seed + spec.repeats - 1 <= MAX_SEED
 
@@ -171,7 +171,7 @@ def test_seed_and_repeats(seed, repeats):
     VALUES,
 )
 def test_other_settings(name, value):
-    spec = _kd_error_only(lambda: fit_spec(**{name: value}))
+    spec = _kd_error_only(lambda: fit_settings(**{name: value}))
     if spec is not None:
         assert math.isfinite(spec.test_size) and math.isfinite(spec.eps)
 
@@ -188,12 +188,12 @@ def test_timeout_per_unit(value):
 def test_non_finite_numbers_are_refused_everywhere(text):
     """The examples the properties must cover, spelled out: each setting refuses them."""
     for call in (
-        lambda: fit_spec(test_size=text),
-        lambda: fit_spec(eps=text),
-        lambda: fit_spec(c_grid=f"1,{text}"),
-        lambda: fit_spec(teacher_param=f"learning_rate={text}"),
-        lambda: fit_spec(teacher_param={"learning_rate": float(text)}),
+        lambda: fit_settings(test_size=text),
+        lambda: fit_settings(eps=text),
+        lambda: fit_settings(c_grid=f"1,{text}"),
+        lambda: fit_settings(teacher_param=f"learning_rate={text}"),
+        lambda: fit_settings(teacher_param={"learning_rate": float(text)}),
         lambda: Execution(timeout_per_unit=text),
     ):
-        with pytest.raises(SpecError):
+        with pytest.raises(SettingError):
             call()

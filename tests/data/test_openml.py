@@ -13,7 +13,7 @@ from kdcli.data import load_dataset
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.errors import DataUnavailable, KDError
 from kdcli.experiment.splits import make_splits
-from kdcli.spec import fit_spec
+from kdcli.settings import fit_settings
 
 from conftest import SHARED
 from support.openml_server import OpenMLTestServer
@@ -100,7 +100,7 @@ def test_fetch_then_offline_reuse_with_the_server_stopped(server, cache, kd, tmp
 def test_official_splits_are_the_outer_folds(server, cache):
     ds = load_dataset("openml-task:1882", None, cfg_for(server, cache))
     assert len(ds.outer_splits) == 100  # 10 repeats x 10 folds
-    splits = make_splits(ds, fit_spec(repeats=2, folds_outer=[0, 3]))
+    splits = make_splits(ds, fit_settings(repeats=2, folds_outer=[0, 3]))
     assert [(s.repeat, s.fold) for s in splits] == [(0, 0), (0, 3), (1, 0), (1, 3)]
     for s in splits:
         np.testing.assert_array_equal(s.test, official_test_rows(s.repeat, s.fold))

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy.stats import t as student_t
 
-from kdcli.errors import SpecError
+from kdcli.errors import SettingError
 from kdcli.records import RESULT_COLUMNS
 from kdcli.reporting.bayes import bayes_tables, check_rope, default_rope
 from kdcli.reporting.run_results import run_record, run_results
@@ -164,7 +164,7 @@ def test_the_rope_defaults_per_metric_and_a_bad_one_is_refused():
     assert default_rope("log_loss") == 0.01 and check_rope(None, "brier") == 0.01
     assert "rope = ±0.01" in tables(designed(0.05))[0].note
     for bad in (-0.01, math.nan, math.inf, "0.1", True):
-        with pytest.raises(SpecError) as err:
+        with pytest.raises(SettingError) as err:
             check_rope(bad, "error")
         assert err.value.render("--rope").startswith("--rope must be a number ≥ 0")
     with pytest.raises(ValueError, match="no direction"):

@@ -10,7 +10,7 @@ import pytest
 import kdcli
 from kdcli.regress import REFERENCE_DIR, studies
 from kdcli.reporting.reference import read_reference
-from kdcli.reporting.run_settings import canonical_spec, settings_differences, study_settings
+from kdcli.reporting.run_settings import canonical_spec, settings_differences, study_record
 
 HEADER = "dataset,teacher,student,size,mode,metric,value,tolerance"
 
@@ -20,7 +20,7 @@ def small_fit(path, n_estimators: int):
     settings = {"teacher_param": {"n_estimators": n_estimators}, "sizes": "4"}
     plan = kdcli.prepare_fit("sklearn:wine", **settings)
     result = kdcli.fit("sklearn:wine", threads=1, **settings)
-    kdcli.save_fit(path, result, kdcli.fit_record(plan, result, 1.0))
+    kdcli.save_fit(path, result, record=kdcli.fit_record(plan, result, seconds=1.0))
     return path
 
 
@@ -223,13 +223,13 @@ def test_the_readme_example_differs_in_a_dataset_and_its_study_settings_match():
     """`kd benchmark --suite demo` is not the study behind bundled.csv: its synthetic-binary has
     other parameters. The study's settings on the demo members it shares match (--partial)."""
     bundled = read_reference(REFERENCE_DIR / "bundled.csv").settings
-    demo = study_settings(kdcli.study_spec("demo"))
+    demo = study_record(kdcli.study_settings("demo"))
     name, ran, ref = settings_differences(demo, bundled, partial=False)[0]
     assert name == "dataset synthetic-binary"
     assert ran == "synthetic:binary?n=5000&d=10&noise=0.1&seed=0"
     assert ref == "synthetic:binary?n=2000&d=10&noise=0.2&seed=0"
-    same = kdcli.study_spec("demo", "breast_cancer,wine", **studies()["bundled"]["settings"])
-    assert settings_differences(study_settings(same), bundled, partial=True) == []
+    same = kdcli.study_settings("demo", "breast_cancer,wine", **studies()["bundled"]["settings"])
+    assert settings_differences(study_record(same), bundled, partial=True) == []
 
 
 def test_dataset_specs_compare_by_what_decides_the_data():

@@ -12,7 +12,7 @@ import kdcli
 from kdcli.errors import KDError
 from kdcli.reporting.claims import parse_claim
 from kdcli.reporting.reference import read_reference, setting_names, settings_lines
-from kdcli.reporting.run_settings import settings_differences, study_settings
+from kdcli.reporting.run_settings import settings_differences, study_record
 
 BOUNDED = settings(
     max_examples=200,
@@ -105,7 +105,7 @@ SETTING_LINES = st.lists(
     ).map(lambda pair: f"# setting {pair[0]} = {pair[1]}"),
     max_size=5,
 )
-RUN = study_settings(kdcli.study_spec("demo", "wine", sizes="8,full"))
+RUN = study_record(kdcli.study_settings("demo", "wine", sizes="8,full"))
 
 
 @BOUNDED

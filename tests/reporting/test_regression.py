@@ -7,8 +7,8 @@ import pytest
 
 from kdcli.regress import (
     reference_path,
+    reference_record,
     studies,
-    study_settings,
 )
 from kdcli.reporting.reference import read_reference
 from kdcli.reporting.run_settings import settings_differences
@@ -29,7 +29,7 @@ def test_committed_references_record_their_study_settings(name):
     refuse a run made with others; the committed file matches studies.json (no study is run)."""
     recorded = read_reference(reference_path(name)).settings
     assert recorded is not None, f"{reference_path(name)} records no settings"
-    wanted = study_settings(name)
+    wanted = reference_record(name)
     assert recorded["datasets"] == wanted["datasets"]
     assert set(recorded) == set(wanted)
     assert settings_differences(wanted, recorded, partial=False) == []

@@ -73,7 +73,7 @@ def _task_run(repeats: int, folds_outer: list[int]) -> tuple[pd.DataFrame, dict]
     settings = dict(repeats=repeats, folds_outer=folds_outer, folds=2, modes="raw")
     plan = kdcli.prepare_fit(ds, student="tree", sizes=[2], **settings)
     result = kdcli.execute_fit(plan)
-    return result.results, kdcli.fit_record(plan, result, 0.0)
+    return result.results, kdcli.fit_record(plan, result, seconds=0.0)
 
 
 def test_a_task_run_on_some_folds_uses_the_sizes_of_its_splits():

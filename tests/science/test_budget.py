@@ -17,7 +17,7 @@ from kdcli.experiment.split_fit import run_split
 from kdcli.experiment.splits import make_splits
 from kdcli.science import budget
 from kdcli.science.crossfit import fits
-from kdcli.spec import fit_spec
+from kdcli.settings import fit_settings
 from kdcli.study.tokens import TokenBroker, TokenClient
 
 CTX = mp.get_context("spawn")
@@ -151,7 +151,7 @@ def test_a_worker_that_ends_holding_tokens_gives_them_back(broker):
 def test_a_split_traces_every_fit_it_makes():
     """Every fit of a unit is traced once, with its stage, batch, tokens and times: the
     teacher, its cross-fit and selection teachers, the c and α choices and the students."""
-    spec = fit_spec(
+    spec = fit_settings(
         teacher_param=["n_estimators=10"],
         student="tree,rf",
         sizes="tree=4;rf=2,5",

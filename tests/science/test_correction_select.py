@@ -14,7 +14,7 @@ from lightgbm import LGBMClassifier
 import kdcli
 from kdcli.data import load_dataset
 from kdcli.data.synthetic import make_synthetic
-from kdcli.errors import SpecError
+from kdcli.errors import SettingError
 from kdcli.experiment.split_fit import run_split
 from kdcli.experiment.splits import derived_seed, make_splits
 from kdcli.science.correction import C_GRID, select_c
@@ -159,27 +159,27 @@ def test_the_default_is_the_paper_procedure_number_for_number(scale, k):
     for metric in ("log_loss", "brier", "error"):  # (AUC now ranks by the raw outputs)
         now = select_c(*args, metric, n_jobs=2)
         assert now == _paper_select_c_before(*args, metric)  # chosen c and every score, exactly
-    assert kdcli.fit_spec().select_c == "paper"
+    assert kdcli.fit_settings().select_c == "paper"
 
 
 def test_spec_round_trip_and_checks():
-    spec = kdcli.fit_spec(select_c="nested", select_folds=4)
-    assert spec.select_c == "nested" and kdcli.FitSpec.from_dict(spec.to_dict()) == spec
+    spec = kdcli.fit_settings(select_c="nested", select_folds=4)
+    assert spec.select_c == "nested" and kdcli.FitSettings.from_dict(spec.to_dict()) == spec
     assert json.loads(json.dumps(spec.to_dict()))["select_c"] == "nested"
-    assert kdcli.fit_spec().teacher_fits == 6  # unchanged: full-data teacher and 5 cross-fit
-    assert kdcli.fit_spec(select_c="nested").teacher_fits == 6 + 10
-    assert kdcli.fit_spec(select_c="nested", select_folds=4).teacher_fits == 6 + 6
-    assert kdcli.fit_spec(select_c="nested", modes="raw,crossfit").teacher_fits == 6  # no c
-    oob = kdcli.fit_spec(select_c="nested", teacher="rf", crossfit="oob")
+    assert kdcli.fit_settings().teacher_fits == 6  # unchanged: full-data teacher and 5 cross-fit
+    assert kdcli.fit_settings(select_c="nested").teacher_fits == 6 + 10
+    assert kdcli.fit_settings(select_c="nested", select_folds=4).teacher_fits == 6 + 6
+    assert kdcli.fit_settings(select_c="nested", modes="raw,crossfit").teacher_fits == 6  # no c
+    oob = kdcli.fit_settings(select_c="nested", teacher="rf", crossfit="oob")
     assert oob.teacher_fits == 1 + 5  # one bagged teacher per selection fold
-    with pytest.raises(SpecError, match="unknown select-c 'leaky'") as err:
-        kdcli.fit_spec(select_c="leaky")
+    with pytest.raises(SettingError, match="unknown select-c 'leaky'") as err:
+        kdcli.fit_settings(select_c="leaky")
     assert err.value.param == "select_c"
-    with pytest.raises(SpecError, match="select_c nested needs at least 3 folds"):
-        kdcli.fit_spec(select_c="nested", folds=2)
-    with pytest.raises(SpecError, match="got 2"):
-        kdcli.fit_spec(select_c="nested", select_folds=2)
-    kdcli.fit_spec(select_c="nested", folds=2, select_folds=3)  # the selection folds count
+    with pytest.raises(SettingError, match="select_c nested needs at least 3 folds"):
+        kdcli.fit_settings(select_c="nested", folds=2)
+    with pytest.raises(SettingError, match="got 2"):
+        kdcli.fit_settings(select_c="nested", select_folds=2)
+    kdcli.fit_settings(select_c="nested", folds=2, select_folds=3)  # the selection folds count
 
 
 def test_cli_option(kd, tmp_path):
@@ -219,7 +219,7 @@ def test_nested_fit_is_deterministic_and_the_default_is_paper():
 
 def test_run_split_fits_the_plan_once_and_caches_it(tmp_path):
     ds = load_dataset("synthetic:binary?n=500&seed=5")
-    fit = kdcli.fit_spec(
+    fit = kdcli.fit_settings(
         select_c="nested", modes="corrected", sizes=[8], teacher_param={"n_estimators": 30}
     )
     split = make_splits(ds, fit)[0]

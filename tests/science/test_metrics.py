@@ -198,7 +198,7 @@ def test_the_teacher_is_scored_on_its_students_floor():
     order."""
     eps = 1e-3
     ds = kdcli.load_dataset("synthetic:binary?n=300&noise=0.2&seed=1")
-    spec = kdcli.fit_spec(
+    spec = kdcli.fit_settings(
         teacher="rf", teacher_param={"n_estimators": 3}, student="tree", sizes=[2], modes="raw"
     )
     got = kdcli.fit(ds, spec, threads=1).results

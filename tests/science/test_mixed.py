@@ -132,7 +132,7 @@ def test_under_nested_alpha_is_chosen_on_teachers_that_never_saw_the_fold():
     in-sample p̂ of a teacher trained on the rows outside j (seeded ("alpha-teacher", j)); the
     full-data teacher plays no part (its probabilities are NaN here)."""
     ds = kdcli.load_dataset("synthetic:binary?n=300&noise=0.3&seed=2")
-    spec = kdcli.fit_spec(select_c="nested", **LEAK)
+    spec = kdcli.fit_settings(select_c="nested", **LEAK)
     assert spec.teacher_fits == 1 + 5  # the full-data teacher and one per selection fold
     split = make_splits(ds, spec)[0]
     X = model_names(ds.X)
@@ -194,7 +194,7 @@ def test_a_study_keeps_the_leak_free_alpha_targets_with_its_teacher(tmp_path):
     """The α part is cached beside the c part, under a key of its own: a re-run fits no teacher
     and gives the same numbers."""
     ds = kdcli.load_dataset("synthetic:binary?n=300&seed=5")
-    fit = kdcli.fit_spec(
+    fit = kdcli.fit_settings(
         select_c="nested",
         modes="corrected,mixed",
         sizes=[4],

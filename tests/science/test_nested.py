@@ -11,7 +11,7 @@ from kdcli.experiment.splits import make_splits
 from kdcli.science.model_size import model_size
 from kdcli.science.nested import prefix_model, prefix_predictions
 from kdcli.science.students import fit_student, make_student
-from kdcli.spec import fit_spec
+from kdcli.settings import fit_settings
 
 
 def test_a_boosters_prefix_predicts_and_measures_as_the_smaller_booster():
@@ -35,11 +35,11 @@ def test_nested_boosted_students_equal_separate_fits_with_fewer_fits():
     X, y = make_classification(500, 6, n_informative=4, flip_y=0.1, random_state=1)
     ds = Dataset("synth", pd.DataFrame(X, columns=[f"x{i}" for i in range(6)]), y, ["a", "b"])
     settings = dict(teacher_param={"n_estimators": 30}, student="gbdt", folds=3, c_grid=[0.01, 1])
-    nested = fit_spec(sizes=[1, 3, 6], **settings)
+    nested = fit_settings(sizes=[1, 3, 6], **settings)
     split = make_splits(ds, nested)[0]
     together = run_split(ds, split, nested, nested.teacher, threads=2)
     for size in (1, 3, 6):
-        alone_spec = fit_spec(sizes=[size], **settings)
+        alone_spec = fit_settings(sizes=[size], **settings)
         alone = run_split(ds, split, alone_spec, alone_spec.teacher, threads=1)
         keep = ["mode", "metric", "value"]
         mine = pd.DataFrame(together.records)

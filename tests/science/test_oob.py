@@ -8,7 +8,7 @@ from sklearn.ensemble._forest import _generate_unsampled_indices
 
 import kdcli
 from kdcli.data.dataset import Dataset
-from kdcli.errors import SpecError
+from kdcli.errors import SettingError
 from kdcli.experiment.split_fit import run_split
 from kdcli.experiment.splits import make_splits
 from kdcli.science.crossfit import (
@@ -48,7 +48,7 @@ def test_oob_needs_one_teacher_fit_per_split_and_its_own_cache_key(tmp_path):
     X, y = np.random.default_rng(3).normal(size=(300, 4)), np.arange(300) % 2
     ds = Dataset("noise", pd.DataFrame(X, columns=list("abcd")), y, ["0", "1"])
     settings = dict(teacher="rf", teacher_param={"n_estimators": 50}, sizes=[4], folds=3)
-    oob, folds = kdcli.fit_spec(crossfit="oob", **settings), kdcli.fit_spec(**settings)
+    oob, folds = kdcli.fit_settings(crossfit="oob", **settings), kdcli.fit_settings(**settings)
     split = make_splits(ds, oob)[0]
     from kdcli.study.teacher_cache import TeacherCache
 
@@ -61,8 +61,8 @@ def test_oob_needs_one_teacher_fit_per_split_and_its_own_cache_key(tmp_path):
 
 
 def test_oob_is_refused_for_a_boosted_teacher():
-    with pytest.raises(SpecError) as err:
-        kdcli.fit_spec(crossfit="oob", teacher="rf,lightgbm")
+    with pytest.raises(SettingError) as err:
+        kdcli.fit_settings(crossfit="oob", teacher="rf,lightgbm")
     assert err.value.param == "crossfit" and "lightgbm is boosted" in str(err.value)
 
 
@@ -86,7 +86,7 @@ def test_rows_that_no_tree_left_out_are_found_though_scikit_learn_scores_them_ze
     found = never_out_of_bag(forest)
     assert len(found) == stuck
     assert (forest.oob_decision_function_[found] == 0).all()  # 0/0 written as 0, not NaN
-    with pytest.raises(SpecError) as err:
+    with pytest.raises(SettingError) as err:
         oob_proba(forest, 2)
     assert err.value.param == "crossfit"
     assert "9 of 40 training rows are in the bootstrap sample of all 3 trees" in str(err.value)
@@ -99,7 +99,7 @@ def test_the_selection_teachers_out_of_bag_rows_are_checked_too():
     y = np.arange(40) % 2
     X = pd.DataFrame(np.random.default_rng(0).normal(size=(40, 3)), columns=list("abc"))
     plan = selection_plan(stratified_folds(y, 3, 0), "oob")
-    with pytest.raises(SpecError, match="bootstrap sample of all 3 trees"):
+    with pytest.raises(SettingError, match="bootstrap sample of all 3 trees"):
         selection_proba(
             lambda i: make_teacher("rf", {"n_estimators": 3, "oob_score": True}, 1, i),
             X, y, 2, plan, 3, "oob",
@@ -111,7 +111,7 @@ def test_the_selection_teachers_out_of_bag_rows_are_checked_too():
 def test_too_few_trees_for_their_rows_are_refused_before_any_fit(trees, select_c):
     """40 rows (30 for training) need 23 trees for every row to be out of bag at least once,
     but for a chance of 1 in 1,000."""
-    with pytest.raises(SpecError) as err:
+    with pytest.raises(SettingError) as err:
         kdcli.prepare_fit(
             "synthetic:binary?n=40", teacher="rf", crossfit="oob", select_c=select_c,
             teacher_param={"n_estimators": trees}, student="tree", sizes=[4],
@@ -141,6 +141,6 @@ def test_trees_needed_bound_the_chance_that_a_row_is_never_out_of_bag(rows, draw
 
 
 def test_a_forest_without_bootstrap_samples_is_refused_for_oob():
-    with pytest.raises(SpecError, match="needs bootstrap samples"):
+    with pytest.raises(SettingError, match="needs bootstrap samples"):
         check_oob_trees("rf", {"n_estimators": 500, "bootstrap": False}, 100)
     check_oob_trees("rf", {"n_estimators": 500, "max_samples": 0.5}, 100)

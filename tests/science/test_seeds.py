@@ -16,7 +16,7 @@ from kdcli.experiment.split_fit import run_split
 from kdcli.experiment.splits import Split, derived_seed, make_splits
 from kdcli.science.students import FAMILIES, fit_student, make_student
 from kdcli.science.teachers import make_teacher
-from kdcli.spec import fit_spec
+from kdcli.settings import fit_settings
 
 
 def _split(seed: int, n: int = 300) -> Split:
@@ -77,7 +77,7 @@ def test_a_split_with_rf_teacher_and_rf_student_is_reproducible_and_nested():
     settings = dict(
         teacher="rf", teacher_param={"n_estimators": 20}, student="rf", folds=3, c_grid=[0.01, 1]
     )
-    spec = fit_spec(sizes=[2, 5], **settings)
+    spec = fit_settings(sizes=[2, 5], **settings)
     split = make_splits(ds, spec)[0]
     keep = ["size", "mode", "metric", "value"]
 
@@ -88,7 +88,7 @@ def test_a_split_with_rf_teacher_and_rf_student_is_reproducible_and_nested():
     first = values(spec)
     pd.testing.assert_frame_equal(first, values(spec))  # same seed, same numbers
     # the student seed does not depend on size: the 2-tree prefix is the 2-tree forest
-    alone = values(fit_spec(sizes=[2], **settings))
+    alone = values(fit_settings(sizes=[2], **settings))
     pd.testing.assert_frame_equal(
         first[first["size"].isin(["", "2"])].reset_index(drop=True), alone
     )
@@ -110,7 +110,7 @@ def test_the_folds_of_a_repeat_draw_models_of_their_own():
     """Issue 21, item 8: every official fold of a repeat had the seed --seed + repeat, so its
     teacher, students and cross-fit folds drew the same random numbers as the other folds'."""
     ds = _with_official_folds(load_dataset("sklearn:iris"), repeats=2, folds=3)
-    splits = make_splits(ds, fit_spec(seed=5, repeats=2))
+    splits = make_splits(ds, fit_settings(seed=5, repeats=2))
     assert [(s.repeat, s.fold) for s in splits] == [(r, f) for r in (0, 1) for f in (0, 1, 2)]
     models = [
         seed
@@ -120,8 +120,8 @@ def test_the_folds_of_a_repeat_draw_models_of_their_own():
     assert len(set(models)) == len(models) == 18  # no two models of any two folds share seeds
     assert splits[4].seed == derived_seed(5 + 1, "fold", 1)  # repeat 1, fold 1
     # a study's unit (one repeat and fold) gets the seed of the same split in a whole run
-    (unit,) = make_splits(ds, fit_spec(seed=5, repeats=2), only=(1, 1))
+    (unit,) = make_splits(ds, fit_settings(seed=5, repeats=2), only=(1, 1))
     assert unit.seed == splits[4].seed
     # kd's own splits keep their seeds: --seed + repeat, so their numbers do not move
-    own = make_splits(load_dataset("sklearn:iris"), fit_spec(seed=5, repeats=3))
+    own = make_splits(load_dataset("sklearn:iris"), fit_settings(seed=5, repeats=3))
     assert [s.seed for s in own] == [5, 6, 7]

@@ -116,7 +116,7 @@ def test_run_split_chooses_on_the_subsample_and_fits_the_final_students_on_every
     monkeypatch,
 ):
     ds = load_dataset("synthetic:binary?n=1200&seed=3")  # 900 training rows
-    fit = kdcli.fit_spec(modes="crossfit,corrected", select_rows=300, **FIT)
+    fit = kdcli.fit_settings(modes="crossfit,corrected", select_rows=300, **FIT)
     split = make_splits(ds, fit)[0]
     seen: list[int] = []
     choose = split_fit.select_c
@@ -184,4 +184,4 @@ def test_datasets_within_select_rows_give_the_same_numbers_as_every_row():
     default = kdcli.fit("sklearn:breast_cancer", threads=1, **kw).results
     every = kdcli.fit("sklearn:breast_cancer", threads=1, select_rows="all", **kw).results
     pd.testing.assert_frame_equal(default, every)
-    assert kdcli.fit_spec().select_rows == 100_000
+    assert kdcli.fit_settings().select_rows == 100_000

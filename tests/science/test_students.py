@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kdcli.errors import SpecError
+from kdcli.errors import SettingError
 from kdcli.science.students import (
     DEFAULT_SIZES,
     FAMILIES,
@@ -100,14 +100,14 @@ def test_linear_size_is_inverse_regularisation(data):
 
 @pytest.mark.parametrize("family", ["rf", "gbdt", "linear"])
 def test_full_is_refused_for_non_tree_students(family):
-    with pytest.raises(SpecError, match="only to the tree") as err:
+    with pytest.raises(SettingError, match="only to the tree") as err:
         check_sizes(family, [10, FULL])
     assert err.value.param == "sizes"
 
 
 def test_a_one_leaf_tree_is_refused():
     """A single leaf predicts a constant: not a student worth fitting."""
-    with pytest.raises(SpecError, match="at least 2 leaves") as err:
+    with pytest.raises(SettingError, match="at least 2 leaves") as err:
         check_sizes("tree", [8, 1])
     assert err.value.param == "sizes"
     assert err.value.option == "--sizes"
@@ -124,7 +124,7 @@ def test_default_and_valid_sizes_pass(family):
 
 
 def test_unknown_family_is_refused():
-    with pytest.raises(SpecError) as err:
+    with pytest.raises(SettingError) as err:
         make_student("knn", 3, 1, 0)
     assert err.value.param == "student"
 

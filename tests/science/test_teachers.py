@@ -8,7 +8,7 @@ import xgboost
 from sklearn.datasets import load_iris, make_classification
 from sklearn.ensemble import RandomForestClassifier
 
-from kdcli.errors import SpecError
+from kdcli.errors import SettingError
 from kdcli.science.crossfit import predict_full
 from kdcli.science.encoding import OrdinalCodes
 from kdcli.science.teachers import (
@@ -22,7 +22,7 @@ from kdcli.science.teachers import (
     make_teacher,
     validation_split,
 )
-from kdcli.spec import TeacherSpec, fit_spec
+from kdcli.settings import TeacherSettings, fit_settings
 
 # real names each library accepts: LightGBM's own aliases, XGBoost's wrapper and native names
 ACCEPTED = {
@@ -70,7 +70,7 @@ def test_real_parameter_names_are_accepted(name):
 def test_unknown_names_are_refused_naming_the_key(name):
     """A typo must fail before any fit, naming the setting and the bad key."""
     for key in UNKNOWN[name]:
-        with pytest.raises(SpecError) as err:
+        with pytest.raises(SettingError) as err:
             check_param_names(name, ["max_depth", key])
         assert err.value.param == "teacher_param"
         assert f"'{key}'" in str(err.value)
@@ -81,7 +81,7 @@ def test_unknown_names_are_refused_naming_the_key(name):
 @pytest.mark.parametrize("key", sorted(RESERVED))
 def test_names_kd_sets_itself_are_refused(name, key):
     """Seeds and threads come from --seed and --threads; an override would break repeats."""
-    with pytest.raises(SpecError, match="set by kd") as err:
+    with pytest.raises(SettingError, match="set by kd") as err:
         check_param_names(name, [key])
     assert err.value.param == "teacher_param"
     assert err.value.option == "--teacher-param"
@@ -91,14 +91,14 @@ def test_names_kd_sets_itself_are_refused(name, key):
 @pytest.mark.parametrize("key", sorted(OBJECTIVES))
 def test_objectives_are_refused(name, key):
     """A teacher must stay a probabilistic classifier whatever library it is."""
-    with pytest.raises(SpecError, match="probabilistic classifier") as err:
+    with pytest.raises(SettingError, match="probabilistic classifier") as err:
         check_param_names(name, [key])
     assert err.value.param == "teacher_param"
 
 
 def test_an_unknown_teacher_is_refused_as_the_teacher_setting():
     """The error must name --teacher, not --teacher-param."""
-    with pytest.raises(SpecError) as err:
+    with pytest.raises(SettingError) as err:
         check_param_names("catboost", [])
     assert err.value.param == "teacher"
     assert "lightgbm" in str(err.value)
@@ -108,7 +108,7 @@ def test_an_unknown_teacher_is_refused_as_the_teacher_setting():
 def test_lightgbm_aliases_of_reserved_names_are_refused(key):
     """An alias of a reserved name reaches LightGBM all the same: random_seed overrides --seed
     (so repeats differ by nothing), loss=regression replaces the classifier's objective."""
-    with pytest.raises(SpecError):
+    with pytest.raises(SettingError):
         check_param_names("lightgbm", [key])
 
 
@@ -124,7 +124,7 @@ def test_checking_names_fits_nothing_and_ignores_values(monkeypatch):
     check_param_names("lightgbm", {"num_leaves": -5, "learning_rate": "fast"})
     check_param_names("xgboost", {"max_depth": -5})
     check_param_names("rf", {"n_estimators": -5})
-    spec = fit_spec(teacher="lightgbm", teacher_param={"num_leaves": -5})
+    spec = fit_settings(teacher="lightgbm", teacher_param={"num_leaves": -5})
     assert spec.teacher.params == {"num_leaves": -5}
     monkeypatch.undo()
 
@@ -136,19 +136,21 @@ def test_checking_names_fits_nothing_and_ignores_values(monkeypatch):
 
 def test_full_params_merge_defaults_and_overrides():
     """Overrides win, other defaults stay, and the shared defaults are never modified."""
-    spec = TeacherSpec("lightgbm", {"num_leaves": 15, "min_child_samples": 3})
+    spec = TeacherSettings("lightgbm", {"num_leaves": 15, "min_child_samples": 3})
     full = spec.full_params
     assert full == {**TEACHER_DEFAULTS["lightgbm"], "num_leaves": 15, "min_child_samples": 3}
     assert full["learning_rate"] == 0.1
     full["n_estimators"] = 1
     assert TEACHER_DEFAULTS["lightgbm"]["n_estimators"] == 400
     assert TEACHER_DEFAULTS["lightgbm"]["num_leaves"] == 63
-    assert TeacherSpec("rf").full_params == {"n_estimators": 500}
+    assert TeacherSettings("rf").full_params == {"n_estimators": 500}
 
 
 def test_scoped_overrides_reach_only_their_teacher():
     """TEACHER.KEY=V applies to that teacher only; KEY=V to all of them."""
-    spec = fit_spec(teacher="lightgbm,xgboost", teacher_param=["xgboost.max_depth=3", "eta=0.2"])
+    spec = fit_settings(
+        teacher="lightgbm,xgboost", teacher_param=["xgboost.max_depth=3", "eta=0.2"]
+    )
     lgb, xgb = spec.teachers
     assert "max_depth" not in lgb.full_params
     assert lgb.full_params["eta"] == 0.2
@@ -171,7 +173,7 @@ def _estimator(model):
 def test_make_teacher_builds_the_full_model_and_fits(name):
     """The built model carries every default, the override, kd's seed and threads, and learns."""
     X, y = load_iris(return_X_y=True)
-    params = TeacherSpec(name, {"n_estimators": 10}).full_params
+    params = TeacherSettings(name, {"n_estimators": 10}).full_params
     model = make_teacher(name, params, n_jobs=1, random_state=7)
     got = _estimator(model).get_params()
     stopping = {"early_stopping_rounds", "validation_fraction"}
@@ -304,5 +306,5 @@ def test_early_stopping_is_deterministic_and_off_without_rounds():
 def test_validation_fraction_is_a_boosted_teachers_setting():
     check_param_names("lightgbm", ["validation_fraction", "early_stopping_rounds"])
     check_param_names("xgboost", ["validation_fraction", "early_stopping_rounds"])
-    with pytest.raises(SpecError, match="validation_fraction"):
+    with pytest.raises(SettingError, match="validation_fraction"):
         check_param_names("rf", ["validation_fraction"])

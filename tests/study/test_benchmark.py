@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kdcli.study.runner import Reporter
+from kdcli.study.runner import StudyProgress
 
 from conftest import csv_with_an_empty_column, one_line_error
 
@@ -258,14 +258,14 @@ def test_a_killed_worker_is_recorded_as_failed(tmp_path):
     import threading
 
     from kdcli.data.openml_source import OpenMLConfig
-    from kdcli.spec import study_spec
+    from kdcli.settings import study_settings
     from kdcli.study.executors import LocalExecutor
     from kdcli.study.plan import plan_units
     from kdcli.study.unit import payload
 
     suite = tmp_path / "suite.csv"
     suite.write_text("name,spec\nbig,synthetic:binary?n=20000\nsmall,sklearn:iris\n")
-    study = study_spec(str(suite), sizes="4")
+    study = study_settings(str(suite), sizes="4")
     cfg = OpenMLConfig(cache_dir=tmp_path / "cache", offline=True)
     units, _ = plan_units(study, cfg)
     work = [(u.unit_id, payload(study.fit, u, cfg, threads=1)) for u in units]
@@ -533,7 +533,7 @@ def three_repeats(tmp_path_factory):
     root = tmp_path_factory.mktemp("study")
     suite = root / "suite.csv"
     suite.write_text("name,spec\niris,sklearn:iris\nwine,sklearn:wine\n")
-    spec = kdcli.study_spec(
+    spec = kdcli.study_settings(
         str(suite), teacher_param=["n_estimators=20"], sizes="4", modes="raw,vanilla", repeats=3
     )
     kdcli.run_study(spec, root / "out", threads=1)
@@ -592,7 +592,7 @@ def test_a_partial_study_flags_every_cell_with_fewer_splits_than_planned(
     assert "no within-dataset test yet for wine" in notes and "resume" in notes
 
 
-class _Seen(Reporter):
+class _Seen(StudyProgress):
     """Records the order units start in and the estimates the runner gives."""
 
     def __init__(self):
@@ -610,7 +610,7 @@ def _small_study(tmp_path, repeats: int = 1):
 
     suite = tmp_path / "suite.csv"
     suite.write_text("name,spec\niris,sklearn:iris\nwine,sklearn:wine\ndigits,sklearn:digits\n")
-    return kdcli.study_spec(
+    return kdcli.study_settings(
         str(suite),
         teacher_param=["n_estimators=20"],
         sizes="4",
@@ -628,14 +628,14 @@ def test_units_start_longest_first_and_the_tables_do_not_change(tmp_path, monkey
     spec = _small_study(tmp_path)
     cfg = kdcli.OpenMLConfig(cache_dir=tmp_path / "c1", offline=True)
     new = _Seen()
-    kdcli.run_study(spec, tmp_path / "new", threads=1, openml=cfg, reporter=new)
+    kdcli.run_study(spec, tmp_path / "new", threads=1, openml=cfg, progress=new)
     assert new.started == ["digits", "wine", "iris"]
     assert new.estimates["digits"] > new.estimates["wine"] > new.estimates["iris"] > 0
 
     monkeypatch.setattr(runner, "longest_first", lambda units, _estimates: list(units))
     old = _Seen()
     cfg = kdcli.OpenMLConfig(cache_dir=tmp_path / "c2", offline=True)
-    kdcli.run_study(spec, tmp_path / "old", threads=1, openml=cfg, reporter=old)
+    kdcli.run_study(spec, tmp_path / "old", threads=1, openml=cfg, progress=old)
     assert old.started == ["iris", "wine", "digits"]
     pd.testing.assert_frame_equal(results(tmp_path / "new"), results(tmp_path / "old"))
     for name in ("results.csv", "summary.csv"):
@@ -660,7 +660,7 @@ def test_each_units_estimate_and_time_are_recorded_and_a_resume_uses_them(tmp_pa
     for part in (out / "units").glob("digits__r1_f0__lightgbm.*"):
         part.unlink()  # lost: the resume runs it again
     seen = _Seen()
-    kdcli.run_study(spec, out, threads=1, openml=cfg, reporter=seen)
+    kdcli.run_study(spec, out, threads=1, openml=cfg, progress=seen)
     assert seen.started == ["digits"]
     first = record["units"]["digits__r0_f0__lightgbm"]["seconds"]
     assert seen.estimates == {"digits": first}

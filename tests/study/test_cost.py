@@ -10,7 +10,7 @@ import pytest
 
 from kdcli.data import load_dataset
 from kdcli.data.openml_source import OpenMLConfig
-from kdcli.spec import fit_spec, study_spec
+from kdcli.settings import fit_settings, study_settings
 from kdcli.study.cost import (
     DEFAULT_SHAPE,
     SKLEARN_SHAPES,
@@ -61,7 +61,7 @@ def test_the_log_linear_model_refits_from_recorded_times():
 
 def test_student_fits_are_the_fits_a_unit_makes(cfg):
     """The settings' correction counts what a real unit fits (c and α chosen by CV)."""
-    study = study_spec(
+    study = study_settings(
         "demo",
         "iris",
         teacher_param=["n_estimators=10"],
@@ -81,11 +81,13 @@ def test_student_fits_are_the_fits_a_unit_makes(cfg):
 
 def test_the_settings_scale_the_estimate():
     shape = Shape(20_000, 16, 26)
-    default = UNIT_MODEL.seconds(shape, fit_spec(), 0.75)
-    assert UNIT_MODEL.seconds(shape, fit_spec(modes="raw"), 0.75) < default / 5  # 1 teacher
-    assert UNIT_MODEL.seconds(shape, fit_spec(sizes="8"), 0.75) < default * 0.8
-    assert UNIT_MODEL.seconds(shape, fit_spec(max_rows=2000), 0.75) < default / 3
-    more = UNIT_MODEL.seconds(shape, fit_spec(modes="raw,vanilla,crossfit,corrected,mixed"), 0.75)
+    default = UNIT_MODEL.seconds(shape, fit_settings(), 0.75)
+    assert UNIT_MODEL.seconds(shape, fit_settings(modes="raw"), 0.75) < default / 5  # 1 teacher
+    assert UNIT_MODEL.seconds(shape, fit_settings(sizes="8"), 0.75) < default * 0.8
+    assert UNIT_MODEL.seconds(shape, fit_settings(max_rows=2000), 0.75) < default / 3
+    more = UNIT_MODEL.seconds(
+        shape, fit_settings(modes="raw,vanilla,crossfit,corrected,mixed"), 0.75
+    )
     assert more > default * 1.25
     # the study the model was fitted on: letter took 46 + 50 s a unit on one core
     assert 30 < more < 300
@@ -131,7 +133,7 @@ def test_a_folders_manifest_and_the_suites_numbers_come_first(tmp_path, cfg):
     frame(300).to_csv(folder / "one.csv", index=False)
     frame(200).to_csv(folder / "two.csv.gz", index=False)
     (folder / "MANIFEST.csv").write_text("name,file,rows,features,classes\none,one.csv,9000,50,7\n")
-    dir_study = study_spec(f"dir:{folder}", teacher="lightgbm")
+    dir_study = study_settings(f"dir:{folder}", teacher="lightgbm")
     assert member_shapes(dir_study, cfg) == {"one": Shape(9000, 50, 7), "two": Shape(200, 5, 4)}
 
     suite = tmp_path / "suite.csv"
@@ -142,7 +144,7 @@ def test_a_folders_manifest_and_the_suites_numbers_come_first(tmp_path, cfg):
         "gone,file:nowhere.csv\n"
         "remote,openml:999999999\n"
     )
-    shapes = member_shapes(study_spec(str(suite)), cfg)
+    shapes = member_shapes(study_settings(str(suite)), cfg)
     assert shapes == {
         "listed": Shape(12345, 67, 8),
         "synth": Shape(700, 3, 5),
@@ -157,7 +159,7 @@ def test_a_folders_manifest_and_the_suites_numbers_come_first(tmp_path, cfg):
 def test_recorded_times_come_before_the_model():
     """A resume: the finished units of a dataset and teacher give the estimate of the rest;
     others get the model, scaled as the finished units compared with it (per teacher)."""
-    study = study_spec("demo", teacher="lightgbm,rf")
+    study = study_settings("demo", teacher="lightgbm,rf")
     units = [unit(d, r, t) for d in ("iris", "wine") for r in (0, 1) for t in ("lightgbm", "rf")]
     shapes = {d: SKLEARN_SHAPES[d] for d in ("iris", "wine")}
     model = unit_estimates(study, units, shapes, {})
@@ -187,8 +189,8 @@ def test_longest_first_keeps_the_plan_order_on_ties():
         ("c", 0),
         ("c", 1),
     ]
-    assert unit_estimates(study_spec("demo"), [unit("x")], {}, {}) == {
-        unit("x").unit_id: UNIT_MODEL.seconds(DEFAULT_SHAPE, study_spec("demo").fit, 0.75)
+    assert unit_estimates(study_settings("demo"), [unit("x")], {}, {}) == {
+        unit("x").unit_id: UNIT_MODEL.seconds(DEFAULT_SHAPE, study_settings("demo").fit, 0.75)
     }
 
 

@@ -12,8 +12,8 @@ import pytest
 
 import kdcli
 from kdcli.data.openml_source import OpenMLConfig
-from kdcli.spec import Execution, study_spec
-from kdcli.spec.execution import usable_cores
+from kdcli.settings import Execution, study_settings
+from kdcli.settings.execution import usable_cores
 from kdcli.study.executors import DaskExecutor, LocalExecutor, Outcome
 from kdcli.study.plan import plan_units
 from kdcli.study.unit import payload, run_unit
@@ -42,7 +42,7 @@ def small(tmp_path_factory):
     """Four small units (two datasets x two repeats) and their records run in this process."""
     folder = tmp_path_factory.mktemp("small")
     suite = _manifest(folder, [("flowers", "sklearn:iris"), ("wine", "sklearn:wine")])
-    study = study_spec(suite, repeats=2, **SETTINGS)
+    study = study_settings(suite, repeats=2, **SETTINGS)
     direct = {uid: run_unit(work)["records"] for uid, work in _work(study, folder / "direct")}
     assert len(direct) == 4
     return study, folder, direct
@@ -72,7 +72,7 @@ def test_local_executor_gives_the_in_process_records(small):
 def test_a_failing_unit_is_reported_and_the_others_run(tmp_path):
     """A unit whose data is missing fails alone, in one line; the units after it still run."""
     suite = _manifest(tmp_path, [("ghost", "file:/nonexistent.csv"), ("flowers", "sklearn:iris")])
-    study = study_spec(suite, **SETTINGS)
+    study = study_settings(suite, **SETTINGS)
     work = _work(study, tmp_path / "cache")
     assert [uid.split("__")[0] for uid, _ in work] == ["ghost", "flowers"]
     outcomes = {o.unit_id: o for o in LocalExecutor(jobs=1).run(work)}
@@ -89,7 +89,7 @@ def test_a_failing_unit_is_reported_and_the_others_run(tmp_path):
 def test_a_unit_past_its_timeout_is_killed(tmp_path):
     """A unit that would run for many seconds is stopped after about one."""
     suite = _manifest(tmp_path, [("big", "synthetic:binary?n=20000")])
-    study = study_spec(suite)  # the default teacher: 400 trees, 3 + 5 fits on 15000 rows
+    study = study_settings(suite)  # the default teacher: 400 trees, 3 + 5 fits on 15000 rows
     work = _work(study, tmp_path / "cache")
     t0 = time.monotonic()
     executor = LocalExecutor(jobs=1, timeout=1)
@@ -127,7 +127,7 @@ def test_a_unit_failure_always_has_a_detail_saying_why(tmp_path):
     """A worker that dies without a word, and a unit past its timeout, are recorded with a
     detail beyond the one line (it was empty)."""
     suite = _manifest(tmp_path, [("big", "synthetic:binary?n=20000")])
-    work = _work(study_spec(suite), tmp_path / "cache")  # many seconds of fits
+    work = _work(study_settings(suite), tmp_path / "cache")  # many seconds of fits
     victim = {}
 
     def kill_the_worker(executor):
@@ -192,7 +192,7 @@ def test_a_study_gives_the_same_numbers_on_the_shared_budget_as_one_fit_at_a_tim
     """Fits side by side across units on one budget (a forest teacher on whatever tokens are
     free) must not move a number from a run of one unit and one fit at a time."""
     suite = _manifest(tmp_path, [("flowers", "sklearn:iris"), ("wine", "sklearn:wine")])
-    spec = study_spec(suite, **BUDGET_SETTINGS)
+    spec = study_settings(suite, **BUDGET_SETTINGS)
     runs = {}
     for name, jobs, threads in (("serial", 1, 1), ("shared", 2, None)):
         cfg = OpenMLConfig(cache_dir=tmp_path / f"{name}-cache", offline=True)  # fit teachers
@@ -225,7 +225,7 @@ def test_a_lone_unit_runs_its_fits_on_every_core_of_the_budget(tmp_path):
     assert threads == usable_cores()  # was usable cores // jobs
     suite = _manifest(tmp_path, [("wine", "sklearn:wine")])
     executor = LocalExecutor(jobs=2)
-    (outcome,) = list(executor.run(_work(study_spec(suite, **SETTINGS), tmp_path, threads)))
+    (outcome,) = list(executor.run(_work(study_settings(suite, **SETTINGS), tmp_path, threads)))
     assert outcome.error is None, outcome.detail
     fits = sorted(outcome.result["timings"]["trace"]["fits"], key=lambda f: f["start"])
     overlaps = sum(b["start"] < a["end"] for a, b in itertools.pairwise(fits))
@@ -237,7 +237,7 @@ def test_a_killed_worker_gives_back_the_tokens_it_held(tmp_path):
     """A worker killed mid-fit (a timeout, Ctrl-C, the OOM killer) never releases its tokens
     itself; the budget must get them back, or the next unit would wait forever."""
     suite = _manifest(tmp_path, [("big", "synthetic:binary?n=20000"), ("flowers", "sklearn:iris")])
-    study = study_spec(suite, folds=3, sizes="4")  # the default teacher: seconds of fits
+    study = study_settings(suite, folds=3, sizes="4")  # the default teacher: seconds of fits
     work = _work(study, tmp_path / "cache")
     assert [uid.split("__")[0] for uid, _ in work] == ["big", "flowers"]
     executor = LocalExecutor(jobs=1, timeout=60, budget=1)

@@ -7,7 +7,7 @@ import pytest
 
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.records import RESULT_COLUMNS
-from kdcli.spec import study_spec
+from kdcli.settings import study_settings
 from kdcli.study.plan import PlanFailure, Unit, plan_units
 from kdcli.study.unit import payload, run_unit
 
@@ -37,7 +37,7 @@ def cfg(tmp_path):
 
 def test_units_are_members_times_repeats_times_teachers(manifest, cfg):
     """The unplannable member is reported and skipped; every other one is planned in full."""
-    study = study_spec(manifest, teacher="lightgbm,rf", repeats=2, **SETTINGS)
+    study = study_settings(manifest, teacher="lightgbm,rf", repeats=2, **SETTINGS)
     seen = []
     units, failures = plan_units(study, cfg, seen.append)
     assert seen == ["flowers", "wine", ODD, "missing"]
@@ -56,13 +56,13 @@ def test_units_are_members_times_repeats_times_teachers(manifest, cfg):
 def test_a_suite_of_only_bad_members_plans_nothing(tmp_path, cfg):
     path = tmp_path / "bad.csv"
     path.write_text("name,spec\na,openml:999999999\nb,openml:999999998\n")
-    units, failures = plan_units(study_spec(str(path), **SETTINGS), cfg)
+    units, failures = plan_units(study_settings(str(path), **SETTINGS), cfg)
     assert units == []
     assert [f.dataset for f in failures] == ["a", "b"]
 
 
 def test_datasets_select_members_in_the_order_given(manifest, cfg):
-    study = study_spec(manifest, datasets="wine,flowers", **SETTINGS)
+    study = study_settings(manifest, datasets="wine,flowers", **SETTINGS)
     units, failures = plan_units(study, cfg)
     assert [u.dataset for u in units] == ["wine", "flowers"]
     assert failures == []
@@ -70,7 +70,7 @@ def test_datasets_select_members_in_the_order_given(manifest, cfg):
 
 def test_unit_ids_are_unique_and_safe_file_names(manifest, cfg, tmp_path):
     """A unit's id names its result file: no separators, no clashes, even for odd names."""
-    study = study_spec(manifest, teacher="lightgbm,xgboost", repeats=3, **SETTINGS)
+    study = study_settings(manifest, teacher="lightgbm,xgboost", repeats=3, **SETTINGS)
     units, _ = plan_units(study, cfg)
     ids = [u.unit_id for u in units]
     assert len(set(ids)) == len(ids) == 3 * 3 * 2
@@ -97,7 +97,7 @@ def test_distinct_members_never_share_a_unit_id():
 def test_payload_is_plain_json_and_runs_as_the_member(manifest, cfg):
     """The payload travels to a process or a Dask worker: it must survive JSON unchanged, and
     the records must carry the member's name, not the data source's."""
-    study = study_spec(manifest, datasets="flowers", repeats=2, **SETTINGS)
+    study = study_settings(manifest, datasets="flowers", repeats=2, **SETTINGS)
     units, _ = plan_units(study, cfg)
     unit = units[1]
     work = payload(study.fit, unit, cfg, threads=1)

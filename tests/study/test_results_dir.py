@@ -10,7 +10,7 @@ import pytest
 from kdcli import records
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.errors import KDError
-from kdcli.spec import study_spec
+from kdcli.settings import study_settings
 from kdcli.study.plan import Unit, plan_units
 from kdcli.study.results_dir import ResultsDir
 from kdcli.study.unit import payload, run_unit
@@ -24,7 +24,7 @@ SETTINGS = {
 
 
 def _study(suite, **changes):
-    return study_spec(suite, **{**SETTINGS, **changes})
+    return study_settings(suite, **{**SETTINGS, **changes})
 
 
 @pytest.fixture(scope="module")
@@ -397,10 +397,10 @@ def test_the_teacher_cache_never_takes_one_dataset_for_another(tmp_path):
 
     from kdcli.data.dataset import Dataset
     from kdcli.experiment.splits import make_splits
-    from kdcli.spec import fit_spec
+    from kdcli.settings import fit_settings
     from kdcli.study.teacher_cache import TeacherCache
 
-    cache, spec = TeacherCache(tmp_path), fit_spec()
+    cache, spec = TeacherCache(tmp_path), fit_settings()
     X = pd.DataFrame({"a": np.arange(40.0)})
     first = Dataset("d", X, np.arange(40) % 2, ["0", "1"])
     split = make_splits(first, spec)[0]

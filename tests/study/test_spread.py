@@ -7,9 +7,9 @@ import pytest
 
 import kdcli
 from kdcli.data.openml_source import OpenMLConfig
-from kdcli.errors import SpecError
+from kdcli.errors import SettingError
 from kdcli.science import budget
-from kdcli.spec import Execution, study_spec
+from kdcli.settings import Execution, study_settings
 
 distributed = pytest.importorskip("distributed")
 
@@ -32,7 +32,7 @@ def _suite(folder):
 def _run(folder, name, **execution):
     cfg = OpenMLConfig(cache_dir=folder / f"{name}-cache", offline=True)  # teachers fitted
     report = kdcli.run_study(
-        study_spec(_suite(folder), **SETTINGS), folder / name, openml=cfg, **execution
+        study_settings(_suite(folder), **SETTINGS), folder / name, openml=cfg, **execution
     )
     assert report.done == 1 and not report.failures, report.failures
     (timings,) = [
@@ -76,5 +76,5 @@ def test_counts_made_on_a_worker_come_back_to_their_tally():
 
 @pytest.mark.parametrize("bad", [-1, "soon", float("nan")])
 def test_spread_from_must_be_seconds(bad):
-    with pytest.raises(SpecError, match="spread"):
+    with pytest.raises(SettingError, match="spread"):
         Execution(executor="dask", spread_from=bad)

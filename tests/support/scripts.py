@@ -12,7 +12,7 @@ import kdcli
 result = kdcli.fit("sklearn:iris", student="tree,gbdt", sizes=[4], teacher_param=FAST)
 print(result.table("error").shape)
 study = kdcli.run_study(
-    kdcli.study_spec("demo", datasets="iris", repeats=2, sizes=[4], teacher_param=FAST),
+    kdcli.study_settings("demo", datasets="iris", repeats=2, sizes=[4], teacher_param=FAST),
     "runs/demo", jobs=2, executor=EXECUTOR,
 )
 print("units", study.done, "failed", len(study.failures), study.failures)

@@ -1,8 +1,8 @@
 """What decides the numbers of a distillation experiment, parsed and checked once.
 
-:func:`fit_spec` takes the settings as the command line gives them (text) or as Python gives them
+:func:`fit_settings` takes the settings as the command line gives them (text) or as Python gives them
 (lists, dicts, numbers), fills defaults and a preset, checks every value and returns a frozen
-:class:`FitSpec`. Everything downstream (one split's fits, a study's workers) reads it as is and
+:class:`FitSettings`. Everything downstream (one split's fits, a study's workers) reads it as is and
 never checks it again. How and where work runs (threads, executor) is not part of it.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from numbers import Integral
 
-from kdcli.errors import SpecError
+from kdcli.errors import SettingError
 from kdcli.records import teacher_label
 from kdcli.science.correction import C_GRID
 from kdcli.science.metrics import METRICS
@@ -37,8 +37,8 @@ from kdcli.science.teachers import (
     estimator_class,
     expected_type,
 )
-from kdcli.spec import values
-from kdcli.spec.presets import apply_preset, preset_error
+from kdcli.settings import values
+from kdcli.settings.presets import apply_preset, preset_error
 
 MAX_SEED = 2**32 - 1  # numpy's and the libraries' seeds are 32-bit
 MAX_REPEATS = 10_000  # repeat r uses seed + r, which must stay a seed too
@@ -76,7 +76,7 @@ MODES_SHOWN = (
 
 
 @dataclass(frozen=True)
-class TeacherSpec:
+class TeacherSettings:
     """A teacher library and the hyperparameters the user overrode (names checked); a variant
     of a --teacher-grid sweep also names its swept values (already among ``params``)."""
 
@@ -107,10 +107,10 @@ class TeacherSpec:
 
 
 @dataclass(frozen=True)
-class FitSpec:
+class FitSettings:
     """Settings of one experiment on a dataset (or on each dataset of a study)."""
 
-    teachers: tuple[TeacherSpec, ...]
+    teachers: tuple[TeacherSettings, ...]
     students: tuple[str, ...]
     sizes: dict  # family → tuple of sizes (int, or 'full' for tree)
     modes: tuple[str, ...]
@@ -134,7 +134,7 @@ class FitSpec:
     preset: dict | None = None  # the preset behind these settings, what it set and what not
 
     @property
-    def teacher(self) -> TeacherSpec:
+    def teacher(self) -> TeacherSettings:
         """The one teacher of a `kd fit` run (its first variant, with a --teacher-grid)."""
         self.check_one_library()
         return self.teachers[0]
@@ -142,7 +142,7 @@ class FitSpec:
     def check_one_library(self) -> None:
         """`kd fit` takes one teacher library, swept over a grid or not; a benchmark several."""
         if len({t.name for t in self.teachers}) != 1:
-            raise SpecError("teacher", "kd fit takes one {opt}; kd benchmark compares several")
+            raise SettingError("teacher", "kd fit takes one {opt}; kd benchmark compares several")
 
     @property
     def swept(self) -> bool:
@@ -202,7 +202,7 @@ class FitSpec:
         return out
 
     @classmethod
-    def from_dict(cls, d: dict) -> FitSpec:
+    def from_dict(cls, d: dict) -> FitSettings:
         """A spec from :meth:`to_dict`'s output, as it was checked when made: no new checks."""
 
         def tup(v):
@@ -212,7 +212,7 @@ class FitSpec:
             **{
                 **d,
                 "teachers": tuple(
-                    TeacherSpec(
+                    TeacherSettings(
                         t["name"],
                         dict(t["params"]),
                         dict(t.get("variant") or {}),
@@ -230,8 +230,8 @@ class FitSpec:
         )
 
 
-def fit_spec(**given) -> FitSpec:
-    """Check settings and make a :class:`FitSpec`; a setting left out (or None) takes its default,
+def fit_settings(**given) -> FitSettings:
+    """Check settings and make a :class:`FitSettings`; a setting left out (or None) takes its default,
     or its preset's value with ``preset=``.
 
     Settings: teacher (one or several: 'lightgbm,xgboost' or a list), teacher_param ('KEY=V' or
@@ -239,7 +239,7 @@ def fit_spec(**given) -> FitSpec:
     values: each value, or product of several, its own teacher), student, sizes (one list for
     all students, or 'tree=8,full;gbdt=10' or a dict), modes, folds, crossfit, select_folds,
     select_c, select_rows (0 or 'all': every training row), test_size, seed, repeats, scale,
-    eps, select_metric, c_grid, alpha_grid, folds_outer, max_rows, preset. Raises SpecError
+    eps, select_metric, c_grid, alpha_grid, folds_outer, max_rows, preset. Raises SettingError
     naming the setting, or the preset where a value it set is refused.
 
     Every list follows the same rules: an empty item is refused, a key given twice (a family's
@@ -248,7 +248,7 @@ def fit_spec(**given) -> FitSpec:
     """
     unknown = sorted(set(given) - set(DEFAULTS) - {"preset"})
     if unknown:
-        raise TypeError(f"fit_spec() got unknown setting(s) {', '.join(unknown)}")
+        raise TypeError(f"fit_settings() got unknown setting(s) {', '.join(unknown)}")
     preset = None
     if given.get("preset"):
         given, preset = apply_preset(given["preset"], given)
@@ -260,10 +260,12 @@ def fit_spec(**given) -> FitSpec:
         spec = _fit_spec(s, preset)
         if model is not None:  # the model's parameters under the user's --teacher-param
             t = spec.teachers[0]
-            teacher = TeacherSpec(t.name, {**model.params, **t.params}, t.variant, model.to_dict())
+            teacher = TeacherSettings(
+                t.name, {**model.params, **t.params}, t.variant, model.to_dict()
+            )
             spec = replace(spec, teachers=(teacher,))
         return spec
-    except SpecError as err:
+    except SettingError as err:
         if preset is None or err.param not in preset["set"]:
             raise
         raise preset_error(preset, err) from None  # not an option the user never gave
@@ -274,24 +276,24 @@ def _with_teacher_model(given: dict) -> tuple[dict, TeacherModel]:
     model = read_teacher_model(str(given["teacher_model"]))
     teacher = given.get("teacher")
     if teacher is not None and teacher != model.library:
-        raise SpecError(
+        raise SettingError(
             "teacher",
             f"--teacher-model {model.path} is a {model.library} model; drop {{opt}} {teacher} "
             "(the model decides the teacher)",
         )
     if given.get("teacher_grid"):
-        raise SpecError(
+        raise SettingError(
             "teacher_grid", "{opt} sweeps kd's own teachers; it cannot vary a --teacher-model"
         )
     return {**given, "teacher": model.library}, model
 
 
-def _fit_spec(s: dict, preset: dict | None) -> FitSpec:
+def _fit_spec(s: dict, preset: dict | None) -> FitSettings:
     teachers = values.choices("teacher", s["teacher"], TEACHERS)
     crossfit = values.choice("crossfit", s["crossfit"], CROSSFIT)
     boosted = [t for t in teachers if t not in BAGGED]
     if crossfit == "oob" and boosted:
-        raise SpecError(
+        raise SettingError(
             "crossfit",
             f"{{opt}} oob needs a bagged teacher (rf); {boosted[0]} is boosted, so it has no "
             "out-of-bag predictions: use {opt} folds",
@@ -311,7 +313,7 @@ def _fit_spec(s: dict, preset: dict | None) -> FitSpec:
     repeats = values.integer("repeats", s["repeats"], 1, MAX_REPEATS)
     seed = values.integer("seed", s["seed"], 0, MAX_SEED)
     if seed + repeats - 1 > MAX_SEED:  # derived seeds are seed + repeat, all within 32 bits
-        raise SpecError(
+        raise SettingError(
             "seed",
             f"{{opt}} {seed} with {repeats} repeats would use seeds up to "
             f"{seed + repeats - 1}, past {MAX_SEED} (seeds are 32-bit); use {{opt}} "
@@ -327,13 +329,13 @@ def _fit_spec(s: dict, preset: dict | None) -> FitSpec:
         select_folds = values.integer("select_folds", select_folds, 2)
     select_c = values.choice("select_c", s["select_c"], SELECT_C)
     if select_c == "nested" and crossfit == "folds" and (select_folds or folds) < 3:
-        raise SpecError(
+        raise SettingError(
             "select_c",
             "{opt} nested needs at least 3 folds that choose c (the select folds, else the "
             f"cross-fitting folds), got {select_folds or folds}: the rows outside one of 2 folds "
             "are the other one, which no teacher could predict without seeing it; use 3 or more",
         )
-    return FitSpec(
+    return FitSettings(
         teachers=tuple(t for variants in teacher_specs for t in variants),
         students=tuple(students),
         sizes={f: tuple(sizes[f]) for f in students},
@@ -368,7 +370,7 @@ def _select_rows(value) -> int | None:
         return None
     rows = values.integer("select_rows", value, 0)
     if 0 < rows < MIN_SELECT_ROWS:
-        raise SpecError(
+        raise SettingError(
             "select_rows",
             f"{{opt}} must be at least {MIN_SELECT_ROWS} (or 0 or all: every training row), "
             f"got {rows}",
@@ -385,23 +387,23 @@ def _modes(value, scale: str) -> tuple[str, ...]:
     return tuple(out.values())
 
 
-def _variants(name: str, params: dict, grid: dict[str, list]) -> list[TeacherSpec]:
+def _variants(name: str, params: dict, grid: dict[str, list]) -> list[TeacherSettings]:
     """The teachers of one library: one per variant of its grid. Each swept value is checked
     once (names, type, tree counts) before the product is made, so a sweep never fails at its
     fifth variant and a bad value is reported at once however large the grid."""
     if not grid:
-        return [TeacherSpec(name, params)]
+        return [TeacherSettings(name, params)]
     check_param_names(name, list(grid), "teacher_grid")
     both = next((k for k in grid if k in params), None)
     if both is not None:
-        raise SpecError(
+        raise SettingError(
             "teacher_grid",
             f"{{opt}} sweeps {name}.{both}, which --teacher-param also sets; drop one of them",
         )
     for key, swept in grid.items():
         for value in swept:
             _check_params(name, {key: value}, "teacher_grid", names=False)
-    return [TeacherSpec(name, {**params, **v}, v) for v in values.variants(grid)]
+    return [TeacherSettings(name, {**params, **v}, v) for v in values.variants(grid)]
 
 
 def _check_params(name: str, params: dict, setting: str, names: bool = True) -> None:
@@ -411,7 +413,7 @@ def _check_params(name: str, params: dict, setting: str, names: bool = True) -> 
         check_param_names(name, params, setting)
     for key, value in params.items():
         if isinstance(value, bool) and _kind(name, key) in (int, float):
-            raise SpecError(
+            raise SettingError(
                 setting,
                 f"{{opt}} {name}.{key}={value}: {key} of the {name} teacher is a number, "
                 f"not True or False; write e.g. {{opt}} {name}.{key}="
@@ -420,8 +422,8 @@ def _check_params(name: str, params: dict, setting: str, names: bool = True) -> 
     check_param_types(name, params, setting)
     try:
         check_param_values(name, params)
-    except SpecError as err:
-        raise SpecError(setting, err.message) from None
+    except SettingError as err:
+        raise SettingError(setting, err.message) from None
 
 
 def _kind(name: str, key: str) -> type | None:

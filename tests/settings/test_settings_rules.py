@@ -8,18 +8,18 @@ from __future__ import annotations
 import pytest
 
 import kdcli
-from kdcli.errors import SpecError
-from kdcli.spec import presets
-from kdcli.spec.values import MAX_TEACHER_VARIANTS
+from kdcli.errors import SettingError
+from kdcli.settings import presets
+from kdcli.settings.values import MAX_TEACHER_VARIANTS
 
 
-def refused(**settings) -> SpecError:
-    with pytest.raises(SpecError) as err:
-        kdcli.fit_spec(**settings)
+def refused(**settings) -> SettingError:
+    with pytest.raises(SettingError) as err:
+        kdcli.fit_settings(**settings)
     return err.value
 
 
-def shown(err: SpecError) -> str:
+def shown(err: SettingError) -> str:
     """The message as the command line prints it."""
     return err.render(err.option)
 
@@ -83,9 +83,9 @@ def test_true_is_no_number(settings, param, word):
 
 
 def test_true_stays_fine_where_a_parameter_is_a_flag():
-    spec = kdcli.fit_spec(teacher="rf", teacher_param="bootstrap=False")
+    spec = kdcli.fit_settings(teacher="rf", teacher_param="bootstrap=False")
     assert spec.teacher.params == {"bootstrap": False}
-    spec = kdcli.fit_spec(teacher="rf", teacher_grid="rf.bootstrap=True,False")
+    spec = kdcli.fit_settings(teacher="rf", teacher_grid="rf.bootstrap=True,False")
     assert [t.label for t in spec.teachers] == ["rf[bootstrap=True]", "rf[bootstrap=False]"]
 
 
@@ -115,16 +115,19 @@ def test_a_key_given_twice_is_refused_naming_it(settings, param, words):
 
 
 def test_two_spellings_of_one_mode_are_one_model_named_as_first_given():
-    assert kdcli.fit_spec(modes="raw,raw:prob").modes == ("raw",)
-    assert kdcli.fit_spec(modes="raw:prob,raw,raw").modes == ("raw:prob",)
-    assert kdcli.fit_spec(modes="vanilla:logit,vanilla:LOGIT,raw").modes == ("vanilla:logit", "raw")
+    assert kdcli.fit_settings(modes="raw,raw:prob").modes == ("raw",)
+    assert kdcli.fit_settings(modes="raw:prob,raw,raw").modes == ("raw:prob",)
+    assert kdcli.fit_settings(modes="vanilla:logit,vanilla:LOGIT,raw").modes == (
+        "vanilla:logit",
+        "raw",
+    )
     # on the logit scale, plain vanilla is vanilla:logit; raw:prob is then a model of its own
-    spec = kdcli.fit_spec(scale="logit", modes="vanilla:logit,vanilla,raw:prob,raw")
+    spec = kdcli.fit_settings(scale="logit", modes="vanilla:logit,vanilla,raw:prob,raw")
     assert spec.modes == ("vanilla:logit", "raw:prob", "raw")
 
 
 def test_a_value_given_twice_is_one_value_in_every_list():
-    spec = kdcli.fit_spec(
+    spec = kdcli.fit_settings(
         teacher="rf,RF",
         student="tree,tree",
         sizes="8,+8,full,FULL",
@@ -136,7 +139,7 @@ def test_a_value_given_twice_is_one_value_in_every_list():
     assert [t.name for t in spec.teachers] == ["rf"] and spec.students == ("tree",)
     assert spec.sizes == {"tree": (8, "full")}
     assert spec.c_grid == (0.1,) and spec.alpha_grid == (0.5,) and spec.outer_folds == (0, 1)
-    grid = kdcli.fit_spec(teacher="rf", teacher_grid={"rf.max_depth": [1, 1.0, None, 1]})
+    grid = kdcli.fit_settings(teacher="rf", teacher_grid={"rf.max_depth": [1, 1.0, None, 1]})
     assert [t.label for t in grid.teachers] == ["rf[max_depth=1]", "rf[max_depth=None]"]
 
 
@@ -162,7 +165,7 @@ def test_the_limit_itself_is_a_grid_kd_runs():
     assert MAX_TEACHER_VARIANTS == 1_000
     grid = ["rf.max_depth=" + ",".join(map(str, range(1, 11))),
             "rf.min_samples_leaf=" + ",".join(map(str, range(1, 101)))]  # fmt: skip
-    assert len(kdcli.fit_spec(teacher="rf", teacher_grid=grid).teachers) == 1_000
+    assert len(kdcli.fit_settings(teacher="rf", teacher_grid=grid).teachers) == 1_000
     grid[1] += ",101"
     assert "1,010 teachers" in shown(refused(teacher="rf", teacher_grid=grid))
     # summed over teachers: two libraries of 600 variants each
@@ -205,18 +208,18 @@ def test_a_bad_teacher_param_suggests_a_value_of_its_type():
 
 @pytest.mark.parametrize("key", ["rf.max_depth", "max_depth"])
 def test_a_teacher_param_beats_the_presets_grid_for_its_key(key):
-    spec = kdcli.fit_spec(preset="dao2021-teacher", teacher_param=f"{key}=3")
+    spec = kdcli.fit_settings(preset="dao2021-teacher", teacher_param=f"{key}=3")
     assert [t.label for t in spec.teachers] == ["rf"] and spec.teacher.params == {"max_depth": 3}
     assert spec.preset["set"]["teacher_grid"] == []
     assert spec.preset["overridden"] == ["teacher_grid", "teacher_param"]
 
 
 def test_a_grid_beats_the_presets_parameter_for_its_key():
-    spec = kdcli.fit_spec(preset="dao2021", teacher_grid="rf.n_estimators=10,20")
+    spec = kdcli.fit_settings(preset="dao2021", teacher_grid="rf.n_estimators=10,20")
     assert [t.params for t in spec.teachers] == [{"n_estimators": 10}, {"n_estimators": 20}]
     assert spec.preset["set"]["teacher_param"] == []
     # a parameter the grid does not sweep stays the preset's
-    spec = kdcli.fit_spec(preset="dao2021", teacher_grid="rf.max_depth=2,4")
+    spec = kdcli.fit_settings(preset="dao2021", teacher_grid="rf.max_depth=2,4")
     assert {t.params["n_estimators"] for t in spec.teachers} == {500}
     # both options the user's own: a parameter set and swept is still refused
     err = refused(preset="dao2021", teacher_param="rf.max_depth=3", teacher_grid="rf.max_depth=2")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kdcli.errors import SpecError
+from kdcli.errors import SettingError
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def get_preset(name: str) -> Preset:
     try:
         return PRESETS[name.strip().lower()]
     except KeyError:
-        raise SpecError(
+        raise SettingError(
             "preset", f"unknown {{opt}} '{name}'; use one of {', '.join(sorted(PRESETS))}"
         ) from None
 
@@ -158,12 +158,12 @@ def _covered(entry: str, keys: set[tuple[str | None, str]]) -> bool:
     return (None, name) in keys or (scope, name) in keys
 
 
-def preset_error(record: dict, err: SpecError) -> SpecError:
+def preset_error(record: dict, err: SettingError) -> SettingError:
     """A value the preset set, refused (a preset that no longer fits the code, or one that does
     not fit an option of the user's): the error names the preset, not an option the user
     never gave, and says which option replaces the preset's value."""
     option = "--" + err.param.replace("_", "-")
-    return SpecError(
+    return SettingError(
         "preset",
         f"{{opt}} {record['name']}: {err.render(f'its {err.param}')}; give {option} "
         "yourself to replace the preset's value",

@@ -1,7 +1,7 @@
 """Readers of single settings, from command-line text or Python values, to checked values.
 
 Each takes the setting's name, so an error names it: ``sizes`` from Python, ``--sizes`` on the
-command line (see :class:`kdcli.errors.SpecError`).
+command line (see :class:`kdcli.errors.SettingError`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 
-from kdcli.errors import SpecError
+from kdcli.errors import SettingError
 
 FULL = "full"  # tree student grown to purity
 MAX_FOLD = 99_999  # official fold numbers: OpenML's largest tasks (leave-one-out) stay below
@@ -48,7 +48,7 @@ def items(param: str, value: str | Iterable, prefix: str = "") -> list:
     if blank:
         text = value if isinstance(value, str) else ",".join(map(text_of, parts))
         kept = ",".join(text_of(v).strip() for i, v in enumerate(parts, 1) if i not in blank)
-        raise SpecError(
+        raise SettingError(
             param,
             f"{{opt}} '{text_of(prefix + text)}': item {blank[0]} is empty; drop the extra "
             f"comma, e.g. {{opt}} {text_of(prefix + kept)}",
@@ -62,11 +62,11 @@ def choices(param: str, value, allowed: tuple[str, ...], shown: str | None = Non
     shown = shown or ", ".join(allowed)
     values = [str(v).strip().lower() for v in items(param, value)]
     if not values:
-        raise SpecError(param, f"{{opt}} is empty; use one or more of {shown}")
+        raise SettingError(param, f"{{opt}} is empty; use one or more of {shown}")
     for v in values:
         if v not in allowed:
             name = param.replace("_", "-")
-            raise SpecError(param, f"unknown {name} '{text_of(v)}'; use one or more of {shown}")
+            raise SettingError(param, f"unknown {name} '{text_of(v)}'; use one or more of {shown}")
     return list(dict.fromkeys(values))
 
 
@@ -79,11 +79,11 @@ def integer(param: str, value, minimum: int, maximum: int | None = None) -> int:
         try:
             value = int(str(value).strip())
         except ValueError:
-            raise SpecError(param, f"{{opt}} must be a whole number, got {value!r}") from None
+            raise SettingError(param, f"{{opt}} must be a whole number, got {value!r}") from None
     if value < minimum:
-        raise SpecError(param, f"{{opt}} must be at least {minimum}, got {text_of(value)}")
+        raise SettingError(param, f"{{opt}} must be at least {minimum}, got {text_of(value)}")
     if maximum is not None and value > maximum:
-        raise SpecError(param, f"{{opt}} must be at most {maximum}, got {text_of(value)}")
+        raise SettingError(param, f"{{opt}} must be at most {maximum}, got {text_of(value)}")
     return int(value)
 
 
@@ -91,14 +91,14 @@ def number(param: str, value, low: float, high: float, what: str) -> float:
     """A float strictly inside (low, high), so never NaN (no comparison holds) nor, with a finite
     bound, infinite; ``what`` says what it is in the message."""
     if isinstance(value, bool):
-        raise SpecError(param, f"{{opt}} must be a number, got {value!r}")
+        raise SettingError(param, f"{{opt}} must be a number, got {value!r}")
     try:
         value = float(value)
     except (TypeError, ValueError, OverflowError):
         shown = text_of(value) if isinstance(value, int) else repr(value)
-        raise SpecError(param, f"{{opt}} must be a number, got {shown}") from None
+        raise SettingError(param, f"{{opt}} must be a number, got {shown}") from None
     if not low < value < high:
-        raise SpecError(param, f"{{opt}} must be {what}, got {value}")
+        raise SettingError(param, f"{{opt}} must be {what}, got {value}")
     return value
 
 
@@ -123,7 +123,7 @@ def sizes(param: str, value) -> list[int | str]:
             except ValueError:
                 size = 0
             if size <= 0 or str(size) != part.lstrip("+"):
-                raise SpecError(
+                raise SettingError(
                     param,
                     f"{{opt}} '{text_of(text)}': '{text_of(part)}' is not a positive integer; "
                     "write e.g. {opt} 8,64,full",
@@ -131,7 +131,7 @@ def sizes(param: str, value) -> list[int | str]:
         if size not in out:
             out.append(size)
     if not out:
-        raise SpecError(param, "{opt} is empty; write e.g. {opt} 8,64,full")
+        raise SettingError(param, "{opt} is empty; write e.g. {opt} 8,64,full")
     return out
 
 
@@ -148,7 +148,7 @@ def sizes_per_family(value, students: list[str], defaults: Mapping) -> dict[str,
         for family, given in value.items():
             family = str(family).strip().lower()
             if family not in students:
-                raise SpecError(
+                raise SettingError(
                     "sizes",
                     f"{{opt}} names '{text_of(family)}', which is not among the students "
                     f"{','.join(students)}; write e.g. tree=8,full;gbdt=10,100",
@@ -168,13 +168,13 @@ def _family_groups(text: str) -> dict[str, str]:
     groups = [g.strip() for g in text.split(";")]
     for i, group in enumerate(groups, 1):
         if not group:
-            raise SpecError(
+            raise SettingError(
                 "sizes",
                 f"{{opt}} '{text_of(text)}': group {i} is empty; drop the extra ';', e.g. "
                 f"{{opt}} '{text_of(';'.join(g for g in groups if g))}'",
             )
         if "=" not in group:
-            raise SpecError(
+            raise SettingError(
                 "sizes",
                 f"{{opt}} '{text_of(text)}': '{text_of(group)}' names no student; write "
                 "FAMILY=SIZES groups, e.g. tree=8,full;gbdt=10,100",
@@ -191,8 +191,8 @@ def _family(group: str) -> str:
     return group.split("=", 1)[0].strip().lower()
 
 
-def _family_twice(family: str, both: str = "8,64") -> SpecError:
-    return SpecError(
+def _family_twice(family: str, both: str = "8,64") -> SettingError:
+    return SettingError(
         "sizes",
         f"{{opt}} gives sizes for {text_of(family)} twice; give them in one group, e.g. "
         f"{{opt}} '{text_of(family)}={text_of(both)}'",
@@ -212,7 +212,7 @@ def number_grid(param: str, value, ok, what: str, example: str) -> tuple[float, 
         except (TypeError, ValueError, OverflowError):
             x = math.nan
         if math.isnan(x) or not ok(x):
-            raise SpecError(
+            raise SettingError(
                 param,
                 f"{{opt}} '{text_of(text)}': '{text_of(part).strip()}' is not {what}; "
                 f"write e.g. {{opt}} {example}",
@@ -235,7 +235,7 @@ def outer_folds(param: str, value) -> list[int] | None:
     if value is None or (isinstance(value, str) and value.strip().lower() == "all"):
         return None
     shown = text_of(value)
-    bad = SpecError(param, f"{{opt}} '{shown}' is not a fold list; write e.g. 0-2, 0,3 or all")
+    bad = SettingError(param, f"{{opt}} '{shown}' is not a fold list; write e.g. 0-2, 0,3 or all")
     folds: set[int] = set()
     for part in items(param, value):
         lo, _, hi = text_of(part).strip().partition("-")
@@ -246,7 +246,7 @@ def outer_folds(param: str, value) -> list[int] | None:
         if first < 0 or last < first:
             raise bad
         if last > MAX_FOLD:  # before the range is made: 0-10**12 is no list to build
-            raise SpecError(
+            raise SettingError(
                 param,
                 f"{{opt}} '{shown}': fold {text_of(last)} is past {MAX_FOLD:,}, the largest fold "
                 "number; write e.g. 0-2, 0,3 or all",
@@ -258,7 +258,7 @@ def outer_folds(param: str, value) -> list[int] | None:
 
 
 # A parameter's key (``max_depth`` or ``rf.max_depth``) → a valid value of its type, shown in a
-# message's fix (kdcli.spec.fit knows the libraries' types; without it, a number).
+# message's fix (kdcli.settings.fit knows the libraries' types; without it, a number).
 Example = Callable[[str], str]
 
 
@@ -277,7 +277,7 @@ def teacher_param(
     key, sep, raw = text.partition("=")
     key, raw = key.strip(), raw.strip()
     if not sep or not key or not raw or not key.replace("_", "").replace(".", "", 1).isalnum():
-        raise SpecError(
+        raise SettingError(
             setting,
             f"malformed {{opt}} '{text_of(text)}'; write KEY=VALUE, e.g. {{opt}} num_leaves=31",
         )
@@ -315,7 +315,7 @@ def finite_param(
         except ValueError:
             return value
         if not math.isfinite(number):
-            raise SpecError(
+            raise SettingError(
                 setting,
                 f"{{opt}} {text_of(key)}={text_of(value)}: the value must be a finite number; "
                 f"write e.g. {{opt}} {text_of(key)}={example(str(key))}",
@@ -343,13 +343,13 @@ def teacher_params(
         val = finite_param(str(key), val, example=example)
         scope, dot, name = str(key).partition(".")
         if dot and scope not in known:
-            raise SpecError(
+            raise SettingError(
                 "teacher_param",
                 f"{{opt}} '{text_of(key)}={text_of(val)}': '{text_of(scope)}' is not a teacher; "
                 f"write TEACHER.KEY=VALUE with TEACHER one of {', '.join(known)}",
             )
         if dot and scope not in out:
-            raise SpecError(
+            raise SettingError(
                 "teacher_param",
                 f"{{opt}} '{text_of(key)}={text_of(val)}' is for {scope}, which is not a "
                 f"--teacher here ({', '.join(teachers)})",
@@ -357,7 +357,7 @@ def teacher_params(
         name = name if dot else str(key)
         for t in [scope] if dot else teachers:
             if (t, name) in given:
-                raise SpecError(
+                raise SettingError(
                     "teacher_param",
                     f"{{opt}} sets {t}.{text_of(name)} twice ({text_of(given[t, name])} and "
                     f"{text_of(key)}={text_of(val)}); give it once",
@@ -396,7 +396,7 @@ def grid_axes(
         for entry in value or []:
             key, sep, raw = str(entry).partition("=")
             if not sep or not key.strip():
-                raise SpecError(
+                raise SettingError(
                     option,
                     f"malformed {{opt}} '{text_of(entry)}'; write TEACHER.KEY=V1,V2,..., e.g. "
                     "{opt} rf.max_depth=1,2,3,None",
@@ -406,26 +406,26 @@ def grid_axes(
     for key, raw in pairs:
         scope, dot, name = key.partition(".")
         if dot and scope not in known:
-            raise SpecError(
+            raise SettingError(
                 option,
                 f"{{opt}} '{text_of(key)}': '{text_of(scope)}' is not a teacher; write "
                 f"TEACHER.KEY=V1,V2 with TEACHER one of {', '.join(known)}",
             )
         if dot and scope not in axes:
-            raise SpecError(
+            raise SettingError(
                 option,
                 f"{{opt}} '{text_of(key)}' is for {scope}, which is not a --teacher here "
                 f"({', '.join(teachers)})",
             )
         name = name if dot else key
         if not name.replace("_", "").isalnum():
-            raise SpecError(
+            raise SettingError(
                 option, f"malformed {{opt}} '{text_of(key)}'; write e.g. {{opt}} rf.max_depth=1,2"
             )
         values = _axis_values(key, raw, example)
         for t in [scope] if dot else teachers:
             if name in axes[t]:
-                raise SpecError(
+                raise SettingError(
                     option, f"{{opt}} sweeps {t}.{name} twice; give its values in one {{opt}}"
                 )
             axes[t][name] = values
@@ -438,7 +438,7 @@ def _axis_values(key: str, raw, example: Example) -> list:
     option = "teacher_grid"
     parts = items(option, raw, prefix=f"{key}=")
     if not parts:
-        raise SpecError(
+        raise SettingError(
             option,
             f"{{opt}} '{text_of(key)}=' has no values; write e.g. {{opt}} {text_of(key)}=1,2,3",
         )
@@ -477,7 +477,7 @@ def check_variant_count(axes: Axes) -> None:
         return
     widest = max(axes.values(), key=lambda g: math.prod(len(v) for v in g.values()))
     factors = " × ".join(f"{len(v)} {k}" for k, v in widest.items())
-    raise SpecError(
+    raise SettingError(
         "teacher_grid",
         f"{{opt}} makes {count:,} teachers ({factors}), past the limit of "
         f"{MAX_TEACHER_VARIANTS:,}; sweep fewer values or fewer parameters at once",

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import kdcli
-from kdcli.errors import SpecError
+from kdcli.errors import SettingError
 from kdcli.science.students import (
     MAX_LEAVES,
     MAX_SIZES,
@@ -20,9 +20,9 @@ from kdcli.science.students import (
     forest_bytes,
     make_student,
 )
-from kdcli.spec import fit_spec, values
-from kdcli.spec.execution import Execution, available_memory
-from kdcli.spec.fit import MAX_REPEATS, MAX_SEED
+from kdcli.settings import fit_settings, values
+from kdcli.settings.execution import Execution, available_memory
+from kdcli.settings.fit import MAX_REPEATS, MAX_SEED
 
 
 @pytest.mark.parametrize(
@@ -36,15 +36,15 @@ from kdcli.spec.fit import MAX_REPEATS, MAX_SEED
     ],
 )
 def test_sizes_past_their_family_bound_are_refused(student, size, words):
-    with pytest.raises(SpecError) as err:
-        fit_spec(student=student, sizes=str(size))
+    with pytest.raises(SettingError) as err:
+        fit_settings(student=student, sizes=str(size))
     for word in words:
         assert word in str(err.value), str(err.value)
 
 
 @pytest.mark.parametrize("family", list(MAX_SIZES))
 def test_the_bound_itself_is_accepted(family):
-    spec = fit_spec(student=family, sizes=MAX_SIZES[family])
+    spec = fit_settings(student=family, sizes=MAX_SIZES[family])
     assert spec.sizes[family] == (MAX_SIZES[family],)
 
 
@@ -74,7 +74,7 @@ def test_forest_memory_estimate_is_close_to_a_real_forest():
 
 def test_a_forest_that_does_not_fit_in_memory_is_refused_with_the_trees_that_do():
     need_one = forest_bytes(1, 50_000, 1)
-    with pytest.raises(SpecError) as err:
+    with pytest.raises(SettingError) as err:
         check_memory("rf", [10, 5000], 50_000, 1, held=5, available=100 * 5 * need_one)
     text = err.value.render("--sizes")
     assert "--sizes 100 or less for rf" in text and "GiB" in text, text
@@ -88,7 +88,7 @@ def test_prepare_fit_refuses_a_forest_past_the_memory_of_this_machine():
     available = available_memory()
     if available is None or available > 5 * forest_bytes(MAX_TREES, 75_000, 1):
         pytest.skip("this machine could hold the forests")
-    with pytest.raises(SpecError) as err:
+    with pytest.raises(SettingError) as err:
         kdcli.prepare_fit("synthetic:binary?n=100000", student="rf", sizes=MAX_TREES)
     assert "of memory" in str(err.value) and "or less for rf" in str(err.value)
 
@@ -98,27 +98,27 @@ def test_prepare_fit_refuses_a_forest_past_the_memory_of_this_machine():
     ["n_estimators=20000", "num_trees=20000", "num_boost_round=1e9", "num_leaves=nan"],
 )
 def test_teacher_counts_are_bounded_and_numbers_finite(param):
-    with pytest.raises(SpecError) as err:
-        fit_spec(teacher_param=param)
+    with pytest.raises(SettingError) as err:
+        fit_settings(teacher_param=param)
     assert "at most 10,000 trees" in str(err.value) or "finite number" in str(err.value)
 
 
 def test_rf_teacher_bounds():
-    with pytest.raises(SpecError, match="at most 10,000 trees"):
-        fit_spec(teacher="rf", teacher_param="n_estimators=100000")
-    with pytest.raises(SpecError, match="at most 10,000,000 leaves"):
-        fit_spec(teacher="rf", teacher_param="max_leaf_nodes=1000000000000")
-    assert fit_spec(teacher="rf", teacher_param="n_estimators=10000").teacher.params == {
+    with pytest.raises(SettingError, match="at most 10,000 trees"):
+        fit_settings(teacher="rf", teacher_param="n_estimators=100000")
+    with pytest.raises(SettingError, match="at most 10,000,000 leaves"):
+        fit_settings(teacher="rf", teacher_param="max_leaf_nodes=1000000000000")
+    assert fit_settings(teacher="rf", teacher_param="n_estimators=10000").teacher.params == {
         "n_estimators": 10000
     }
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, "nan", "-Infinity", "1e999"])
 def test_teacher_param_values_must_be_finite(value):
-    with pytest.raises(SpecError, match="finite number"):
-        fit_spec(teacher_param={"learning_rate": value})
-    with pytest.raises(SpecError, match="finite number"):
-        fit_spec(teacher_param=f"xgboost.learning_rate={value}", teacher="xgboost")
+    with pytest.raises(SettingError, match="finite number"):
+        fit_settings(teacher_param={"learning_rate": value})
+    with pytest.raises(SettingError, match="finite number"):
+        fit_settings(teacher_param=f"xgboost.learning_rate={value}", teacher="xgboost")
 
 
 def test_teacher_param_scalars_still_read_as_before():
@@ -134,7 +134,7 @@ def test_teacher_param_scalars_still_read_as_before():
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-1", "0", math.nan, math.inf, "soon"])
 def test_timeout_per_unit_is_a_positive_finite_number(value):
-    with pytest.raises(SpecError, match="timeout_per_unit must be"):
+    with pytest.raises(SettingError, match="timeout_per_unit must be"):
         Execution(timeout_per_unit=value)
 
 
@@ -143,19 +143,19 @@ def test_timeout_per_unit_text_becomes_a_number():
 
 
 def test_seeds_and_their_derived_seeds_stay_32_bit():
-    assert fit_spec(seed=MAX_SEED).seed == MAX_SEED
-    with pytest.raises(SpecError, match="at most 4294967295"):
-        fit_spec(seed=MAX_SEED + 1)
-    with pytest.raises(SpecError) as err:
-        fit_spec(seed=MAX_SEED, repeats=3)
+    assert fit_settings(seed=MAX_SEED).seed == MAX_SEED
+    with pytest.raises(SettingError, match="at most 4294967295"):
+        fit_settings(seed=MAX_SEED + 1)
+    with pytest.raises(SettingError) as err:
+        fit_settings(seed=MAX_SEED, repeats=3)
     assert "seeds up to 4294967297" in str(err.value) and "4294967293 or less" in str(err.value)
-    assert fit_spec(seed=MAX_SEED - 2, repeats=3).seed == MAX_SEED - 2
+    assert fit_settings(seed=MAX_SEED - 2, repeats=3).seed == MAX_SEED - 2
 
 
 def test_repeats_are_bounded_before_the_seed_is_checked():
     # the seed's bound was 2**32 - repeats: a huge --repeats gave "--seed must be at most -..."
-    with pytest.raises(SpecError) as err:
-        fit_spec(repeats=10**12)
+    with pytest.raises(SettingError) as err:
+        fit_settings(repeats=10**12)
     assert err.value.param == "repeats" and f"at most {MAX_REPEATS}" in str(err.value)
 
 
@@ -166,11 +166,11 @@ def test_derived_seeds_are_unchanged():
 
 
 def test_fold_numbers_are_bounded_before_a_list_is_made():
-    with pytest.raises(SpecError, match="past 99,999"):
+    with pytest.raises(SettingError, match="past 99,999"):
         values.outer_folds("folds_outer", "0-200000")
     assert values.outer_folds("folds_outer", "0-2,5") == [0, 1, 2, 5]
 
 
 def test_sizes_per_family_group_without_a_family_is_a_spec_error():
-    with pytest.raises(SpecError, match="'x' names no student"):
-        fit_spec(sizes="tree=8;x")
+    with pytest.raises(SettingError, match="'x' names no student"):
+        fit_settings(sizes="tree=8;x")

@@ -7,18 +7,18 @@ import json
 
 import pytest
 
-from kdcli.errors import SpecError
-from kdcli.spec import DEFAULTS, FitSpec, fit_spec, study_spec
+from kdcli.errors import SettingError
+from kdcli.settings import DEFAULTS, FitSettings, fit_settings, study_settings
 
 SMALL = ["--dataset", "sklearn:breast_cancer", "--threads", "1"]
 
 
 def test_default_and_spellings_of_every_row():
-    assert DEFAULTS["select_rows"] == 100_000 and fit_spec().select_rows == 100_000
+    assert DEFAULTS["select_rows"] == 100_000 and fit_settings().select_rows == 100_000
     for every in (0, "0", "all", " ALL "):
-        assert fit_spec(select_rows=every).select_rows is None
-    assert fit_spec(select_rows="20000").select_rows == 20_000
-    assert fit_spec(select_rows=100).select_rows == 100
+        assert fit_settings(select_rows=every).select_rows is None
+    assert fit_settings(select_rows="20000").select_rows == 20_000
+    assert fit_settings(select_rows=100).select_rows == 100
 
 
 @pytest.mark.parametrize(
@@ -32,27 +32,27 @@ def test_default_and_spellings_of_every_row():
     ],
 )
 def test_refusals_name_the_setting(value, message):
-    with pytest.raises(SpecError) as err:
-        fit_spec(select_rows=value)
+    with pytest.raises(SettingError) as err:
+        fit_settings(select_rows=value)
     assert err.value.param == "select_rows" and message in err.value.message
 
 
 def test_recorded_in_the_settings_and_read_back():
-    spec = fit_spec(select_rows=20_000)
+    spec = fit_settings(select_rows=20_000)
     d = spec.to_dict()
-    assert d["select_rows"] == 20_000 and FitSpec.from_dict(d) == spec
-    assert fit_spec().to_dict()["select_rows"] == 100_000
+    assert d["select_rows"] == 20_000 and FitSettings.from_dict(d) == spec
+    assert fit_settings().to_dict()["select_rows"] == 100_000
     # every row, as every run before the setting: recorded as those runs were, and read so
-    every = fit_spec(select_rows="all")
+    every = fit_settings(select_rows="all")
     assert "select_rows" not in every.to_dict()
-    assert FitSpec.from_dict(every.to_dict()) == every
-    older = {k: v for k, v in fit_spec().to_dict().items() if k != "select_rows"}
-    assert FitSpec.from_dict(older).select_rows is None
+    assert FitSettings.from_dict(every.to_dict()) == every
+    older = {k: v for k, v in fit_settings().to_dict().items() if k != "select_rows"}
+    assert FitSettings.from_dict(older).select_rows is None
 
 
 def test_a_study_is_identified_by_it():
     prints = {
-        rows: study_spec("demo", "breast_cancer", select_rows=rows).fingerprint()
+        rows: study_settings("demo", "breast_cancer", select_rows=rows).fingerprint()
         for rows in (None, 20_000, "all")
     }
     assert len(set(prints.values())) == 3  # default 100,000, 20,000 and every row

@@ -13,7 +13,7 @@ from kdcli.data.dataset import Dataset
 from kdcli.experiment.split_fit import run_split
 from kdcli.experiment.splits import make_splits
 from kdcli.science.nested import prefix_model, prefix_predictions
-from kdcli.spec import FitSpec, fit_spec
+from kdcli.settings import FitSettings, fit_settings
 
 SMALL = ["--dataset", "sklearn:breast_cancer", "--threads", "1"]
 
@@ -150,7 +150,7 @@ def _synthetic() -> Dataset:
     return Dataset(name="synth", X=frame, y=y, class_names=["a", "b"])
 
 
-def _settings(**kw) -> FitSpec:
+def _settings(**kw) -> FitSettings:
     base = dict(
         teacher="rf",
         teacher_param={"n_estimators": 30},
@@ -163,7 +163,7 @@ def _settings(**kw) -> FitSpec:
         test_size=0.3,
     )
     base.update(kw)
-    return fit_spec(**base)
+    return fit_settings(**base)
 
 
 def test_nested_students_equal_separate_fits_with_far_fewer_fits():

@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from kdcli.errors import SpecError
-from kdcli.spec import values
+from kdcli.errors import SettingError
+from kdcli.settings import values
 
 EXECUTORS = ("local", "dask")
 
@@ -90,7 +90,7 @@ class Execution:
             values.integer("threads", self.threads, 1)
         values.choice("executor", self.executor, EXECUTORS)
         if self.address and self.executor != "dask":
-            raise SpecError("address", "{opt} needs the dask executor (--executor dask)")
+            raise SettingError("address", "{opt} needs the dask executor (--executor dask)")
         if self.timeout_per_unit is not None:  # any text or number: NaN and inf refused
             seconds = values.positive(
                 "timeout_per_unit", self.timeout_per_unit, "a positive number of seconds"
@@ -99,7 +99,7 @@ class Execution:
         what = "a number of seconds, 0 or more"
         spread = values.number("spread_from", self.spread_from, -math.inf, math.inf, what)
         if spread < 0:
-            raise SpecError("spread_from", f"{{opt}} must be {what}, got {spread}")
+            raise SettingError("spread_from", f"{{opt}} must be {what}, got {spread}")
         object.__setattr__(self, "spread_from", spread)
 
     @property

@@ -1,4 +1,4 @@
-"""A study's settings: the suite's members and one :class:`FitSpec` for all of them."""
+"""A study's settings: the suite's members and one :class:`FitSettings` for all of them."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ import json
 from dataclasses import dataclass
 
 from kdcli.data.suites import Member, select, suite_members
-from kdcli.errors import SpecError
-from kdcli.spec.fit import FitSpec, fit_spec
+from kdcli.errors import SettingError
+from kdcli.settings.fit import FitSettings, fit_settings
 
 
 @dataclass(frozen=True)
-class StudySpec:
+class StudySettings:
     """Everything that decides a study's numbers (not how or where it runs)."""
 
     suite: str
     members: tuple[Member, ...]
-    fit: FitSpec
+    fit: FitSettings
 
     def to_dict(self) -> dict:
         return {
@@ -27,11 +27,11 @@ class StudySpec:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> StudySpec:
+    def from_dict(cls, d: dict) -> StudySettings:
         return cls(
             suite=d["suite"],
             members=tuple(Member(m["name"], m["spec"]) for m in d["members"]),
-            fit=FitSpec.from_dict(d["fit"]),
+            fit=FitSettings.from_dict(d["fit"]),
         )
 
     def fingerprint(self) -> str:
@@ -39,18 +39,18 @@ class StudySpec:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def study_spec(
+def study_settings(
     suite: str = "demo", datasets: str | list[str] | None = None, **settings
-) -> StudySpec:
+) -> StudySettings:
     """A study over a suite (a name under datasets/, ``dir:PATH`` or a manifest .csv), or only
-    the members named in ``datasets``; ``settings`` are those of :func:`fit_spec`."""
-    fit = fit_spec(**settings)
+    the members named in ``datasets``; ``settings`` are those of :func:`fit_settings`."""
+    fit = fit_settings(**settings)
     names = ",".join(datasets) if isinstance(datasets, list) else datasets
     members = tuple(Member(m.name, m.spec) for m in select(suite_members(suite), names))
     if any(t.model for t in fit.teachers) and len(members) != 1:
-        raise SpecError(
+        raise SettingError(
             "teacher_model",
             f"{{opt}} is a model of one dataset's columns; this study has {len(members)} "
             "datasets: name one with --datasets",
         )
-    return StudySpec(suite=suite, members=members, fit=fit)
+    return StudySettings(suite=suite, members=members, fit=fit)

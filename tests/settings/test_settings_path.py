@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import kdcli
-from kdcli.errors import SpecError
-from kdcli.spec import FitSpec, StudySpec
+from kdcli.errors import SettingError
+from kdcli.settings import FitSettings, StudySettings
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -54,7 +54,7 @@ def test_xgboost_with_local_workers_finishes_after_openmp_ran_in_the_parent(smal
         import kdcli
         kdcli.fit("sklearn:iris", teacher="xgboost", teacher_param=["n_estimators=10"],
                   sizes=[4], threads=2)
-        spec = kdcli.study_spec({str(small_suite)!r}, teacher="xgboost",
+        spec = kdcli.study_settings({str(small_suite)!r}, teacher="xgboost",
                                 teacher_param=["n_estimators=10"], sizes=[4])
         report = kdcli.run_study(spec, {str(tmp_path / "out")!r}, jobs=2, threads=2,
                                  openml=kdcli.OpenMLConfig(cache_dir={str(tmp_path / "c")!r}))
@@ -69,12 +69,12 @@ def test_xgboost_with_local_workers_finishes_after_openmp_ran_in_the_parent(smal
 
 
 def test_the_spec_round_trips_through_json_unchanged():
-    spec = kdcli.study_spec(
+    spec = kdcli.study_settings(
         "demo", datasets="iris,wine", teacher="lightgbm,rf", teacher_param={"rf.max_depth": None},
         student="tree,rf", sizes="tree=8,full;rf=1,10", modes="raw,vanilla:logit,corrected",
         c_grid=[0.1, 10], folds_outer=None, seed=3,
     )  # fmt: skip
-    again = StudySpec.from_dict(json.loads(json.dumps(spec.to_dict())))
+    again = StudySettings.from_dict(json.loads(json.dumps(spec.to_dict())))
     assert again == spec
     assert again.fingerprint() == spec.fingerprint()
     with pytest.raises(AttributeError):
@@ -82,9 +82,9 @@ def test_the_spec_round_trips_through_json_unchanged():
 
 
 def test_text_and_python_values_give_the_same_spec():
-    text = kdcli.fit_spec(student="tree,gbdt", sizes="8,64", modes="raw, crossfit",
+    text = kdcli.fit_settings(student="tree,gbdt", sizes="8,64", modes="raw, crossfit",
                           teacher_param=["num_leaves=15"], c_grid="10,0.1")  # fmt: skip
-    python = kdcli.fit_spec(student=["tree", "gbdt"], sizes=[8, 64], modes=["raw", "crossfit"],
+    python = kdcli.fit_settings(student=["tree", "gbdt"], sizes=[8, 64], modes=["raw", "crossfit"],
                             teacher_param={"num_leaves": 15}, c_grid=[0.1, 10])  # fmt: skip
     assert text == python
     assert text.teacher.full_params["num_leaves"] == 15
@@ -105,8 +105,8 @@ def test_text_and_python_values_give_the_same_spec():
     ],
 )
 def test_errors_from_python_name_the_parameter(settings, param):
-    with pytest.raises(SpecError) as err:
-        kdcli.fit_spec(**settings)
+    with pytest.raises(SettingError) as err:
+        kdcli.fit_settings(**settings)
     assert err.value.param == param
     assert f"--{param.replace('_', '-')}" not in str(err.value)  # Python names, not options
 
@@ -132,8 +132,8 @@ def test_a_bad_teacher_value_is_one_line_naming_it_without_a_trial_fit(kd, tmp_p
 
 
 def test_fit_spec_defaults_are_the_cli_defaults(kd):
-    spec = kdcli.fit_spec()
-    assert isinstance(spec, FitSpec)
+    spec = kdcli.fit_settings()
+    assert isinstance(spec, FitSettings)
     code, out, _ = kd("fit", "--help")
     assert code == 0
     for name in ("folds", "test_size", "repeats"):
@@ -141,10 +141,10 @@ def test_fit_spec_defaults_are_the_cli_defaults(kd):
 
 
 def test_one_teacher_param_string_is_one_parameter():
-    assert kdcli.fit_spec(teacher_param="num_leaves=15").teacher.params == {"num_leaves": 15}
+    assert kdcli.fit_settings(teacher_param="num_leaves=15").teacher.params == {"num_leaves": 15}
 
 
 def test_a_lone_number_is_one_size_and_unknown_settings_are_refused():
-    assert kdcli.fit_spec(sizes=8).sizes == {"tree": (8,)}
+    assert kdcli.fit_settings(sizes=8).sizes == {"tree": (8,)}
     with pytest.raises(TypeError):
-        kdcli.fit_spec(metric="auc")  # a table's metric is not a setting of the experiment
+        kdcli.fit_settings(metric="auc")  # a table's metric is not a setting of the experiment
