@@ -7,7 +7,7 @@ TEST_WORKERS ?= auto
 # (or another interpreter is asked for), not on every run
 STAMP := build/.installed-$(shell $(PYTHON) -c 'import hashlib, sys; print(hashlib.sha1(sys.prefix.encode()).hexdigest()[:10])')
 
-.PHONY: help install demo test test-fast lint bench faults bench-contention bench-paper bench-dao2021 bench-defaults bench-scale bench-scaling bench-distill shared-study regress regress-update replicate replicate-sizes replicate-teacher clean
+.PHONY: help install demo test test-fast lint typecheck docs bench faults bench-contention bench-paper bench-dao2021 bench-defaults bench-scale bench-scaling bench-distill shared-study regress regress-update replicate replicate-sizes replicate-teacher clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z][a-z0-9-]*:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,9 +23,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## the main job on bundled data, no network
 	kd fit --dataset sklearn:breast_cancer
 
-test: $(STAMP)  ## lint and the test suite (what CI runs)
+test: $(STAMP)  ## lint (ruff, ruff format, mypy), the docs build and the test suite (what CI runs)
 	$(PYTHON) -m ruff check kdcli tests benchmarks
 	$(PYTHON) -m ruff format --check kdcli tests benchmarks
+	$(PYTHON) -m mypy kdcli
+	NO_MKDOCS_2_WARNING=1 $(PYTHON) -m mkdocs build --strict --quiet --site-dir build/site
 	$(PYTHON) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: $(STAMP)  ## lint and the tests without the slow process-level ones
@@ -33,9 +35,16 @@ test-fast: $(STAMP)  ## lint and the tests without the slow process-level ones
 	$(PYTHON) -m ruff format --check kdcli tests benchmarks
 	$(PYTHON) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
-lint:  ## ruff (checks and format) over the code, tests and benchmarks
+lint: $(STAMP)  ## ruff (checks and format) over the code, tests and benchmarks; mypy over kdcli
 	$(PYTHON) -m ruff check kdcli tests benchmarks
 	$(PYTHON) -m ruff format --check kdcli tests benchmarks
+	$(PYTHON) -m mypy kdcli
+
+typecheck: $(STAMP)  ## mypy over kdcli (settings in pyproject.toml; strict on the leaf modules)
+	$(PYTHON) -m mypy kdcli
+
+docs: $(STAMP)  ## build the documentation site (MkDocs) into build/site; any warning fails it
+	NO_MKDOCS_2_WARNING=1 $(PYTHON) -m mkdocs build --strict --site-dir build/site
 
 regress: $(STAMP)  ## re-run the reference studies and check their numbers (also part of test)
 	$(PYTHON) -m kdcli.regress
@@ -91,7 +100,7 @@ replicate: replicate-sizes replicate-teacher  ## the paper's tabular experiments
 replicate-sizes: $(STAMP)  ## the paper's student-size sweep (--preset dao2021)
 	kd benchmark --preset dao2021 --suite dir:$(SHARED_DATA) --datasets magic,adult \
 		--jobs $(REPLICATE_JOBS) --out $(REPLICATE_OUT)
-	kd report $(REPLICATE_OUT) --format md --out $(REPLICATE_OUT)/report.md
+	kd report $(REPLICATE_OUT) --format md --out $(REPLICATE_OUT)/report.md --save-plots
 	kd check $(REPLICATE_OUT) --against results/reference/dao2021.csv \
 		--claim 'crossfit,corrected>vanilla:logit>raw@1,2,3' --claim 'vanilla:logit>raw@5'
 	@echo "kd's own earlier replication (drift of kd's numbers, tolerance 0.002):"
@@ -100,7 +109,7 @@ replicate-sizes: $(STAMP)  ## the paper's student-size sweep (--preset dao2021)
 replicate-teacher: $(STAMP)  ## the paper's teacher-depth sweep (--preset dao2021-teacher)
 	kd benchmark --preset dao2021-teacher --suite dir:$(SHARED_DATA) --datasets magic,adult \
 		--jobs $(REPLICATE_JOBS) --out $(REPLICATE_TEACHER_OUT)
-	kd report $(REPLICATE_TEACHER_OUT) --format md --out $(REPLICATE_TEACHER_OUT)/report.md
+	kd report $(REPLICATE_TEACHER_OUT) --format md --out $(REPLICATE_TEACHER_OUT)/report.md --save-plots
 	kd check $(REPLICATE_TEACHER_OUT) --against results/reference/dao2021-teacher.csv \
 		--claim 'corrected:logit>vanilla:logit,crossfit:logit@max_depth=1,2,3'
 	@echo "kd's own earlier replication (drift of kd's numbers, tolerance 0.002):"

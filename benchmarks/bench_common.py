@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT / "results" / "bench"  # git-ignored: measurements of one machine
+from paths import BENCH
 
 
 def write_bench(name: str, data) -> Path:

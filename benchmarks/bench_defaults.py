@@ -15,11 +15,10 @@ import time
 from pathlib import Path
 
 from bench_common import write_bench
+from paths import BENCH, ROOT
+from paths import SHARED_DATASETS as SHARED
 from scipy.stats import wilcoxon
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "datasets"
-BENCH = ROOT / "results" / "bench"
 CHILD = """
 import json, resource, sys, kdcli
 result = kdcli.fit("file:" + sys.argv[1])

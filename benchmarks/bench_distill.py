@@ -16,10 +16,10 @@ import os
 import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 from bench_common import write_bench
+from paths import SHARED_DATASETS as SHARED
 from sklearn.model_selection import train_test_split
 
 import kdcli
@@ -28,7 +28,6 @@ from kdcli.distilled.procedure import codes_of
 from kdcli.science.encoding import model_names
 from kdcli.science.teachers import make_teacher
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 DATASETS = ("breast-w", "credit-a", "magic", "adult", "letter", "connect-4")
 
 

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import pandas as pd
 import psutil
-from bench_common import ROOT, write_bench
+from bench_common import write_bench
+from paths import ROOT
 
 KEY = ["dataset", "repeat", "fold", "teacher", "student", "size", "mode", "metric"]
 

@@ -22,11 +22,10 @@ import time
 from pathlib import Path
 
 from bench_common import write_bench
+from paths import ROOT
+from paths import SHARED_DATASETS as SHARED
 
 import kdcli
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "datasets"
 
 CASES = [
     ("breast_cancer default", {"dataset": "sklearn:breast_cancer"}),

@@ -18,11 +18,10 @@ import time
 from pathlib import Path
 
 from bench_common import BENCH, write_bench
+from paths import SHARED_DATASETS as SHARED
 
 import kdcli
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "datasets"
 DATASETS = ["magic", "adult", "diabetes", "credit-a", "breast-w", "spambase", "tic-tac-toe", "wdbc"]
 
 

@@ -13,7 +13,6 @@ Writes results/bench/scale.json.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -26,8 +25,8 @@ import pandas as pd
 from bench_common import write_bench
 
 from kdcli.data.synthetic import make_synthetic
+from kdcli.study.run_folder import RunFolder
 
-ROOT = Path(__file__).resolve().parents[1]
 ROWS = 1_000_000
 SERIES = [62_500, 125_000, 250_000, 500_000]
 LIGHT = ["--sizes", "8", "--c-grid", "0.01,1,100"]  # fewer student fits; the same data path
@@ -57,7 +56,7 @@ def kd_fit(path: Path, out: Path, extra: list[str]) -> dict:
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"kd fit failed on {path.name}: {log.read_text()[-500:]}")
     peak = usage.ru_maxrss  # KiB on Linux
-    run = json.loads((out / "run.json").read_text())
+    run = RunFolder(out).record()
     return {
         "rows": int(pd.read_parquet(path, columns=["target"]).shape[0]),
         "wall_seconds": round(seconds, 1),

@@ -31,13 +31,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench_common import BENCH, write_bench
+from paths import ROOT
 from project_cc18 import CC18, FOLDS, MANIFEST, TRAIN_SCALE
 from replay import Unit, dump, from_trace, load, replay
 from scaling_real import two_cores
 
 from kdcli.study.cost import LogLinear, Shape
+from kdcli.study.run_folder import RunFolder
 
-ROOT = Path(__file__).resolve().parents[1]
 TRACES = Path(__file__).resolve().parent / "traces"
 SHARED28 = TRACES / "shared28.json.gz"
 PAPER = TRACES / "dao2021-magic.json.gz"  # `--preset dao2021 --datasets magic --repeats 1`
@@ -201,7 +202,7 @@ def record(study: Path, path: Path = SHARED28) -> Path:
             first = min(first, trace["origin"] + min(f["start"] for f in trace["fits"]))
             last = max(last, trace["origin"] + max(f["end"] for f in trace["fits"]))
     commit = _git("rev-parse", "HEAD")
-    run = json.loads((study / "run.json").read_text())
+    run = RunFolder(study).record()
     header = {
         "kind": "kd-fit-trace",
         "kd_commit": commit,

@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 from bench_common import write_bench
+from paths import SHARED_DATASETS as SHARED
 from scipy.stats import wilcoxon
 
 import kdcli
 from kdcli.science.optimism import cv_optimism
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "datasets"
 SHARED_NAMES = (
     "diabetes",
     "credit-a",

@@ -29,17 +29,15 @@ import os
 import platform
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from bench_common import BENCH, write_bench
+from paths import SHARED_DATASETS as SHARED
 
 import kdcli
 import kdcli.experiment.split_fit as split_fit
 from kdcli.experiment.splits import derived_seed
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "datasets"
 OUT = "select_rows.json"
 FULL = "all"
 METRICS = ("c", "error", "log_loss", "p0_kl")

@@ -12,7 +12,6 @@ An interrupted run resumes from OUT. Writes results/bench/suite.json.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -20,9 +19,11 @@ from pathlib import Path
 
 import psutil
 from bench_common import write_bench
+from paths import ROOT
+from paths import SHARED_DATASETS as SHARED
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "datasets"
+from kdcli.study.run_folder import RunFolder
+
 REPORT = Path("results/shared28")  # from ROOT
 
 
@@ -74,7 +75,7 @@ def main(argv: list[str]) -> None:
         check=True,
         cwd=ROOT,
     )  # fmt: skip
-    run = json.loads((ROOT / out / "run.json").read_text())
+    run = RunFolder(ROOT / out).record()
     report = {
         "command": " ".join(benchmark),
         "wall_minutes": round(seconds / 60, 1),

@@ -24,10 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from bench_common import write_bench
+from paths import ROOT
 
 from kdcli.study.cost import LogLinear, Shape
+from kdcli.study.run_folder import RunFolder
 
-ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT.parent / "shared" / "datasets" / "MANIFEST.csv"
 CC18 = ROOT / "kdcli" / "suites" / "openml-cc18.csv"
 TRAIN_SCALE = 0.9 / 0.75  # CC18 folds train on 90% of rows, the study's splits on 75%
@@ -67,7 +68,7 @@ def design(frame: pd.DataFrame) -> np.ndarray:
 
 def main(argv: list[str]) -> None:
     study = Path(argv[0]) if argv else ROOT / "results" / "runs" / "shared28"
-    threads = json.loads((study / "run.json").read_text())["threads_per_fit"]
+    threads = RunFolder(study).record()["threads_per_fit"]
     manifest = pd.read_csv(MANIFEST).set_index("name")
     stages = manifest.join(stage_seconds(study), how="inner")
     measured = manifest.join(unit_seconds(study), how="inner")

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from paths import ROOT
+from paths import SHARED_DATASETS as SHARED
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "datasets"
 OLD = "a0cc5ad"  # correctness round 2: the last commit before the scale-out work
 DOMINATED = "letter,diabetes,credit-a,breast-w,tic-tac-toe,wdbc"
 KEYS = ["dataset", "repeat", "fold", "teacher", "student", "size", "mode", "metric"]

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Callable
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from kdcli.atomic import atomic_write_text, check_out_dir, written_together
+import pandas as pd
+
+from kdcli.atomic import atomic_write_text, written_together
 from kdcli.data import Dataset
 from kdcli.data import load_dataset as _load
 from kdcli.data.openml_source import OpenMLConfig
@@ -29,12 +32,14 @@ from kdcli.experiment.fit import FitPlan, FitResult, execute_fit, plan_fit
 from kdcli.experiment.split_fit import Advance
 from kdcli.reporting.check import CheckVerdict, update_reference
 from kdcli.reporting.check import check_run as check
-from kdcli.reporting.report import Report, render
+from kdcli.reporting.model import Report
+from kdcli.reporting.render import render
 from kdcli.reporting.report import report_run as report
-from kdcli.reporting.run_results import run_results as load_results
 from kdcli.settings.execution import Execution
-from kdcli.settings.fit import FitSettings, fit_settings
+from kdcli.settings.fit import FitSettings
+from kdcli.settings.fit_check import fit_settings
 from kdcli.settings.study import StudySettings, study_settings
+from kdcli.study.run_folder import FORMAT, RunFolder
 from kdcli.study.runner import StudyProgress, StudyRun
 from kdcli.study.runner import run_study as _run_study
 
@@ -133,25 +138,31 @@ def save_fit(out: Path, result: FitResult, *, record: dict, force: bool = False)
     ``out`` must be new or empty; an earlier fit there is replaced only with ``force`` (its four
     files, nothing else), and a folder of other files never: they are not kd's to overwrite.
     """
-    out = Path(out)
-    check_out_dir(out, "kd-fit", force)
-    with written_together(out, "--out"):  # all four files, or (a full disk) none
-        atomic_write_text(out / "results.csv", result.results.to_csv(index=False))
-        atomic_write_text(out / "summary.csv", result.summary.to_csv(index=False))
-        atomic_write_text(out / "latency.csv", result.latency.to_csv(index=False))
-        atomic_write_text(out / "run.json", json.dumps(record, indent=2, default=str) + "\n")
+    folder = RunFolder(out)
+    folder.check_out("kd-fit", force)
+    with written_together(folder.path, "--out"):  # all four files, or (a full disk) none
+        atomic_write_text(folder.path / "results.csv", result.results.to_csv(index=False))
+        atomic_write_text(folder.path / "summary.csv", result.summary.to_csv(index=False))
+        atomic_write_text(folder.path / "latency.csv", result.latency.to_csv(index=False))
+        folder.write(record)  # last: a run.json means the rest are there
 
 
 def fit_record(plan: FitPlan, result: FitResult, *, seconds: float, command: str = "") -> dict:
     """Everything needed to reproduce and read a fit: what `kd fit --out` keeps as run.json."""
     ds = plan.dataset
+    spec = ds.meta.get("spec")
     return {
+        "format": FORMAT,
         "kind": "kd-fit",
         "kd_version": package_versions()["kd"],
         "command": command,
         "started": result.started,
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "settings": plan.fit.to_dict(),
+        "settings": {
+            "suite": None,
+            "members": [{"name": ds.name, "spec": spec}] if isinstance(spec, str) else [],
+            "fit": plan.fit.to_dict(),
+        },
         "dataset": {
             "spec": ds.meta.get("spec"),
             "name": ds.name,
@@ -182,7 +193,7 @@ def fit_record(plan: FitPlan, result: FitResult, *, seconds: float, command: str
 
 def run_study(
     settings: StudySettings,
-    out: str | Path,
+    out: str | Path | None,
     *,
     jobs: int = 1,
     threads: int | None = None,
@@ -248,6 +259,14 @@ def distill(
     return distill_dataset(
         dataset, settings, request, command, package_versions()["kd"], say or (lambda _t: None)
     )
+
+
+def load_results(
+    run: str | Path, notice: Callable[[str], None] = lambda _text: None
+) -> pd.DataFrame:
+    """The long results of a run: a study's from its checked unit files (what is left out is
+    told to ``notice``), a `kd fit` folder's or a results file's as written."""
+    return RunFolder.of(run).results(notice)
 
 
 def package_versions() -> dict[str, str]:

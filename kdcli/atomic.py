@@ -14,7 +14,6 @@ socket or folder there is refused. Only a file the user names as the destination
 from __future__ import annotations
 
 import errno
-import json
 import os
 import stat
 import tempfile
@@ -23,6 +22,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from kdcli.errors import KDError
 
@@ -122,7 +122,7 @@ def resolved(path: Path) -> tuple[Path, os.stat_result | None]:
     return target, st
 
 
-def _refuse_special(path: Path, kind: str, option: str | None) -> KDError:
+def refuse_special(path: Path, kind: str, option: str | None) -> KDError:
     """A rename would replace it (a FIFO, a device): refused, with the fix that exists."""
     tail = f" or choose another {option}" if option else ", then run the command again"
     return KDError(
@@ -147,7 +147,18 @@ def umask_mode(base: int) -> int:
     return base & ~mask
 
 
-def atomic_write(path: Path, write, option: str | None = None, fix: str | None = None) -> None:
+class Writer(Protocol):
+    """Writes the content to the path it is given (a temporary file); its return is unused.
+
+    A protocol, not a Callable, so a lambda with a bound default (``lambda tmp, fmt=fmt: ...``)
+    still type-checks."""
+
+    def __call__(self, tmp: Path, /) -> object: ...
+
+
+def atomic_write(
+    path: Path, write: Writer, option: str | None = None, fix: str | None = None
+) -> None:
     """``write(tmp_path)`` writes the content; it appears at ``path`` whole or not at all.
 
     Inside :func:`written_together` it appears when the block ends, with the others. A failure of
@@ -161,7 +172,7 @@ def atomic_write(path: Path, write, option: str | None = None, fix: str | None =
     with translated(batch.folder if batch else path, option, fix):
         target, st = resolved(path)
         if (kind := special_kind(st)) is not None:
-            raise _refuse_special(path, kind, option)
+            raise refuse_special(path, kind, option)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         os.close(fd)
@@ -179,7 +190,7 @@ def atomic_write(path: Path, write, option: str | None = None, fix: str | None =
             raise
 
 
-def write_destination(path: Path, write, option: str) -> None:
+def write_destination(path: Path, write: Writer, option: str) -> None:
     """A file the user named (``option``: `kd report --out`): a FIFO or character device there is
     written through (``write(path)``, no rename, so it stays what it is); anything else as
     :func:`atomic_write` does (a symbolic link's target replaced, other special files refused)."""
@@ -237,91 +248,6 @@ def written_together(folder: Path | str, option: str | None = None) -> Iterator[
         raise
     finally:
         _batch.reset(token)
-
-
-FIT_FILES = ("results.csv", "summary.csv", "latency.csv", "run.json")  # all `kd fit` writes
-
-
-def check_out_dir(path: Path, kind: str, force: bool = False) -> None:
-    """Refuse an --out that cannot be written, or that holds another kind of run, before any work.
-
-    For kd fit (``kind`` 'kd-fit') also a folder of anyone else's files, and an earlier fit
-    unless ``force`` (which replaces only :data:`FIT_FILES`). Creates nothing: a failed command
-    leaves no folder behind.
-    """
-    path = Path(path)
-    with translated(path, "--out"):  # a stat may fail too: a name too long, a folder not ours
-        _check_out_dir(path, kind)
-        if kind == "kd-fit":
-            _check_fit_folder(path, force)
-
-
-def _check_out_dir(path: Path, kind: str) -> None:
-    if path.exists() and not path.is_dir():
-        raise KDError(f"--out {path} is a file; give a folder (it is created if missing)")
-    record = path / "run.json"
-    if record.exists() and not record.is_file():  # never read a FIFO or device: it may not end
-        what = special_kind(os.stat(record)) or "not a regular file"
-        raise KDError(f"--out {path}: its run.json is {what}; use another folder")
-    if record.exists():
-        try:
-            recorded = json.loads(record.read_text(encoding="utf-8")).get("kind", "kd-fit")
-        except (OSError, ValueError, AttributeError):
-            recorded = kind  # damaged: a study sets it aside and recovers (study.results_dir)
-        if recorded != kind:
-            held = {"kd-benchmark": "a kd benchmark study", "kd-fit": "kd fit results"}
-            raise KDError(
-                f"--out {path} holds {held.get(recorded, 'other files')}; use another folder"
-            )
-    check_writable_place(path, "--out", "folder")
-
-
-def _check_fit_folder(path: Path, force: bool) -> None:
-    """A kd fit writes into an empty or new folder, or with ``force`` over an earlier fit: it
-    never writes over files it did not make (a user's own results.csv)."""
-    if not path.is_dir():
-        return
-    names = [p.name for p in path.iterdir() if not _leftover(p.name)]
-    if not names:
-        return
-    earlier = _fit_record(path / "run.json")
-    if earlier is None:
-        raise KDError(
-            f"--out {path} is not empty and holds no kd fit results; use a new or empty folder"
-        )
-    if not force:
-        dataset = earlier.get("dataset")
-        name = dataset.get("name") if isinstance(dataset, dict) else None
-        of = f" (of {name})" if isinstance(name, str) else ""
-        raise KDError(
-            f"--out {path} holds an earlier kd fit{of}; add --force to replace its "
-            f"{', '.join(FIT_FILES[:-1])} and {FIT_FILES[-1]} (nothing else), or use another "
-            "folder"
-        )
-    for name in FIT_FILES:
-        _, st = resolved(path / name)
-        if (kind := special_kind(st)) is not None:
-            raise _refuse_special(path / name, kind, "--out")
-
-
-def _leftover(name: str) -> bool:
-    """A temporary file of kd's own write, left by a kill -9 before its rename."""
-    return name.startswith(".") and name.endswith(".tmp") and name[1:].startswith(FIT_FILES)
-
-
-def _fit_record(path: Path) -> dict | None:
-    """The run.json of an earlier kd fit, or None (absent, damaged, or not kd fit's)."""
-    if not path.is_file():
-        return None
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(record, dict):
-        return None
-    if record.get("kind", "kd-fit" if "dataset" in record else None) != "kd-fit":
-        return None
-    return record
 
 
 def check_writable_place(

@@ -27,7 +27,7 @@ class SettingError(KDError, ValueError):
     parameter (``sizes``), on the command line as the option (``--sizes``).
     """
 
-    def __init__(self, param: str, message: str):
+    def __init__(self, param: str, message: str) -> None:
         self.param = param
         self.message = message
         super().__init__(self.render(param))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,12 +38,12 @@ SPLIT_SIZES = ("n_train", "n_test")
 LATENCY_COLUMNS = [c for c in RESULT_COLUMNS if c not in ("metric", "value")] + ["ms_per_10k"]
 
 
-def value_text(value) -> str:
+def value_text(value: object) -> str:
     """A teacher parameter's value as a variant label shows it: None, True, 3, 0.1, gini."""
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def teacher_label(name: str, variant: dict) -> str:
+def teacher_label(name: str, variant: dict[str, Any]) -> str:
     """The ``teacher`` column of results: the library's name, and for a variant of a
     --teacher-grid sweep its swept values, ``rf[max_depth=3]`` (``rf[max_depth=3,
     min_samples_leaf=5]`` for several, in the grid's order)."""
@@ -79,16 +80,19 @@ def size_key(size: str) -> tuple[int, float, str]:
         return (3, 0.0, size)
 
 
-def frame(records: list[dict]) -> pd.DataFrame:
+def frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     """Records as a results frame: the long columns first, sizes as text."""
     out = pd.DataFrame.from_records(records, columns=None if records else RESULT_COLUMNS)
     out["size"] = out["size"].astype(str)
-    return out[RESULT_COLUMNS + [c for c in out.columns if c not in RESULT_COLUMNS]]
+    columns = RESULT_COLUMNS + [c for c in out.columns if c not in RESULT_COLUMNS]
+    shaped: pd.DataFrame = out[columns]
+    return shaped
 
 
 def ordered(results: pd.DataFrame) -> pd.DataFrame:
     """The fixed row order of assembled results: equal for any executor and any unit order."""
-    return results.sort_values(SORT, kind="stable").reset_index(drop=True)
+    out: pd.DataFrame = results.sort_values(SORT, kind="stable").reset_index(drop=True)
+    return out
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
@@ -99,7 +103,8 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     table, never a mean of the other splits passed off as the cell's.
     """
     if results.empty:
-        return pd.DataFrame(columns=[*CELL, "mean", "n", "se", "nonfinite"])
+        empty: pd.DataFrame = pd.DataFrame(columns=[*CELL, "mean", "n", "se", "nonfinite"])
+        return empty
     value = results["value"].astype(float)
     data = results.assign(value=value, nan=value.isna(), nonfinite=~np.isfinite(value))
     grouped = data.groupby(CELL, sort=False)
@@ -108,7 +113,8 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     out["se"] = out["std"] / out["n"].map(math.sqrt)
     out.loc[counts["nan"].to_numpy() > 0, ["mean", "se"]] = math.nan  # pandas would skip NaN
     out["nonfinite"] = counts["nonfinite"].astype(int).to_numpy()
-    return out.drop(columns="std")
+    summary: pd.DataFrame = out.drop(columns="std")
+    return summary
 
 
 def cell_means(results: pd.DataFrame) -> pd.DataFrame:
@@ -116,14 +122,15 @@ def cell_means(results: pd.DataFrame) -> pd.DataFrame:
     where a split's value is NaN, as :func:`summarise` has it (pandas would skip it)."""
     data = results.assign(size=results["size"].fillna("").astype(str))
     grouped = data.groupby(CELL, sort=True)["value"]
-    out = grouped.mean().reset_index()
+    out: pd.DataFrame = grouped.mean().reset_index()
     out.loc[grouped.count().to_numpy() < grouped.size().to_numpy(), "value"] = math.nan
     return out
 
 
-def latency_frame(rows: list[dict]) -> pd.DataFrame:
+def latency_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Prediction latencies, kept apart from the results: wall-clock, not reproducible."""
-    return pd.DataFrame(rows, columns=LATENCY_COLUMNS)
+    out: pd.DataFrame = pd.DataFrame(rows, columns=LATENCY_COLUMNS)
+    return out
 
 
 def load_results(path: Path) -> pd.DataFrame:

@@ -6,7 +6,7 @@ import pytest
 
 from kdcli.cli import main
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+from support.paths import SHARED
 
 
 def pytest_collection_modifyitems(items):

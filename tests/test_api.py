@@ -2,7 +2,6 @@
 
 import json
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -10,9 +9,10 @@ import pytest
 import kdcli
 from kdcli.errors import KDError, SettingError
 
+from support.paths import ROOT
 from support.scripts import run_unguarded_script
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = ROOT / "README.md"
 
 
 @pytest.mark.slow

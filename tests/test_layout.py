@@ -12,7 +12,7 @@ import kdcli
 PACKAGE = Path(kdcli.__file__).parent
 # lowest first; a module may import only from its own layer or a lower one
 LAYERS = [
-    {"errors", "atomic", "records"},
+    {"errors", "atomic", "records", "text"},
     {"data"},
     {"science"},
     {"settings"},
@@ -72,3 +72,11 @@ def test_every_layer_imports_first_in_a_fresh_interpreter(module):
         [sys.executable, "-c", f"import {module}"], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_every_module_is_small_enough_to_hold_one_concept():
+    """A module past 450 lines has always turned out to do several jobs (report.py held five)."""
+    sizes = {
+        str(p.relative_to(PACKAGE)): len(p.read_text().splitlines()) for p in PACKAGE.rglob("*.py")
+    }
+    assert {name: n for name, n in sizes.items() if n >= 450} == {}

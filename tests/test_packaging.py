@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from support.paths import ROOT
+
 FAST = ("--teacher-param", "n_estimators=20", "--sizes", "4")
 
 

@@ -3,15 +3,13 @@
 import json
 import subprocess
 from importlib.metadata import version
-from pathlib import Path
 
 import pytest
 
 import kdcli
 
 from conftest import run_kd
-
-ROOT = Path(__file__).resolve().parents[1]
+from support.paths import ROOT
 
 
 def test_the_version_has_one_source(capsys):

@@ -27,9 +27,9 @@ from kdcli.study.signals import stop_signals_interrupt
 try:  # typer >= 0.20 carries its own copy of click
     from typer._click.exceptions import UsageError
 except ImportError:  # pragma: no cover - older typer uses click itself
-    from click.exceptions import UsageError
+    from click.exceptions import UsageError  # type: ignore[assignment]  # click's own class
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "tidied"]
 
 
 def without_bool_placeholders(command):
@@ -51,12 +51,27 @@ def without_bool_placeholders(command):
     return command
 
 
+def tidied(command):
+    """The command as --help and the docs show it: flags without placeholders, and each
+    paragraph of a command's description as one line for the terminal to wrap (a docstring's
+    own line ends would otherwise break a sentence at the width of the source file)."""
+    for cmd in _with_subcommands(command):
+        if cmd.help:
+            cmd.help = "\n\n".join(" ".join(p.split()) for p in cmd.help.split("\n\n"))
+    return without_bool_placeholders(command)
+
+
+def _with_subcommands(command) -> list:
+    subs = getattr(command, "commands", {}).values()
+    return [command, *(c for sub in subs for c in _with_subcommands(sub))]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors are one line and exit 2; --debug shows tracebacks."""
     args = list(sys.argv[1:] if argv is None else argv)
     invocation[:] = args
     debug = "--debug" in args
-    command = without_bool_placeholders(typer.main.get_command(app))
+    command = tidied(typer.main.get_command(app))
     try:
         with stop_signals_interrupt() as stop:  # SIGTERM: one line and exit 143, like Ctrl-C
             code = command.main(args=args, prog_name="kd", standalone_mode=False)

@@ -28,7 +28,8 @@ def check(
         Path,
         typer.Option(
             "--against",
-            help="Reference CSV (long format, optional tolerance column).",
+            help="Reference CSV (long format, optional tolerance column), or the name of one "
+            "of kd's own (bundled, dao2021, ...), found from any folder.",
             show_default=False,
         ),
     ],

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
+from rich.console import JustifyMethod
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kdcli.cli.app import datasets_app, stderr_console, stdout_console
@@ -68,7 +69,7 @@ def _table(rows: list[dict], title: str, cache: str):
         ("classes", "right"),
         ("cached", "left"),
     ):
-        table.add_column(col, justify=justify)
+        table.add_column(col, justify=cast(JustifyMethod, justify))
     shown = {
         "yes": "[green]yes[/green]",
         "damaged": "[red]damaged[/red]",
@@ -120,7 +121,7 @@ def datasets_fetch(
     members = (
         select(suite_members(suite), datasets)
         if suite
-        else [Member(name=spec, spec=spec) for spec in specs]
+        else [Member(name=spec, spec=spec) for spec in specs or []]
     )
     cfg = OpenMLConfig.from_env(cache_dir, openml_server, offline)
     console = stderr_console()

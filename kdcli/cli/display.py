@@ -14,6 +14,7 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -60,8 +61,8 @@ class StudyDisplay(StudyProgress):
             transient=True,
             disable=not self.live,
         )
-        self.task = None
-        self.plan_task = None
+        self.task: TaskID | None = None  # made when the runner starts the units
+        self.plan_task: TaskID | None = None
         self.done = self.failed = 0
         self.running: list[str] = []
         self.total = 0
@@ -121,7 +122,8 @@ class StudyDisplay(StudyProgress):
 
     def _describe(self) -> None:
         shown = ", ".join(self.running[:2]) + (" …" if len(self.running) > 2 else "")
-        self.progress.update(self.task, description=shown or "finishing")
+        if self.task is not None:
+            self.progress.update(self.task, description=shown or "finishing")
 
     def unit_finished(self, unit: Unit, outcome: Outcome) -> None:
         if unit.label in self.running:
@@ -132,7 +134,8 @@ class StudyDisplay(StudyProgress):
         self.started.pop(unit, None)
         if outcome.error is None and unit in self.estimates:  # a failure says little of cost
             self.measured.append((self.estimates[unit], outcome.seconds))
-        self.progress.update(self.task, advance=1, failed=self.failed)
+        if self.task is not None:
+            self.progress.update(self.task, advance=1, failed=self.failed)
         self._describe()
         if self.quiet:
             return

@@ -38,7 +38,6 @@ from kdcli.data.openml_source import OpenMLConfig
 from kdcli.distilled.model_dir import check_model_dir
 from kdcli.errors import SettingError
 from kdcli.settings import DEFAULTS
-from kdcli.settings.execution import usable_cores
 
 
 @app.command()
@@ -133,8 +132,13 @@ def distill(
     seed: Seed = DEFAULTS["seed"],
     max_rows: MaxRows = None,
     threads: Annotated[
-        int, typer.Option(help="Model fits side by side, each single-threaded.")
-    ] = usable_cores(),
+        int | None,
+        typer.Option(
+            help="Model fits side by side, each single-threaded (default: the usable cores, "
+            "counted when kd runs).",
+            show_default=False,
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace an earlier kd model in --out.")
     ] = False,

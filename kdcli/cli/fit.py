@@ -12,15 +12,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kdcli import api
-from kdcli.atomic import check_out_dir, written_together
 from kdcli.cli.app import app, command_line, stderr_console, stdout_console
 from kdcli.cli.options import announce_teacher_model, with_spec_options
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.science.metrics import EXCESS_METRICS, METRICS
 from kdcli.settings import DEFAULTS, fit_settings
-from kdcli.settings.execution import usable_cores
 from kdcli.settings.presets import preset_labels, preset_metric
 from kdcli.settings.values import choices
+from kdcli.study.run_folder import check_out_dir
 
 DatasetSpec = Annotated[
     str,
@@ -62,12 +61,13 @@ def fit(
         ),
     ] = "",
     threads: Annotated[
-        int,
+        int | None,
         typer.Option(
-            help="Model fits side by side, each single-threaded (default: the usable cores; "
-            "never more).",
+            help="Model fits side by side, each single-threaded (default: the usable cores, "
+            "counted when kd runs; never more).",
+            show_default=False,
         ),
-    ] = usable_cores(),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -118,9 +118,8 @@ def fit(
         )
     record = api.fit_record(plan, result, seconds=time.perf_counter() - t0, command=command_line())
     record["execution"] = {"threads": threads}
-    if out is not None:
-        with written_together(out, "--out"):  # all four files, or (a full disk) none
-            api.save_fit(out, result, record=record, force=force)
+    if out is not None:  # refused before any fit above; save_fit writes the four together
+        api.save_fit(out, result, record=record, force=force)
     if json_:
         typer.echo(json.dumps(record, indent=2, default=str))
     elif not quiet:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import inspect
 from pathlib import Path
-from typing import Annotated, get_type_hints
+from typing import Annotated, Any, cast, get_type_hints
 
 import typer
 
@@ -309,7 +309,7 @@ def with_spec_options(command):
         )
         return command(ctx=ctx, settings=settings, openml=openml, **kwargs)
 
-    wrapper.__signature__ = inspect.Signature([*own, *shared])
+    cast(Any, wrapper).__signature__ = inspect.Signature([*own, *shared])
     wrapper.__annotations__ = {p.name: p.annotation for p in [*own, *shared]}
     del wrapper.__wrapped__  # typer must read the new signature, not the command's
     return wrapper

@@ -18,8 +18,8 @@ from kdcli.atomic import check_writable_place, write_destination
 from kdcli.cli.app import app, stderr_console
 from kdcli.cli.options import Debug, Quiet
 from kdcli.data.files import local_path, read_batches
-from kdcli.data.text import shown
 from kdcli.errors import KDError
+from kdcli.text import shown
 
 OUT_SUFFIXES = (".csv", ".parquet")
 
@@ -64,7 +64,8 @@ def predict(
         raise KDError(f"DATA '{shown(path)}' is not a file; give the rows to predict")
     if out is not None:
         check_writable_place(out, "--out", "file")
-    parts, unseen, total = [], {}, 0
+    parts, total = [], 0
+    unseen: dict[str, int] = {}
     show = not quiet and not json_ and sys.stderr.isatty()
     with Progress(
         TextColumn("predicting"),

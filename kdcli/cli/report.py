@@ -1,9 +1,17 @@
-"""`kd report`: tables, statistics and plots of a run's folder."""
+"""`kd report`: tables, statistics and plots of a run's folder.
+
+Reading a run writes nothing into it: the plots go where --plots DIR or --save-plots (RUN/plots)
+says, and an HTML report, which embeds them, draws them in a temporary folder otherwise. So a
+report of someone else's study, a read-only copy or a live run leaves the folder as it was.
+"""
 
 from __future__ import annotations
 
 import os
 import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +28,8 @@ from kdcli.atomic import (
 from kdcli.cli.app import app, stdout_console
 from kdcli.cli.options import Debug
 from kdcli.errors import KDError
-from kdcli.reporting.report import FORMATS, render_rich
+from kdcli.reporting.model import Report
+from kdcli.reporting.render import FORMATS, render_rich
 
 
 @app.command()
@@ -52,9 +61,19 @@ def report(
     ] = None,
     plots: Annotated[
         Path | None,
-        typer.Option(help="Folder for the PNG/SVG plots (default: RUN/plots).", show_default=False),
+        typer.Option(
+            help="Write the PNG/SVG plots into this folder (default: none are written; an HTML "
+            "report embeds its PNGs all the same).",
+            show_default=False,
+        ),
     ] = None,
-    no_plots: Annotated[bool, typer.Option("--no-plots", help="Draw no plots.")] = False,
+    save_plots: Annotated[
+        bool,
+        typer.Option("--save-plots", help="Write the PNG/SVG plots beside the run, in RUN/plots."),
+    ] = False,
+    no_plots: Annotated[
+        bool, typer.Option("--no-plots", help="Draw no plots, not even for an HTML report.")
+    ] = False,
     baseline: Annotated[
         str | None,
         typer.Option(
@@ -75,14 +94,49 @@ def report(
     debug: Debug = False,
 ) -> None:
     """Tables of held-out results per dataset, tests across datasets (Friedman, Nemenyi CD,
-    Wilcoxon with Holm vs a baseline) and within each (Nadeau–Bengio), plots."""
+    Wilcoxon with Holm vs a baseline) and within each (Nadeau–Bengio), plots where asked."""
     if format_ not in FORMATS:
         raise KDError(f"unknown --format '{format_}'; use one of {', '.join(FORMATS)}")
     if out is not None and str(out) == "-":
         out = None  # stdout, as without --out
     if out is not None:
         check_out_file(out)
-    rep = api.report(run, metric, plots, draw_plots=not no_plots, baseline=baseline, rope=rope)
+    folder = plots_folder(run, plots, save_plots, no_plots)
+    with ExitStack() as stack:
+        if folder is None and format_ == "html" and not no_plots:
+            folder = stack.enter_context(_temporary_plots())  # read before it is removed
+        rep = api.report(
+            run, metric, folder, draw_plots=folder is not None, baseline=baseline, rope=rope
+        )
+        _emit(rep, format_, out)
+
+
+def plots_folder(run: Path, plots: Path | None, save: bool, no_plots: bool) -> Path | None:
+    """Where the plots are written: --plots DIR, or RUN/plots with --save-plots; None (nowhere)
+    by default, so a report leaves the run folder as it found it. --no-plots wins over both."""
+    if no_plots:
+        return None
+    if plots is not None and save:
+        raise KDError("--plots DIR and --save-plots both say where the plots go; give one")
+    return run / "plots" if save else plots
+
+
+@contextmanager
+def _temporary_plots() -> Iterator[Path]:
+    """A folder for the plots an HTML report embeds, removed once the report is written."""
+    try:
+        scratch = tempfile.TemporaryDirectory(prefix="kd-report-plots-")
+    except OSError as e:
+        raise KDError(
+            f"no temporary folder for the plots of the HTML report ({e.strerror}); set TMPDIR, "
+            "or give --plots DIR or --no-plots"
+        ) from e
+    with scratch as name:
+        yield Path(name)
+
+
+def _emit(rep: Report, format_: str, out: Path | None) -> None:
+    """The report to the terminal (rich tables), to stdout as text, or to the --out file."""
     if format_ == "rich" and out is None:
         render_rich(rep, stdout_console())
         return

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sklearn import datasets as skd
 
 from kdcli.data.dataset import Dataset, encode_labels, prepare_features
-from kdcli.data.text import shown
 from kdcli.errors import KDError
+from kdcli.text import shown
 
 LOADERS = {
     "breast_cancer": skd.load_breast_cancer,

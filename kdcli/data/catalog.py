@@ -15,8 +15,8 @@ from kdcli.data.openml_source import (
 )
 from kdcli.data.spec import load_dataset, parse_spec
 from kdcli.data.suites import Member
-from kdcli.data.text import one_line, shown
 from kdcli.errors import KDError
+from kdcli.text import one_line, shown
 
 
 def cache_state(member: Member, cfg: OpenMLConfig) -> str:

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
-from kdcli.data.text import shown
 from kdcli.errors import KDError
+from kdcli.text import shown
 
 
 @dataclass

@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 
 from kdcli.data.dataset import Dataset, encode_labels, prepare_features
-from kdcli.data.text import one_line, shown
 from kdcli.errors import KDError
+from kdcli.text import one_line, shown
 
 SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
 # a read this big or this wide takes seconds to minutes: say so before it starts

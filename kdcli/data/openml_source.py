@@ -29,8 +29,8 @@ import pandas as pd
 
 from kdcli.data.cache import CorruptEntry, default_cache_dir, is_cached, read_meta, write_entry
 from kdcli.data.dataset import Dataset, OuterSplit, encode_labels, prepare_features
-from kdcli.data.text import shown
 from kdcli.errors import DataUnavailable, KDError
+from kdcli.text import one_line, shown
 
 _T = TypeVar("_T")
 
@@ -160,21 +160,18 @@ def _retrying(cfg: OpenMLConfig, what: str, call: Callable[[Any], _T]) -> _T:
             if getattr(err, "code", None) == 107:  # database busy: worth another try
                 last = err
             else:
-                raise KDError(f"OpenML ({cfg.server}) has no {what}: {_short(err)}") from None
+                raise KDError(
+                    f"OpenML ({cfg.server}) has no {what}: {one_line(err, 160)}"
+                ) from None
         except (OpenMLServerError, *transient) as err:
             last = err
         if attempt < cfg.retries:
             time.sleep(cfg.backoff * 2 ** (attempt - 1))
     raise DataUnavailable(
         f"could not fetch {what} from {cfg.server} after {cfg.retries} tries "
-        f"({type(last).__name__}: {_short(last)}); check the network or --openml-server, "
+        f"({type(last).__name__}: {one_line(last, 160)}); check the network or --openml-server, "
         f"or use --offline with a cache that has it"
     )
-
-
-def _short(err: object) -> str:
-    text = " ".join(str(err).split())
-    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _not_cached(what: str, spec: str, entry: Path) -> KDError:

@@ -7,8 +7,8 @@ from urllib.parse import parse_qsl
 
 from kdcli.data.dataset import Dataset
 from kdcli.data.openml_source import OpenMLConfig
-from kdcli.data.text import shown
 from kdcli.errors import KDError
+from kdcli.text import shown
 
 SOURCES = ("sklearn", "synthetic", "file", "openml", "openml-task")
 

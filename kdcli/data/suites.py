@@ -19,11 +19,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kdcli.data.files import local_path
-from kdcli.data.text import one_line, shown
 from kdcli.errors import KDError
+from kdcli.text import one_line, shown
 
 if TYPE_CHECKING:
-    from importlib.resources.abc import Traversable  # Python 3.11+; importlib.abc before
+    import sys
+
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:
+        from importlib.abc import Traversable
 
 SUITES_PACKAGE = "kdcli.suites"
 DATA_SUFFIXES = (".csv", ".tsv", ".csv.gz", ".tsv.gz", ".parquet")

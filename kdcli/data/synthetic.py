@@ -15,8 +15,8 @@ import pandas as pd
 from scipy.special import expit, softmax
 
 from kdcli.data.dataset import Dataset
-from kdcli.data.text import shown
 from kdcli.errors import KDError
+from kdcli.text import shown
 
 DESIGNS = {
     "binary": {"n": 5000, "d": 10, "noise": 0.1, "seed": 0},

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from kdcli.data.dataset import feature_column
-from kdcli.data.text import shown
 from kdcli.errors import KDError
+from kdcli.text import shown
 
 NUMBER, CATEGORY = "number", "category"
 

@@ -17,9 +17,9 @@ import shutil
 from pathlib import Path
 
 from kdcli.atomic import check_writable_place, translated
-from kdcli.data.text import shown
 from kdcli.distilled.card import FORMAT, KIND, render_markdown
 from kdcli.errors import KDError
+from kdcli.text import shown
 
 ONNX, CARD_JSON, CARD_MD = "model.onnx", "card.json", "card.md"
 

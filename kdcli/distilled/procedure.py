@@ -26,8 +26,9 @@ from kdcli.distilled.model import latency
 from kdcli.distilled.onnx_export import student_onnx
 from kdcli.distilled.student import build_student, fit_student
 from kdcli.errors import KDError
-from kdcli.experiment.split_fit import fit_teachers, training_folds
+from kdcli.experiment.split_context import SplitContext, SplitRows, training_folds
 from kdcli.experiment.splits import Split
+from kdcli.experiment.teacher_fit import fit_teachers
 from kdcli.science import budget
 from kdcli.science.correction import cv_scores
 from kdcli.science.crossfit import TeacherPredictions
@@ -173,16 +174,22 @@ def _distill(X, y, n_classes, fit: FitSettings, request: DistillRequest, seed, a
     user_frame, X = X, model_names(X)
     rows = np.arange(len(y))
     split = Split(repeat=0, fold=0, seed=seed, train=rows, test=rows)
-    folds, all_select, select = training_folds(y, fit, seed)
-    preds = fit_teachers(
-        fit.teacher, X, y, X, n_classes, folds, fit, request.threads, split, lambda: None,
-        all_select,
-    )  # fmt: skip
+    folds = training_folds(y, fit, seed)
+    every = SplitRows(X_train=X, X_test=X, y_train=y, y_test=y, n_classes=n_classes)
+    context = SplitContext(
+        settings=fit,
+        teacher=fit.teacher,
+        split=split,
+        rows=every,
+        folds=folds,
+        threads=request.threads,
+    )
+    preds = fit_teachers(context)
     if as_is:
         preds.in_sample = as_is_proba(fit.teacher.model, user_frame, n_classes)
     candidates = list(fit.modes) if request.mode == AUTO else [request.mode]
     data = _Rows(
-        codes_of(X), y, n_classes, preds, select, categorical_positions(X),
+        codes_of(X), y, n_classes, preds, folds.select, categorical_positions(X),
         split.student_seed(request.family), mode_scale(candidates[0], fit.scale), candidates,
     )  # fmt: skip
     if request.size == AUTO:

@@ -1,4 +1,4 @@
-"""`kd distill`'s settings, checked once: the fit settings (:func:`kdcli.settings.fit.fit_settings`) and
+"""`kd distill`'s settings, checked once: the fit settings (:func:`kdcli.settings.fit_settings`) and
 what to distil (:class:`~kdcli.distilled.procedure.DistillRequest`), for the command, the Python
 API and :class:`~kdcli.distilled.estimator.DistilledClassifier` alike."""
 
@@ -8,7 +8,8 @@ from kdcli.distilled.procedure import AUTO, CANDIDATES, SIZE_GRID, DistillReques
 from kdcli.errors import SettingError
 from kdcli.science.targets import MODE_VARIANTS
 from kdcli.settings.execution import Execution
-from kdcli.settings.fit import FitSettings, fit_settings
+from kdcli.settings.fit import FitSettings
+from kdcli.settings.fit_check import fit_settings
 
 DISTILL_SIZES = {"tree": 64, "rf": 10, "gbdt": 100, "linear": 1}  # a deployable default
 

@@ -4,6 +4,7 @@ all students and modes."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -12,7 +13,8 @@ import pandas as pd
 from kdcli import records
 from kdcli.data.dataset import Dataset
 from kdcli.errors import SettingError
-from kdcli.experiment.split_fit import Advance, count_steps, run_split
+from kdcli.experiment.split_context import Advance, no_progress
+from kdcli.experiment.split_fit import count_steps, run_split
 from kdcli.experiment.splits import Split, make_splits
 from kdcli.science import budget
 from kdcli.science.targets import ordered_modes
@@ -21,8 +23,9 @@ from kdcli.settings.fit import FitSettings
 
 @dataclass
 class FitPlan:
-    """A dataset and a spec checked against each other (class counts against folds), with the
-    splits they give: everything is refused here, before any fit."""
+    """A dataset and its settings checked against each other (class counts against folds),
+    with the splits they give: everything is refused here, before any fit. ``fit`` holds the
+    settings (a public field: ``kdcli.plan(...).fit``)."""
 
     dataset: Dataset
     fit: FitSettings
@@ -33,9 +36,9 @@ class FitPlan:
         return count_steps(self.fit, len(self.splits))
 
 
-def plan_fit(ds: Dataset, fit: FitSettings) -> FitPlan:
-    fit.check_one_library()
-    return FitPlan(ds, fit, make_splits(ds, fit))
+def plan_fit(ds: Dataset, settings: FitSettings) -> FitPlan:
+    settings.check_one_library()
+    return FitPlan(ds, settings, make_splits(ds, settings))
 
 
 @dataclass
@@ -70,7 +73,7 @@ class FitResult:
         return wide
 
 
-def _one_of(param: str, value: str | None, present) -> str:
+def _one_of(param: str, value: str | None, present: Iterable[object]) -> str:
     """``value`` if the run has it (None: the first there is); else one line naming the choices."""
     choices = [str(x) for x in pd.unique(pd.Series(present, dtype=object))]
     if value is None and choices:
@@ -89,9 +92,7 @@ def _family_table(rows: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
-def execute_fit(
-    plan: FitPlan, threads: int = 1, advance: Advance = lambda _l, _d: None
-) -> FitResult:
+def execute_fit(plan: FitPlan, threads: int = 1, advance: Advance = no_progress) -> FitResult:
     """Fit every split of a plan, ``threads`` fits side by side (a core budget of that many
     tokens, so independent parts of a split run at once without more fits than ``threads``);
     ``advance`` hears of each fit."""
@@ -100,7 +101,11 @@ def execute_fit(
         recs, latency, timings = _fit_splits(plan, threads, advance)
     results = records.frame(recs)
     return FitResult(
-        results, records.summarise(results), records.latency_frame(latency), timings, started
+        results=results,
+        summary=records.summarise(results),
+        latency=records.latency_frame(latency),
+        timings=timings,
+        started=started,
     )
 
 
@@ -109,7 +114,9 @@ def _fit_splits(plan: FitPlan, threads: int, advance: Advance) -> tuple[list, li
     for split in plan.splits:
         for teacher in plan.fit.teachers:
             t0 = time.perf_counter()
-            out = run_split(plan.dataset, split, plan.fit, teacher, threads, advance)
+            out = run_split(
+                plan.dataset, split, plan.fit, teacher, threads=threads, advance=advance
+            )
             recs += out.records
             latency += out.latency
             timings.append(

@@ -29,7 +29,7 @@ def derived_seed(seed: int, *path: str | int) -> int:
     return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1)[0])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Split:
     """One outer train/test split. Its ``seed`` (``--seed`` + repeat for kd's own splits; for a
     task's official fold f, :func:`fold_seed`) draws the split, the cross-fitting folds and the
@@ -68,22 +68,24 @@ class Split:
         return derived_seed(self.seed, "student", family)
 
 
-def make_splits(ds: Dataset, fit: FitSettings, only: tuple[int, int] | None = None) -> list[Split]:
+def make_splits(
+    ds: Dataset, settings: FitSettings, only: tuple[int, int] | None = None
+) -> list[Split]:
     """A task's official folds where the dataset has them, else seeded stratified splits; with
     ``only`` = (repeat, fold), that one split (a study's unit)."""
     if ds.outer_splits is not None:
-        splits = _official_splits(ds, fit, only)
+        splits = _official_splits(ds, settings, only)
     else:
-        splits = _own_splits(ds, fit, only)
-    _check_memory(ds, fit, splits)
-    _check_oob(fit, splits)
-    for teacher in fit.teachers:  # --teacher-model: its features and classes are the data's
+        splits = _own_splits(ds, settings, only)
+    _check_memory(ds, settings, splits)
+    _check_oob(settings, splits)
+    for teacher in settings.teachers:  # --teacher-model: its features and classes are the data's
         if teacher.model:
             check_fits_data(teacher.model, [str(c) for c in ds.X.columns], ds.n_classes)
     return splits
 
 
-def _check_memory(ds: Dataset, fit: FitSettings, splits: list[Split]) -> None:
+def _check_memory(ds: Dataset, settings: FitSettings, splits: list[Split]) -> None:
     """Student sizes against the rows they are fitted on: a forest grows with both, and one per
     mode (and a cross-validation fit) is held at once; refused here, before any fit."""
     if not splits:
@@ -91,29 +93,31 @@ def _check_memory(ds: Dataset, fit: FitSettings, splits: list[Split]) -> None:
     rows = max(len(s.train) for s in splits)
     outputs = 1 if ds.n_classes == 2 else ds.n_classes
     available = available_memory()
-    for family in fit.students:
-        check_memory(family, list(fit.sizes[family]), rows, outputs, len(fit.modes) + 1, available)
+    for family in settings.students:
+        check_memory(
+            family, list(settings.sizes[family]), rows, outputs, len(settings.modes) + 1, available
+        )
 
 
-def _check_oob(fit: FitSettings, splits: list[Split]) -> None:
+def _check_oob(settings: FitSettings, splits: list[Split]) -> None:
     """Under ``--crossfit oob``, forest teachers with enough trees for their rows to each be
     out of bag somewhere: the full-data teacher on a split's training rows and, under
     ``--select-c nested``, a selection teacher on the rows outside one selection fold."""
-    if not splits or not (fit.cross_fit and fit.crossfit == "oob"):
+    if not splits or not (settings.cross_fit and settings.crossfit == "oob"):
         return
     rows = max(len(s.train) for s in splits)
     sizes = {rows}
-    if fit.nested_select:
-        J = fit.select_folds or fit.folds
+    if settings.nested_select:
+        J = settings.select_folds or settings.folds
         sizes.add(rows - -(-rows // J))  # outside the largest selection fold
-    for teacher in fit.teachers:
+    for teacher in settings.teachers:
         if teacher.name in BAGGED:
             for n in sorted(sizes, reverse=True):
                 check_oob_trees(teacher.label, teacher.full_params, n)
 
 
-def _own_splits(ds: Dataset, fit: FitSettings, only) -> list[Split]:
-    if fit.outer_folds is not None:
+def _own_splits(ds: Dataset, settings: FitSettings, only: tuple[int, int] | None) -> list[Split]:
+    if settings.outer_folds is not None:
         raise SettingError(
             "folds_outer", "{opt} applies to openml-task: datasets, which have official folds"
         )
@@ -126,25 +130,25 @@ def _own_splits(ds: Dataset, fit: FitSettings, only) -> list[Split]:
             f"class '{name}' of {ds.name} has {smallest} row; a held-out split needs >= 2 rows "
             "per class: drop that class from the file",
         )
-    repeats = range(fit.repeats) if only is None else [only[0]]
+    repeats = range(settings.repeats) if only is None else [only[0]]
     splits = []
     for r in repeats:
-        seed = fit.seed + r
+        seed = settings.seed + r
         try:
             train, test = train_test_split(
-                np.arange(ds.n_rows), test_size=fit.test_size, stratify=ds.y, random_state=seed
+                np.arange(ds.n_rows), test_size=settings.test_size, stratify=ds.y, random_state=seed
             )
         except ValueError as err:
             raise SettingError(
-                "test_size", f"cannot split {ds.name} with {{opt}} {fit.test_size}: {err}"
+                "test_size", f"cannot split {ds.name} with {{opt}} {settings.test_size}: {err}"
             ) from None
-        _check_training_classes(ds, ds.y[train], fit)
+        _check_training_classes(ds, ds.y[train], settings)
         splits.append(Split(repeat=r, fold=0, seed=seed, train=np.sort(train), test=np.sort(test)))
     return splits
 
 
-def _check_training_classes(ds: Dataset, y_train: np.ndarray, fit: FitSettings) -> None:
-    folds, param = fit.most_folds
+def _check_training_classes(ds: Dataset, y_train: np.ndarray, settings: FitSettings) -> None:
+    folds, param = settings.most_folds
     train_counts = np.bincount(y_train, minlength=ds.n_classes)
     if train_counts.min() < folds:
         k = int(train_counts.argmin())
@@ -158,7 +162,9 @@ def _check_training_classes(ds: Dataset, y_train: np.ndarray, fit: FitSettings) 
         )
 
 
-def _official_splits(ds: Dataset, fit: FitSettings, only) -> list[Split]:
+def _official_splits(
+    ds: Dataset, settings: FitSettings, only: tuple[int, int] | None
+) -> list[Split]:
     """The task's folds for repeats 0..R-1 and the chosen outer folds.
 
     Rare classes are not refused here: with official folds a class may have fewer training rows
@@ -167,28 +173,29 @@ def _official_splits(ds: Dataset, fit: FitSettings, only) -> list[Split]:
     assert ds.outer_splits is not None  # make_splits calls this only for a task with folds
     repeats = 1 + max(s.repeat for s in ds.outer_splits)
     n_folds = 1 + max(s.fold for s in ds.outer_splits)
-    if fit.repeats > repeats:
+    if settings.repeats > repeats:
         raise SettingError(
             "repeats", f"{ds.name} has {repeats} official repeat(s); use {{opt}} {repeats} or less"
         )
-    wanted = fit.outer_folds if fit.outer_folds is not None else range(n_folds)
+    wanted = settings.outer_folds if settings.outer_folds is not None else range(n_folds)
     bad = [f for f in wanted if f >= n_folds]
     if bad:
         raise SettingError(
             "folds_outer", f"{ds.name} has folds 0-{n_folds - 1}; {{opt}} asks for fold {bad[0]}"
         )
-    most, param = fit.most_folds
+    most, param = settings.most_folds
     splits = []
     for s in ds.outer_splits:
         if only is not None and (s.repeat, s.fold) != only:
             continue
-        if s.repeat < fit.repeats and s.fold in wanted:
+        if s.repeat < settings.repeats and s.fold in wanted:
             if np.bincount(ds.y[s.train], minlength=ds.n_classes).max() < most:
                 raise SettingError(
                     param, f"{ds.name} fold {s.fold} has too few training rows for {{opt}} {most}"
                 )
+            seed = fold_seed(settings.seed, s.repeat, s.fold)
             splits.append(
-                Split(s.repeat, s.fold, fold_seed(fit.seed, s.repeat, s.fold), s.train, s.test)
+                Split(repeat=s.repeat, fold=s.fold, seed=seed, train=s.train, test=s.test)
             )
     return splits
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -35,13 +35,8 @@ from baycomp.single import Posterior
 
 from kdcli.errors import SettingError
 from kdcli.records import size_key
-from kdcli.reporting.compare import (
-    CONFIG,
-    SPLIT,
-    _lower_is_better,
-    _sorted_configs,
-    _split_values,
-)
+from kdcli.reporting.results_frame import CONFIG, SPLIT, _lower_is_better, _sorted_configs
+from kdcli.reporting.shared_splits import _split_values
 from kdcli.reporting.split_sizes import SplitRatio
 from kdcli.reporting.stats import same_values
 from kdcli.science.targets import mode_sort_key
@@ -130,7 +125,7 @@ def bayes_tables(
     if pairs.groupby(CONFIG)["dataset"].nunique().max() >= 2:
         out.append(_across(pairs, metric, lower, rope, baseline, seed, nsamples))
     for (teacher, student), part in pairs.groupby(["teacher", "student"], sort=True):
-        out.append(_within(part, teacher, student, metric, lower, rope, baseline, ratios))
+        out.append(_within(part, str(teacher), str(student), metric, lower, rope, baseline, ratios))
     return out
 
 
@@ -215,7 +210,8 @@ def _within(
     ratios: dict[str, SplitRatio],
 ) -> BayesTable:
     """The Bayesian correlated t-test per dataset, size and mode of one (teacher, student)."""
-    records, why = [], {}
+    records: list[dict[str, Any]] = []
+    why: dict[str, list[str]] = {}
     keys = ["dataset", "size", "mode"]
     for (dataset, size, mode), group in pairs.groupby(keys, sort=False):
         ratio = ratios.get(str(dataset), SplitRatio(math.nan, "n_test/n_train unknown")).ratio

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kdcli.records import CELL, size_key, summarise, teacher_variant
-from kdcli.reporting.compare import SPLIT, TEACHER_MODE, _normalise
+from kdcli.reporting.results_frame import SPLIT, TEACHER_MODE, _normalise
 from kdcli.science.targets import ordered_modes
 
 

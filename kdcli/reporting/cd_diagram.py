@@ -13,8 +13,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from kdcli.reporting.compare import CONFIG
 from kdcli.reporting.plots import _name, _save
+from kdcli.reporting.results_frame import CONFIG
 from kdcli.reporting.stats import ALPHA, cd_groups
 from kdcli.reporting.tables import p_text
 

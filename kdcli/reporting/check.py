@@ -9,6 +9,7 @@ run made with other settings than those the reference records is refused
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,14 +20,20 @@ from kdcli.errors import KDError, SettingError
 from kdcli.records import CELL as KEYS
 from kdcli.records import cell_means
 from kdcli.reporting.claims import Claim, check_claims, parse_claim
-from kdcli.reporting.reference import Reference, read_reference, require_cells, settings_lines
-from kdcli.reporting.run_results import run_results
+from kdcli.reporting.reference import (
+    Reference,
+    locate_reference,
+    read_reference,
+    require_cells,
+    settings_lines,
+)
 from kdcli.reporting.run_settings import (
     PARTIAL_SETTINGS,
     run_settings,
     settings_differences,
-    shown,
+    shown_setting,
 )
+from kdcli.study.run_folder import RunFolder
 
 
 def tolerance(name: str, value: float | None) -> float | None:
@@ -122,7 +129,7 @@ def compare_settings(
         return []
     name, a, b = diffs[0]
     more = f" (and {len(diffs) - 1} more differences)" if len(diffs) > 1 else ""
-    what = f"{name} is {shown(a)} in the run, {shown(b)} in the reference{more}"
+    what = f"{name} is {shown_setting(a)} in the run, {shown_setting(b)} in the reference{more}"
     if ignore:
         return [f"settings differ, compared anyway (--ignore-settings): {what}"]
     hint = (
@@ -139,8 +146,8 @@ def compare_settings(
 def update_reference(
     results: pd.DataFrame | Path | str,
     path: Path,
-    metrics: list[str] = ("error", "log_loss", "auc"),
-    tol: float = 0.01,
+    metrics: Sequence[str] = ("error", "log_loss", "auc"),
+    tol: float | None = 0.01,
     source: str = "",
     settings: dict | None = None,
 ) -> int:
@@ -152,7 +159,7 @@ def update_reference(
     if not isinstance(results, pd.DataFrame):
         source = source or f"written from {results}"
         settings = settings if settings is not None else run_settings(Path(results))
-        results = run_results(Path(results))
+        results = RunFolder.of(results).results()
     means = cell_means(results)
     means = means[means.metric.isin(metrics)].copy()
     if means.empty:
@@ -209,12 +216,13 @@ def check_run(
     and every claim (e.g. 'crossfit,corrected>vanilla>raw@1,2,3') holding: ``.ok``,
     ``.regressed``, ``.missing``, ``.broken``. A run made with other settings than those the
     reference records is refused (KDError) unless ``ignore_settings``."""
-    run, against = Path(run), Path(against)
+    run = Path(run)
+    against, located = locate_reference(against)
     tol = tolerance("tol", tol)
     tol_all = tolerance("tol_all", tol_all)
     parsed = [parse_claim(text) for text in claims]
     read_notes: list[str] = []  # unit files of a study left out, run.json missing
-    results = run_results(run, read_notes.append)
+    results = RunFolder.of(run).results(read_notes.append)
     ref = read_reference(against)
     reference = require_cells(ref)
     notices = compare_settings(run, against, ref, partial, ignore_settings)
@@ -227,7 +235,7 @@ def check_run(
                 f"{run} shares no dataset, student and size with {against}; nothing to check"
             )
     report = check(results, reference, tol)
-    report.notices = read_notes + notices
+    report.notices = ([located] if located else []) + read_notes + notices
     if parsed:
         report.claims = parsed
         report.comparisons, report.broken = check_claims(results, parsed, claim_metric)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from kdcli.errors import KDError
 from kdcli.records import cell_means, size_key, teacher_variant
-from kdcli.reporting.run_settings import short
+from kdcli.text import one_line
 
 
 @dataclass
@@ -78,7 +78,7 @@ def _selectors(text: str, after: str) -> tuple[list[str] | None, dict[str, list[
             sizes = _values(piece)
             continue
         if not param or not param.isidentifier():
-            what = "no teacher parameter" if not param else f"'{short(param)}', not a name,"
+            what = "no teacher parameter" if not param else f"'{one_line(param, 60)}', not a name,"
             raise KDError(
                 f"--claim '{text}' has {what} before '='; write PARAM=V1,V2 with a parameter "
                 "of --teacher-grid, e.g. @max_depth=1,2,3"
@@ -128,7 +128,7 @@ def _check_selectors(claim: Claim, teachers: set[str], all_sizes: set[str]) -> N
         for value in values:
             if value not in swept[param]:
                 raise KDError(
-                    f"--claim '{claim.text}' selects {param}={short(value)}, which no teacher "
+                    f"--claim '{claim.text}' selects {param}={one_line(value, 60)}, which no teacher "
                     f"of the run has; its {param} values are {_listed(swept[param])}"
                 )
     if not any(claim.selects(label) for label in teachers):  # each value exists, never together

@@ -10,6 +10,8 @@ cannot measure has 0 bytes) is on no front of that axis and dominates nothing th
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -86,8 +88,8 @@ def _ordered(table: pd.DataFrame) -> pd.DataFrame:
             str(table.at[i, "teacher"]),
             table.at[i, "student"] != "teacher",
             str(table.at[i, "student"]),
-            rank.get(table.at[i, "mode"], len(rank)),
-            size_key(table.at[i, "size"]),
+            rank.get(cast(str, table.at[i, "mode"]), len(rank)),
+            size_key(cast(str, table.at[i, "size"])),
         ),
     )
     out = table.loc[order].reset_index(drop=True)

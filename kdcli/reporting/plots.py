@@ -17,8 +17,10 @@ import matplotlib.pyplot as plt
 from kdcli.atomic import atomic_write
 from kdcli.records import size_key
 from kdcli.reporting.capacity import CapacityTable, capacity_tables
-from kdcli.reporting.compare import CONFIG, mean_ranks, per_dataset_table
+from kdcli.reporting.compare import mean_ranks
 from kdcli.reporting.pareto import AXES
+from kdcli.reporting.per_dataset import per_dataset_table
+from kdcli.reporting.results_frame import CONFIG
 from kdcli.science.metrics import LOWER_IS_BETTER
 from kdcli.science.targets import base_mode, ordered_modes, split_mode
 
@@ -171,7 +173,7 @@ def rank_plot(results, metric: str, out_dir: Path, labels: dict | None = None) -
         ax.set_title(f"mean rank across datasets · teacher {teacher} · {metric}")
         ax.legend(frameon=False)
         ax.grid(alpha=0.3)
-        paths += _save(fig, out_dir, _name("mean-rank", teacher, student, metric))
+        paths += _save(fig, out_dir, _name("mean-rank", str(teacher), str(student), metric))
     return paths
 
 

@@ -23,10 +23,11 @@ from typing import Any
 import pandas as pd
 
 from kdcli.atomic import special_kind
+from kdcli.data.cache import PROJECT_ROOT
 from kdcli.errors import KDError
 from kdcli.records import CELL as KEYS
 from kdcli.reporting.run_settings import NOT_SETTINGS, PARTIAL_SETTINGS
-from kdcli.reporting.run_settings import short as _short
+from kdcli.text import one_line
 
 SETTING = "# setting "
 
@@ -53,14 +54,14 @@ def _parse_setting(path: Path, lineno: int, text: str, settings: dict, seen: dic
     where = f"reference {path}, line {lineno}"
     if not sep or not name or " " in name:
         raise KDError(
-            f"{where}: '{_short(text)}' is not a setting; write '# setting NAME = JSON value', "
+            f"{where}: '{one_line(text, 60)}' is not a setting; write '# setting NAME = JSON value', "
             "or start the comment with another word"
         )
     try:
         value = json.loads(raw)
     except (ValueError, RecursionError):
         raise KDError(
-            f"{where}: the value of setting {name} is not JSON ('{_short(raw)}'); write e.g. "
+            f"{where}: the value of setting {name} is not JSON ('{one_line(raw, 60)}'); write e.g. "
             '# setting repeats = 2 or # setting scale = "prob"'
         ) from None
     if name == "datasets":
@@ -70,7 +71,7 @@ def _parse_setting(path: Path, lineno: int, text: str, settings: dict, seen: dic
         close = difflib.get_close_matches(name, known, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         raise KDError(
-            f"{where}: unknown setting '{_short(name, 40)}'; {hint}(known: {', '.join(known)})"
+            f"{where}: unknown setting '{one_line(name, 40)}'; {hint}(known: {', '.join(known)})"
         )
     store, key = settings, name
     if name == "dataset":  # one line per dataset: ["NAME", "SPEC"]
@@ -125,13 +126,42 @@ class Reference:
     settings: dict | None
 
 
+KD_REFERENCES = PROJECT_ROOT / "results" / "reference"  # kd's own, committed beside its code
+
+
+def locate_reference(path: str | Path) -> tuple[Path, str | None]:
+    """The reference file ``path`` names, and a notice when it is kd's own found elsewhere.
+
+    kd's committed references resolve from any folder: by name (``bundled``, ``dao2021.csv``),
+    or by the path the docs give them (``results/reference/bundled.csv``), when no file of that
+    name is in the current folder. Only for reading: ``--update`` writes exactly where told."""
+    path = Path(path)
+    if path.exists() or path.is_symlink() or path.is_absolute():
+        return path, None
+    name = path.name if path.suffix == ".csv" else f"{path.name}.csv"
+    bare = path.parent == Path(".")
+    documented = path.parent == Path("results", "reference")
+    own = KD_REFERENCES / name
+    if (bare or documented) and own.is_file():
+        notice = None if bare else f"{path} is not in {Path.cwd()}; read kd's own {own}"
+        return own, notice
+    return path, None
+
+
+def own_reference_names() -> list[str]:
+    """The names of kd's committed references (empty away from its checkout)."""
+    return sorted(p.stem for p in KD_REFERENCES.glob("*.csv")) if KD_REFERENCES.is_dir() else []
+
+
 def read_reference(path: Path) -> Reference:
     """Read a reference file; every fault is one KDError naming the file, line and column."""
     path = Path(path)
     if not path.exists():
+        names = own_reference_names()
+        own = f"kd's own references are named {', '.join(names)}; " if names else ""
         raise KDError(
-            f"reference {path} does not exist; create it with kd check DIR --against "
-            f"{path} --update"
+            f"reference {path} does not exist; {own}a new one is made with kd check DIR "
+            f"--against {path} --update"
         )
     require_regular_file(path)
     try:
@@ -141,9 +171,9 @@ def read_reference(path: Path) -> Reference:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
+        bad = data[: err.start].count(b"\n") + 1
         raise KDError(
-            f"reference {path} is not UTF-8 text (line {line}); save it as a UTF-8 CSV"
+            f"reference {path} is not UTF-8 text (line {bad}); save it as a UTF-8 CSV"
         ) from None
     settings: dict[str, Any] = {"datasets": {}}
     seen: dict[str, int] = {}
@@ -168,7 +198,10 @@ def _table_rows(path: Path, table: list[tuple[int, str]]) -> list[list]:
     if not table:
         raise KDError(f"reference {path} has no header line; {need}")
     reader = csv.reader(line for _, line in table)
-    rows, header, columns, first = [], None, {}, {}
+    rows: list[list] = []
+    header: list[str] | None = None
+    columns: dict[str, int] = {}
+    first: dict[tuple, int] = {}
     try:
         for fields in reader:
             lineno = table[min(reader.line_num, len(table)) - 1][0]
@@ -219,7 +252,7 @@ def _number(where: str, column: str, text: str, empty_ok: bool) -> float:
     except ValueError:
         number = None
     if number is None or not math.isfinite(number):
-        what = "is empty" if not raw else f"'{_short(raw, 30)}' is not a finite number"
+        what = "is empty" if not raw else f"'{one_line(raw, 30)}' is not a finite number"
         hint = " (leave it empty to use --tol)" if column == "tolerance" else ""
         raise KDError(f"{where}, column {column}: {what}; write a number such as 0.01{hint}")
     if column == "tolerance" and number < 0:

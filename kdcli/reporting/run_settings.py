@@ -12,17 +12,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from kdcli.study.run_folder import RunFolder
+from kdcli.text import one_line
+
 # What a reduced re-run (kd check --partial) may change: it ran fewer of the same cells.
 PARTIAL_SETTINGS = ("students", "sizes", "repeats", "outer_folds")
 # Recorded beside the settings in run.json but deciding no number: the preset's values are
 # already in the settings it set.
 NOT_SETTINGS = ("preset",)
-
-
-def short(text: str, n: int = 60) -> str:
-    """User text on one line, cut to ``n`` characters, for a message."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def canonical_spec(spec: str) -> str:
@@ -71,42 +68,14 @@ def study_record(study) -> dict:
 def run_settings(run: Path) -> dict | None:
     """The settings of a `kd fit` or `kd benchmark` output (its run.json), or None when it
     records none (a results file on its own, an unreadable or foreign run.json)."""
-    run = Path(run)
-    if run.is_dir():
-        folder = run
-    elif run.name in ("results.csv", "results.parquet"):
-        folder = run.parent
-    else:
-        return None
-    path = folder / "run.json"
-    try:
-        if not path.is_file():  # none, or a FIFO or device: never read (it may never end)
-            return None
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    settings = record.get("settings") if isinstance(record, dict) else None
-    if not isinstance(settings, dict):
-        return None
-    if isinstance(settings.get("fit"), dict):  # kd benchmark: the suite's members and one fit
-        members = settings.get("members")
-        datasets = {
-            m["name"]: m["spec"]
-            for m in (members if isinstance(members, list) else [])
-            if isinstance(m, dict) and isinstance(m.get("name"), str) and "spec" in m
-        }
-        return settings_record(settings["fit"], datasets)
-    if "teachers" in settings:  # kd fit: the settings, and the one dataset beside them
-        ds = record.get("dataset")
-        ds = ds if isinstance(ds, dict) else {}
-        named = isinstance(ds.get("name"), str) and isinstance(ds.get("spec"), str)
-        return settings_record(settings, {ds["name"]: ds["spec"]} if named else {})
-    return None
+    folder = RunFolder.of(run)
+    settings = folder.settings()
+    return None if settings is None else settings_record(settings["fit"], folder.members())
 
 
-def shown(value: Any) -> str:
+def shown_setting(value: Any) -> str:
     """A setting's value in a message (absent where one side has none)."""
-    return "absent" if value is _ABSENT else short(json.dumps(value), 80)
+    return "absent" if value is _ABSENT else one_line(json.dumps(value), 80)
 
 
 _ABSENT = object()

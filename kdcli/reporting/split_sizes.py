@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kdcli.records import SPLIT_SIZES
+from kdcli.study.run_folder import migrate
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,9 @@ class SplitRatio:
 def split_ratios(results: pd.DataFrame, record: dict) -> dict[str, SplitRatio]:
     """dataset name → its n_test / n_train, from the split sizes the results record if they
     do, else from ``record`` (the run's run.json as a dict; {} for a bare CSV)."""
+    record = migrate(record) if record else {}  # a record of any kd, as format 2
     settings = record.get("settings") or {}
-    fit = settings.get("fit") or settings  # kd benchmark nests the fit settings; kd fit does not
-    test_size = fit.get("test_size")
+    test_size = (settings.get("fit") or {}).get("test_size")
     specs = {str(m["name"]): str(m.get("spec", "")) for m in settings.get("members") or []}
     one = record.get("dataset") or {}  # kd fit: the one dataset, with its rows
     if one.get("name") is not None:

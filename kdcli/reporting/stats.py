@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
 ALPHA = 0.05
@@ -42,7 +43,7 @@ def same(a: float, b: float) -> bool:
     return bool(same_values(np.array([a]), np.array([b]))[0])
 
 
-def same_values(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def same_values(a: npt.ArrayLike, b: npt.ArrayLike) -> np.ndarray:
     """:func:`same`, element by element."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     with np.errstate(invalid="ignore"):
@@ -203,7 +204,7 @@ class CorrectedT:
     why: str = ""  # why there is no p ("" when there is one)
 
 
-def corrected_resampled_t(diff: Sequence[float], test_train_ratio: float) -> CorrectedT:
+def corrected_resampled_t(diff: npt.ArrayLike, test_train_ratio: float) -> CorrectedT:
     """t = mean(d) / sqrt((1/J + n_test/n_train) var(d, ddof=1)), df = J - 1, two-sided p from
     the t distribution.
 

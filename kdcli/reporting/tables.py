@@ -25,7 +25,7 @@ from rich.text import Text
 
 from kdcli.records import size_key
 from kdcli.reporting.capacity import teacher_order
-from kdcli.reporting.compare import best_modes
+from kdcli.reporting.per_dataset import best_modes
 from kdcli.reporting.stats import same
 from kdcli.science.metrics import LOWER_IS_BETTER
 from kdcli.science.targets import ordered_modes
@@ -93,7 +93,8 @@ def star_row(
         if mode not in cells:
             out.append(("–", False))
             continue
-        text = cell_text(*cells[mode][:2], digits, *cells[mode][2:])
+        mean, se, *n = cells[mode]
+        text = cell_text(mean, se, digits, n[0] if n else None)
         out.append(((STAR if mode in best else "") + text, mode in best))
     return out, best
 
@@ -246,7 +247,7 @@ def study_table(
         shown, best = star_row(cells, modes, lower, digits)
         for mode in best:
             wins[mode] += 1
-        own = cell_text(*teacher_cell, digits) if teacher_cell else "–"
+        own = cell_text(teacher_cell[0], teacher_cell[1], digits) if teacher_cell else "–"
         table.add_row(Text(str(dataset)), Text(own), *_rich(shown))
     table.add_section()
     table.add_row("best on (datasets)", "", *(str(wins[m]) for m in modes), style="bold")

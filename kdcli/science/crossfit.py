@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,9 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from kdcli.errors import SettingError
 from kdcli.science import budget
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 
 @dataclass
@@ -85,7 +89,7 @@ def take_rows(X, idx):
 
 
 def out_of_fold_proba(
-    make_teacher: Callable[[], object],
+    make_teacher: Callable[[], Any],
     X,
     y: np.ndarray,
     n_classes: int,
@@ -129,14 +133,14 @@ def _stack(folds, probas: list[np.ndarray], n_rows: int, n_classes: int) -> np.n
 
 
 def fits(
-    fn: Callable,
-    items,
+    fn: Callable[[Item], Result],
+    items: Iterable[Item],
     n_jobs: int = 1,
-    stage: str | Callable[[object], str] = "fit",
-    label: Callable[[object], str] = str,
+    stage: str | Callable[[Item], str] = "fit",
+    label: Callable[[Item], str] = str,
     threads: int = 1,
     elastic: bool = False,
-) -> list:
+) -> list[Result]:
     """``[fn(item) for item in items]`` with up to ``n_jobs`` fits at a time, in threads.
 
     Independent single-threaded fits side by side keep every core busy without the barriers of
@@ -150,28 +154,28 @@ def fits(
     instead, all at once, so ``fn`` must survive pickling and its side effects other than a
     :class:`kdcli.science.budget.Tally`'s are lost.
     """
-    items = list(items)
+    todo = list(items)
     batch = budget.Batch()
 
-    def name(item) -> str:
+    def name(item: Item) -> str:
         return stage(item) if callable(stage) else stage
 
-    def one(item):
+    def one(item: Item) -> Result:
         with batch.slot(name(item), label(item), threads, elastic):
             return fn(item)
 
-    if batch.spread is not None and len(items) > 1:  # a Dask unit: fits go to the cluster
-        plan = [(name(item), label(item), threads, elastic) for item in items]
-        return batch.spread_map(fn, items, plan)
-    if n_jobs <= 1 or len(items) <= 1:
-        return [one(item) for item in items]
-    return Parallel(n_jobs=min(n_jobs, len(items)), prefer="threads")(
-        delayed(one)(item) for item in items
+    if batch.spread is not None and len(todo) > 1:  # a Dask unit: fits go to the cluster
+        plan = [(name(item), label(item), threads, elastic) for item in todo]
+        return batch.spread_map(fn, todo, plan)
+    if n_jobs <= 1 or len(todo) <= 1:
+        return [one(item) for item in todo]
+    return Parallel(n_jobs=min(n_jobs, len(todo)), prefer="threads")(
+        delayed(one)(item) for item in todo
     )
 
 
 def teacher_predictions(
-    make_teacher: Callable[[], object],
+    make_teacher: Callable[[], Any],
     X_train,
     y_train: np.ndarray,
     X_test,
@@ -181,7 +185,7 @@ def teacher_predictions(
     cross_fit: bool = True,
     n_jobs: int = 1,
     oob: bool = False,
-    fold_teacher: Callable[[int], object] | None = None,
+    fold_teacher: Callable[[int], Any] | None = None,
     fit_threads: int = 1,
     elastic: bool = False,
 ) -> TeacherPredictions:
@@ -194,7 +198,8 @@ def teacher_predictions(
     :func:`kdcli.science.budget.held`."""
     from kdcli.science.model_size import model_size
 
-    def job(k: int):
+    def job(k: int) -> np.ndarray | TeacherPredictions:
+        out: np.ndarray | TeacherPredictions
         if k >= 0:
             make = make_teacher if fold_teacher is None else (lambda: fold_teacher(k))
             out = _held_out_proba(make, X_train, y_train, n_classes, folds[k])
@@ -221,9 +226,11 @@ def teacher_predictions(
         fit_threads,
         elastic,
     )
-    preds = done[0]
+    # job(-1), the full-data teacher, comes first; the cross-fit teachers' probabilities follow
+    preds = cast(TeacherPredictions, done[0])
     if cross_fit and not oob:
-        preds.out_of_fold = _stack(folds, done[1:], len(y_train), n_classes)
+        oof = cast(list[np.ndarray], done[1:])
+        preds.out_of_fold = _stack(folds, oof, len(y_train), n_classes)
     return preds
 
 

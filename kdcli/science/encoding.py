@@ -54,7 +54,7 @@ class OrdinalCodes(TransformerMixin, BaseEstimator):
         if (~is_cat).any():
             numbers = X.iloc[:, np.flatnonzero(~is_cat)]
             out[:, ~is_cat] = numbers.to_numpy(dtype=float, na_value=np.nan)
-        for i in np.flatnonzero(is_cat):
+        for i in np.flatnonzero(is_cat).tolist():
             codes = X.iloc[:, i].cat.codes.to_numpy().astype(float)
             codes[codes < 0] = np.nan
             out[:, i] = codes

@@ -44,14 +44,14 @@ def cv_optimism(
         return [model.predict(X_train[held])]
 
     y1h = one_hot(y_train, 2)
-    args = (fit_predict, y_train, y1h, preds.out_of_fold, folds, tuple(grid))
+    p_crossfit = preds.out_of_fold
+    assert p_crossfit is not None  # teacher_predictions cross-fits by default
+    args = (fit_predict, y_train, y1h, p_crossfit, folds, tuple(grid))
     ((c_paper, paper),) = select_c(*args, n_jobs=n_jobs)
     ((c_nested, nested),) = select_c(*args, n_jobs=n_jobs, p_select=p_select)
     truth = {}
     for c in grid:
-        T = regression_columns(
-            make_targets("corrected", y1h, p_crossfit=preds.out_of_fold, c=c), "prob"
-        )
+        T = regression_columns(make_targets("corrected", y1h, p_crossfit=p_crossfit, c=c), "prob")
         model = fit_student(make_student("tree", leaves, 1, seed), X_train, T)
         P = to_proba(model.predict(X_new), 2, "prob", 1e-3)
         truth[c] = float(-(p0_new * np.log(P)).sum(axis=1).mean())

@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -82,7 +83,7 @@ def selection_plan(
 
 
 def selection_proba(
-    make_teacher: Callable[[int], object],
+    make_teacher: Callable[[int], Any],
     X,
     y: np.ndarray,
     n_classes: int,

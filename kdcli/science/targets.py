@@ -118,21 +118,30 @@ def make_targets(
         base = y1h.astype(float)
         return base if scale == "prob" else log_target(base, eps)
     if mode == "vanilla":
-        return p_vanilla if scale == "prob" else log_target(p_vanilla, eps)
+        p = _given(p_vanilla, mode)
+        return p if scale == "prob" else log_target(p, eps)
     if mode == "crossfit":
-        return p_crossfit if scale == "prob" else log_target(p_crossfit, eps)
+        p = _given(p_crossfit, mode)
+        return p if scale == "prob" else log_target(p, eps)
     if mode == "corrected":
         if c is None:
             raise ValueError("corrected targets need c")
         if scale == "prob":
-            return corrected(p_crossfit, y1h, c)
-        return corrected_log(p_crossfit, y1h, c, eps)
+            return corrected(_given(p_crossfit, mode), y1h, c)
+        return corrected_log(_given(p_crossfit, mode), y1h, c, eps)
     if mode == "mixed":
         if alpha is None:
             raise ValueError("mixed targets need alpha")
-        base = mixed(p_vanilla, y1h, alpha)
+        base = mixed(_given(p_vanilla, mode), y1h, alpha)
         return base if scale == "prob" else log_target(base, eps)
     raise ValueError(f"unknown mode {mode!r}")
+
+
+def _given(p: np.ndarray | None, mode: str) -> np.ndarray:
+    """The teacher's probabilities a mode's targets are made of, which its caller must pass."""
+    if p is None:
+        raise ValueError(f"{mode} targets need the teacher's probabilities")
+    return p
 
 
 def regression_columns(T: np.ndarray, scale: str) -> np.ndarray:

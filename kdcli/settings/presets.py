@@ -9,17 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from kdcli.errors import SettingError
+from kdcli.settings.param_text import ParamsGiven
 
 
 @dataclass(frozen=True)
 class Preset:
+    """A published protocol: the fit settings it sets, the metric its tables lead with and the
+    names its source gives the modes."""
+
     name: str
     source: str
-    values: dict  # setting → value, as the command line gives it
-    labels: dict = field(default_factory=dict)  # mode → the name the source gives its curve
-    why: dict = field(default_factory=dict)  # setting → where the value comes from
+    settings: dict[str, Any]  # fit setting → value, as the command line gives it
+    metric: str = "error"  # what the run's tables and report lead with
+    labels: dict[str, str] = field(default_factory=dict)  # mode → the source's name of its curve
+    why: dict[str, str] = field(default_factory=dict)  # setting → where the value comes from
 
 
 # What both of the paper's tabular experiments share: split, cross-fitting, c selection, scoring.
@@ -32,14 +38,13 @@ _PAPER_PROTOCOL = {
     "repeats": 5,
     "scale": "prob",
     "eps": 0.002,
-    "metric": "auc",
 }
 
 DAO2021 = Preset(
     name="dao2021",
     source="Dao, Kamath, Syrgkanis, Mackey: Knowledge Distillation as Semiparametric Inference, "
     "ICLR 2021, tabular experiments (random-forest students of a random-forest teacher)",
-    values={
+    settings={
         "teacher": "rf",
         "teacher_param": ["rf.n_estimators=500"],
         "student": "rf",
@@ -47,6 +52,7 @@ DAO2021 = Preset(
         "modes": "raw,vanilla:logit,crossfit,corrected",
         **_PAPER_PROTOCOL,
     },
+    metric="auc",
     labels={
         "raw": "Student without KD",
         "vanilla:logit": "KD student (logit)",
@@ -64,7 +70,7 @@ DAO2021_TEACHER = Preset(
     source="Dao, Kamath, Syrgkanis, Mackey: Knowledge Distillation as Semiparametric Inference, "
     "ICLR 2021, the teacher-capacity experiment (a 100-tree random-forest teacher at max_depth "
     "1-20, random-forest students of 10 trees)",
-    values={
+    settings={
         "teacher": "rf",
         "teacher_param": ["rf.n_estimators=100"],
         "teacher_grid": ["rf.max_depth=1,2,3,5,10,15,20"],
@@ -73,6 +79,7 @@ DAO2021_TEACHER = Preset(
         "modes": "raw,vanilla:logit,crossfit:logit,corrected:logit,mixed",
         **_PAPER_PROTOCOL,
     },
+    metric="auc",
     labels={
         "raw": "Student without KD",
         "vanilla:logit": "KD student (logit)",
@@ -101,7 +108,7 @@ def get_preset(name: str) -> Preset:
         ) from None
 
 
-def apply_preset(name: str, given: dict) -> tuple[dict, dict]:
+def apply_preset(name: str, given: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The settings ``given`` (those a user set) completed by the preset, and the run record's
     account of it: the preset, the values it set and what the user overrode.
 
@@ -111,7 +118,7 @@ def apply_preset(name: str, given: dict) -> tuple[dict, dict]:
     parameter, as any option of the user's beats the preset's.
     """
     preset = get_preset(name)
-    values = {k: v for k, v in preset.values.items() if given.get(k) is None}
+    values = {k: v for k, v in preset.settings.items() if given.get(k) is None}
     teacher = given.get("teacher") or values.get("teacher") or ""
     chosen = {
         str(t).strip().lower()
@@ -120,7 +127,7 @@ def apply_preset(name: str, given: dict) -> tuple[dict, dict]:
     for scoped in ("teacher_param", "teacher_grid"):
         if scoped in values:
             values[scoped] = [p for p in values[scoped] if p.split(".", 1)[0] in chosen]
-    overridden = {k for k in preset.values if given.get(k) is not None}
+    overridden = {k for k in preset.settings if given.get(k) is not None}
     for own, other in (("teacher_param", "teacher_grid"), ("teacher_grid", "teacher_param")):
         if other in values and given.get(own) is not None:
             keys = _param_keys(given[own])
@@ -131,7 +138,7 @@ def apply_preset(name: str, given: dict) -> tuple[dict, dict]:
     record = {
         "name": preset.name,
         "source": preset.source,
-        "set": values,
+        "set": {**values, "metric": preset.metric},  # the tables' metric, as the run shows it
         "overridden": sorted(overridden),
         "labels": preset.labels,
         "why": preset.why,
@@ -139,7 +146,7 @@ def apply_preset(name: str, given: dict) -> tuple[dict, dict]:
     return {**given, **values}, record
 
 
-def _param_keys(value) -> set[tuple[str | None, str]]:
+def _param_keys(value: ParamsGiven) -> set[tuple[str | None, str]]:
     """The (teacher or None, parameter) pairs a --teacher-param or --teacher-grid value names:
     'KEY=V' strings, one such string, or a dict of KEY → V. Read loosely: the spec checks them."""
     if isinstance(value, str):
@@ -158,7 +165,7 @@ def _covered(entry: str, keys: set[tuple[str | None, str]]) -> bool:
     return (None, name) in keys or (scope, name) in keys
 
 
-def preset_error(record: dict, err: SettingError) -> SettingError:
+def preset_error(record: dict[str, Any], err: SettingError) -> SettingError:
     """A value the preset set, refused (a preset that no longer fits the code, or one that does
     not fit an option of the user's): the error names the preset, not an option the user
     never gave, and says which option replaces the preset's value."""
@@ -170,12 +177,13 @@ def preset_error(record: dict, err: SettingError) -> SettingError:
     )
 
 
-def preset_metric(record: dict | None, default: str = "error") -> str:
-    """The metric a run's tables lead with: its preset's first metric, else ``default``."""
-    metric = (record or {}).get("set", {}).get("metric") or default
-    return metric.split(",")[0].strip()
+def preset_metric(record: dict[str, Any] | None, default: str = "error") -> str:
+    """The metric a run's tables lead with: its preset's, else ``default``."""
+    preset = PRESETS.get(str((record or {}).get("name", "")))
+    return preset.metric if preset is not None else default
 
 
-def preset_labels(record: dict | None) -> dict:
+def preset_labels(record: dict[str, Any] | None) -> dict[str, str]:
     """The names a run's preset gives its modes (empty without a preset)."""
-    return (record or {}).get("labels", {})
+    labels: dict[str, str] = (record or {}).get("labels", {})
+    return labels

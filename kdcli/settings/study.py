@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from kdcli.data.suites import Member, select, suite_members
 from kdcli.errors import SettingError
-from kdcli.settings.fit import FitSettings, fit_settings
+from kdcli.settings.fit import FitSettings
+from kdcli.settings.fit_check import fit_settings
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,7 @@ class StudySettings:
     members: tuple[Member, ...]
     fit: FitSettings
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "suite": self.suite,
             "members": [{"name": m.name, "spec": m.spec} for m in self.members],
@@ -27,7 +29,7 @@ class StudySettings:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> StudySettings:
+    def from_dict(cls, d: dict[str, Any]) -> StudySettings:
         return cls(
             suite=d["suite"],
             members=tuple(Member(m["name"], m["spec"]) for m in d["members"]),
@@ -40,7 +42,7 @@ class StudySettings:
 
 
 def study_settings(
-    suite: str = "demo", datasets: str | list[str] | None = None, **settings
+    suite: str = "demo", datasets: str | list[str] | None = None, **settings: Any
 ) -> StudySettings:
     """A study over a suite (a name under datasets/, ``dir:PATH`` or a manifest .csv), or only
     the members named in ``datasets``; ``settings`` are those of :func:`fit_settings`."""

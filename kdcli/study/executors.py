@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
-from kdcli.data.text import shown
 from kdcli.errors import KDError
 from kdcli.settings.execution import usable_cores
 from kdcli.study.tokens import TokenBroker
+from kdcli.text import one_line, shown
 
 
 @dataclass
@@ -42,8 +42,7 @@ class Outcome:
 def _short_error(err: BaseException) -> str:
     if isinstance(err, KDError):
         return str(err)
-    text = " ".join(str(err).split())
-    return f"{type(err).__name__}: {text[:300]}"
+    return f"{type(err).__name__}: {one_line(err, 300)}"
 
 
 def _timed_out(unit_id: str, timeout: float, seconds: float) -> Outcome:
@@ -284,7 +283,7 @@ class LocalExecutor:
 def _not_an_address(address: str, err: Exception) -> KDError:
     return KDError(
         f"--address '{shown(address)}' is not a Dask scheduler address "
-        f"({' '.join(str(err).split())}); write e.g. tcp://HOST:8786"
+        f"({one_line(err)}); write e.g. tcp://HOST:8786"
     )
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,11 +32,12 @@ import pyarrow.parquet as pq
 
 from kdcli import records
 from kdcli.atomic import atomic_write, atomic_write_text
-from kdcli.data.text import one_line, shown
 from kdcli.errors import KDError
 from kdcli.settings.study import StudySettings
 from kdcli.study.lock import LOCK_NAME
 from kdcli.study.plan import Unit
+from kdcli.study.run_folder import FORMAT, RECORD, RunFolder, migrate
+from kdcli.text import one_line
 
 UNIT_KEY, STUDY_KEY, DATA_KEY = b"kd.unit", b"kd.study", b"kd.data"  # a unit file's metadata
 UNIT_SUFFIXES = (".parquet", ".latency.csv", ".timings.json")
@@ -69,10 +69,10 @@ class ResultsDir:
         """Refuse a file, or a folder of someone else's files, before anything is written."""
         if self.path.exists() and not self.path.is_dir():
             raise KDError(f"--out {self.path} is a file; give a folder")
-        ours = {"run.json", "units", "failures", "damaged", "stale", LOCK_NAME}
+        ours = {RECORD, "units", "failures", "damaged", "stale", LOCK_NAME}
         if (
             self.path.exists()
-            and not (self.path / "run.json").exists()
+            and not RunFolder(self.path).has_record()
             and not (self.units.is_dir() and any(self.units.glob("*.parquet")))
             and any(p.name not in ours for p in self.path.iterdir())
         ):
@@ -93,9 +93,9 @@ class ResultsDir:
         record of the study that made them, so :meth:`verify` keeps exactly the matching ones.
         """
         self.check_usable()
-        record_path = self.path / "run.json"
+        folder = RunFolder(self.path)
         wanted = json.loads(json.dumps(study.to_dict(), default=str))
-        record = self._read_record(record_path, notice) if record_path.exists() else None
+        record = self._read_record(folder, notice) if folder.has_record() else None
         if record is not None:
             if record["settings"] != wanted:
                 key = _first_difference(record["settings"], wanted)
@@ -112,6 +112,7 @@ class ResultsDir:
             record.setdefault("commands", []).append({"command": command, "at": _now()})
         else:
             record = {
+                "format": FORMAT,
                 "kind": "kd-benchmark",
                 "settings": study.to_dict(),
                 "fingerprint": study.fingerprint(),
@@ -126,20 +127,21 @@ class ResultsDir:
         self.write_record(record)
         return record
 
-    def _read_record(self, path: Path, notice: Callable[[str], None]) -> dict | None:
+    def _read_record(self, folder: RunFolder, notice: Callable[[str], None]) -> dict | None:
         """The recorded study, or None when run.json is damaged (then set aside, with a notice).
 
         A run.json that is not a regular file, or that cannot be read (permissions), is not
         damaged: it is refused, and nothing is moved."""
+        path = folder.record_path
         try:
-            record = json.loads(read_record_text(path))
+            record = json.loads(folder.read_text())
             if not isinstance(record, dict) or not isinstance(record.get("settings"), dict):
                 raise ValueError("it lacks the study's settings")
             if record.get("kind", "kd-benchmark") != "kd-benchmark":
                 raise KDError(f"--out {self.path} holds kd fit results; use another folder")
-            return record
+            return migrate(record)
         except ValueError as err:
-            reason = one_line(err)[:120]
+            reason = one_line(err, 120)
         kept = self._set_aside(path)
         notice(
             f"{path} was damaged ({reason}); set aside as {kept} and rebuilt from this "
@@ -162,7 +164,7 @@ class ResultsDir:
         return target
 
     def write_record(self, record: dict) -> None:
-        atomic_write_text(self.path / "run.json", json.dumps(record, indent=2, default=str) + "\n")
+        RunFolder(self.path).write(record)
 
     # -- units --------------------------------------------------------------------------------
 
@@ -403,25 +405,6 @@ class ResultsDir:
         atomic_write_text(self.path / "results.csv", results.to_csv(index=False))
         atomic_write_text(self.path / "summary.csv", summary.to_csv(index=False))
         return summary
-
-
-def read_record_text(path: Path) -> str:
-    """run.json's text. A run.json that is not a regular file (a folder, a FIFO, a device) or
-    cannot be read is refused in one line naming what is wrong: it is not damaged, and kd never
-    moves or replaces what it did not write."""
-    try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            raise KDError(
-                f"{shown(path)} is not a regular file; kd writes run.json itself, so move this "
-                "one away or use another --out"
-            )
-        return path.read_text(encoding="utf-8")  # not UTF-8: a ValueError, damaged
-    except OSError as err:
-        why = "permission denied" if isinstance(err, PermissionError) else one_line(err)
-        raise KDError(
-            f"cannot read {shown(path)} ({why}); make it readable by this user, or use "
-            "another --out"
-        ) from None
 
 
 def _sha256(path: Path) -> str:

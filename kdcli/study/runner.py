@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kdcli.atomic import atomic_write_text, check_out_dir
+from kdcli.atomic import atomic_write_text
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.errors import KDError, SettingError, Terminated
 from kdcli.settings.execution import Execution
@@ -19,6 +19,7 @@ from kdcli.study.executors import DaskExecutor, LocalExecutor, Outcome
 from kdcli.study.lock import StudyLock
 from kdcli.study.plan import PlanFailure, Unit, plan_units
 from kdcli.study.results_dir import ResultsDir
+from kdcli.study.run_folder import RunFolder, check_out_dir
 from kdcli.study.signals import stop_signals_interrupt
 from kdcli.study.unit import payload
 
@@ -66,7 +67,7 @@ class StudyProgress:
 
 def run_study(
     study: StudySettings,
-    out: Path,
+    out: Path | None,
     execution: Execution = Execution(),
     cfg: OpenMLConfig | None = None,
     progress: StudyProgress | None = None,
@@ -89,7 +90,7 @@ def run_study(
     check_out_dir(Path(out), "kd-benchmark")
     store = ResultsDir(Path(out))
     store.check_usable()
-    if retry_failed and not (store.path / "run.json").exists():
+    if retry_failed and not RunFolder(store.path).has_record():
         raise KDError(
             f"--retry-failed: {store.path} holds no study, so no unit has failed to retry; run "
             "the command without --retry-failed to start the study"

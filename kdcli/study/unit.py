@@ -58,7 +58,8 @@ def _run_unit(work: dict) -> dict:
         ds = ds.subsample(fit.max_rows, fit.seed)
     (split,) = make_splits(ds, fit, only=(unit.repeat, unit.fold))
     store = TeacherCache(cfg.cache_dir / "teachers")
-    out = run_split(ds, split, fit, teacher, int(work["threads"]), store=store, name=unit.dataset)
+    threads = int(work["threads"])
+    out = run_split(ds, split, fit, teacher, threads=threads, store=store, name=unit.dataset)
     return {
         "records": out.records,
         "latency": out.latency,

@@ -5,13 +5,14 @@ trace, the committed shared28 trace and the synthetic CC18 one."""
 import gzip
 import json
 import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from support.paths import BENCHMARKS
+
+sys.path.insert(0, str(BENCHMARKS))
 import bench_scaling
 from replay import Fit, Unit, dump, from_trace, load, replay
 

@@ -4,7 +4,6 @@ written. Every case fails in the spec or kdcli.prepare_fit (or in option parsing
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +12,7 @@ import pytest
 import kdcli
 from kdcli.cli import main
 
-PROJECT = Path(__file__).resolve().parents[2]
+from support.paths import ROOT as PROJECT
 
 
 @pytest.fixture

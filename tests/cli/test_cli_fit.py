@@ -76,10 +76,9 @@ def test_breast_cancer_writes_long_results_and_run_record(kd, tmp_path):
     assert row["se"] == pytest.approx(one.std(ddof=1) / np.sqrt(2))
     record = json.loads((out / "run.json").read_text())
     assert record["command"].startswith("kd fit --dataset sklearn:breast_cancer")
-    assert (
-        record["settings"]["folds"] == 5 and record["settings"]["teachers"][0]["name"] == "lightgbm"
-    )
-    assert record["settings"]["teachers"][0]["params"] == {"n_estimators": 40}
+    fit = record["settings"]["fit"]
+    assert fit["folds"] == 5 and fit["teachers"][0]["name"] == "lightgbm"
+    assert fit["teachers"][0]["params"] == {"n_estimators": 40}
     assert {"numpy", "lightgbm", "xgboost", "scikit-learn"} <= set(record["versions"])
     assert record["timings"]["total_seconds"] > 0 and len(record["timings"]["repeats"]) == 2
     assert record["dataset"]["rows"] == 569
@@ -237,13 +236,16 @@ def test_sigterm_stops_kd_fit_in_one_line_with_exit_143_and_writes_nothing(tmp_p
     import sys
     import time
 
+    from support.scripts import wait_until_it_catches
+
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [sys.executable, "-m", "kdcli", "fit", "--dataset", "synthetic:binary?n=200000",
          "--threads", "1", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(8)  # loading done, fitting
+    wait_until_it_catches(proc.pid, signal.SIGTERM)  # kd's handler is set: kd has started
+    time.sleep(2)  # loading, or fitting
     assert proc.poll() is None
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)

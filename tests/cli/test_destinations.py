@@ -31,8 +31,8 @@ from kdcli.atomic import atomic_write_text, destination_error, translated, writt
 from kdcli.errors import KDError
 
 from conftest import one_line_error, run_kd
+from support.paths import ROOT as PROJECT
 
-PROJECT = Path(__file__).resolve().parents[2]
 FIT = ["fit", "--dataset", "sklearn:iris", "--student", "tree", "--sizes", "2", "--modes", "raw"]
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 

@@ -12,7 +12,8 @@ from rich.progress import Progress
 from kdcli.cli import main
 from kdcli.cli.app import stdout_console
 from kdcli.cli.display import StudyDisplay
-from kdcli.reporting.report import Report, render_rich
+from kdcli.reporting.model import Report
+from kdcli.reporting.render import render_rich
 from kdcli.reporting.tables import study_table
 
 ODD = "d[bold]x:smile:"

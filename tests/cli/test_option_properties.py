@@ -19,7 +19,8 @@ from kdcli.science.students import DEFAULT_SIZES, FAMILIES, MAX_SIZES
 from kdcli.science.teachers import TEACHERS
 from kdcli.settings import fit_settings, values
 from kdcli.settings.execution import Execution
-from kdcli.settings.fit import MAX_SEED
+from kdcli.settings.fit_check import MAX_SEED
+from kdcli.settings.param_text import teacher_param
 
 BOUNDED = settings(
     max_examples=200,
@@ -136,7 +137,7 @@ def test_folds_outer(value):
 @example("k=" + "-" * 100_000 + "1")  # and MemoryError (the parser's stack) on deep nesting
 @example("learning_rate=1e999")  # inf
 def test_teacher_param_text(text):
-    out = _kd_error_only(lambda: values.teacher_param(text))
+    out = _kd_error_only(lambda: teacher_param(text))
     if out is not None:
         _key, value = out
         assert not (isinstance(value, float) and not math.isfinite(value))

@@ -40,7 +40,10 @@ def study(tmp_path_factory):
     except SystemExit as exit_:
         assert exit_.code in (0, None)
     try:
-        main(["report", str(root / "a"), "--format", "md", "--out", str(root / "a" / "report.md")])
+        main(
+            ["report", str(root / "a"), "--format", "md", "--out", str(root / "a" / "report.md"),
+             "--save-plots"]
+        )  # fmt: skip
     except SystemExit as exit_:
         assert exit_.code in (0, None)
     return root
@@ -185,6 +188,6 @@ def test_a_teacher_param_beats_the_presets_grid_on_the_command_line(kd):
         "--select-folds", "2", "--threads", "1", "--json",
     )  # fmt: skip
     assert code == 0, err
-    settings = json.loads(out)["settings"]
+    settings = json.loads(out)["settings"]["fit"]
     assert settings["teachers"] == [{"name": "rf", "params": {"max_depth": 2, "n_estimators": 5}}]
     assert "teacher_grid" in settings["preset"]["overridden"]

@@ -16,7 +16,7 @@ from kdcli.data import Dataset, load_dataset
 from kdcli.data.synthetic import binary_p, multiclass_p
 from kdcli.errors import KDError
 
-SHARED_DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+from support.paths import SHARED_DATASETS
 
 
 def _error(spec, target=None) -> str:

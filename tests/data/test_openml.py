@@ -94,7 +94,7 @@ def test_fetch_then_offline_reuse_with_the_server_stopped(server, cache, kd, tmp
     assert set(results["mode"]) == {"teacher", "raw", "vanilla", "crossfit", "corrected"}
     record = json.loads((out / "run.json").read_text())
     assert record["dataset"]["rows"] == 898 and record["dataset"]["classes"] == 5
-    assert record["settings"]["outer_folds"] == [0, 1]
+    assert record["settings"]["fit"]["outer_folds"] == [0, 1]
 
 
 def test_official_splits_are_the_outer_folds(server, cache):

@@ -18,8 +18,8 @@ import requests
 from openml.exceptions import OpenMLServerError, OpenMLServerException, OpenMLServerNoResult
 
 from support.openml_server import OpenMLTestServer
+from support.paths import SHARED_OPENML
 
-SHARED_OPENML = Path(__file__).resolve().parents[2].parent / "shared" / "openml-format"
 STORED = SHARED_OPENML / "cache" / "org" / "openml" / "test"
 
 ANNEAL_PATHS = [

@@ -52,7 +52,7 @@ def test_kd_fit_refits_the_model_on_its_own_rows_and_says_so(lgb_model, tmp_path
     code, _out, err = run_kd(args, capsys)
     assert code == 0, err
     assert "37 rounds; refitted on kd's own training rows" in err
-    teacher = json.loads((out / "run.json").read_text())["settings"]["teachers"][0]
+    teacher = json.loads((out / "run.json").read_text())["settings"]["fit"]["teachers"][0]
     assert teacher["name"] == "lightgbm" and teacher["params"]["n_estimators"] == 37
     assert teacher["params"]["num_leaves"] == 7 and teacher["model"]["sha256"]
     code, _out, err = run_kd(

@@ -11,8 +11,8 @@ from scipy.stats import t as student_t
 from kdcli.errors import SettingError
 from kdcli.records import RESULT_COLUMNS
 from kdcli.reporting.bayes import bayes_tables, check_rope, default_rope
-from kdcli.reporting.run_results import run_record, run_results
 from kdcli.reporting.split_sizes import SplitRatio, split_ratios
+from kdcli.study.run_folder import RunFolder
 
 NSAMPLES = 5000  # the module's default is 50 000; these margins hold with room at 5 000
 
@@ -187,8 +187,8 @@ def test_a_real_kd_fit_with_repeats(kd, tmp_path):
         "--out", out, "--quiet",
     )  # fmt: skip
     assert code == 0, err
-    results = run_results(out)
-    found = split_ratios(results, run_record(out))
+    results = RunFolder(out).results()
+    found = split_ratios(results, RunFolder(out).record())
     (within,) = bayes_tables(  # one dataset: no table across datasets
         results, "error", ["raw", "vanilla"], "raw", None, found, nsamples=NSAMPLES
     )

@@ -13,7 +13,9 @@ from rich.console import Console
 from kdcli.records import RESULT_COLUMNS, teacher_label
 from kdcli.reporting.capacity import Sweep, capacity_table, capacity_tables, find_sweeps
 from kdcli.reporting.plots import capacity_figure
-from kdcli.reporting.report import FORMATS, build_report, render, render_rich, report_run
+from kdcli.reporting.render import FORMATS, render, render_rich
+from kdcli.reporting.report import report_run
+from kdcli.reporting.sections import build_report
 
 DEPTHS = [10, None, 1, 5]  # out of order on purpose: 10 sorts before 5 as text
 LEVEL = {1: 0, 5: 1, 10: 2, None: 3}

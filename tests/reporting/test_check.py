@@ -12,6 +12,8 @@ from kdcli.regress import REFERENCE_DIR, studies
 from kdcli.reporting.reference import read_reference
 from kdcli.reporting.run_settings import canonical_spec, settings_differences, study_record
 
+from conftest import one_line_error
+
 HEADER = "dataset,teacher,student,size,mode,metric,value,tolerance"
 
 
@@ -304,3 +306,23 @@ def test_a_misspelt_setting_name_is_refused_with_the_closest(kd, run_dir, tmp_pa
 def test_every_committed_reference_still_reads():
     for path in sorted(REFERENCE_DIR.glob("*.csv")):
         assert read_reference(path).cells is not None
+
+
+def test_kds_own_references_resolve_from_any_folder_and_update_writes_where_told(
+    kd, tmp_path, monkeypatch
+):
+    from kdcli.reporting.reference import KD_REFERENCES
+
+    from support.paths import FIXTURES
+
+    run = FIXTURES / "kd-0.1" / "fit"  # an iris fit: other settings than the bundled study's
+    monkeypatch.chdir(tmp_path)
+    for against in ("bundled", "results/reference/bundled.csv"):
+        line = one_line_error(*kd("check", run, "--against", against))
+        assert f"other settings than {KD_REFERENCES / 'bundled.csv'}" in line
+    line = one_line_error(*kd("check", run, "--against", "nothere.csv"))
+    assert "does not exist; kd's own references are named bundled, dao2021" in line
+    before = (KD_REFERENCES / "bundled.csv").read_bytes()
+    assert kd("check", run, "--against", "bundled", "--update")[0] == 0
+    assert (tmp_path / "bundled").is_file()  # written where told, never over kd's own
+    assert (KD_REFERENCES / "bundled.csv").read_bytes() == before

@@ -1,8 +1,6 @@
 """Claims that select teacher variants of a --teacher-grid sweep (``@max_depth=1,2,3``), and the
 paper's teacher-depth reference table they are checked against."""
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -12,7 +10,9 @@ from kdcli.records import RESULT_COLUMNS, teacher_label, teacher_variant
 from kdcli.reporting.claims import Claim, check_claims, parse_claim
 from kdcli.reporting.reference import read_reference
 
-DAO_TEACHER = Path(__file__).resolve().parents[2] / "results" / "reference" / "dao2021-teacher.csv"
+from support.paths import REFERENCE
+
+DAO_TEACHER = REFERENCE / "dao2021-teacher.csv"
 DEPTHS = ["1", "2", "3", "5", "10", "15", "20"]
 PAPER_CLAIM = "corrected:logit>vanilla:logit,crossfit:logit@max_depth=1,2,3"
 

@@ -1,4 +1,5 @@
-"""kdcli.compare on hand-built result frames whose answers are worked out by hand."""
+"""kdcli.reporting.compare and its neighbours (per_dataset, shared_splits, coverage) on hand-built
+result frames whose answers are worked out by hand."""
 
 import math
 
@@ -10,15 +11,15 @@ from scipy.stats import t as student_t
 
 from kdcli.records import RESULT_COLUMNS
 from kdcli.reporting.compare import (
-    coverage,
-    dataset_means,
     friedman_table,
     mean_ranks,
     paired_comparison,
-    per_dataset_table,
     versus_baseline,
     within_dataset,
 )
+from kdcli.reporting.coverage import coverage
+from kdcli.reporting.per_dataset import per_dataset_table
+from kdcli.reporting.shared_splits import dataset_means
 
 
 def row(
@@ -491,7 +492,7 @@ def test_modes_of_a_dataset_are_compared_on_the_splits_they_share():
 
 
 def test_a_nan_split_is_left_out_for_every_mode_and_said():
-    from kdcli.reporting.compare import left_out_splits
+    from kdcli.reporting.shared_splits import left_out_splits
 
     results = unpaired_frame()
     results.loc[len(results)] = row(math.nan, dataset="d0", repeat=1, mode="corrected")

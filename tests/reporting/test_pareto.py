@@ -159,7 +159,7 @@ def test_an_old_run_without_latency_gets_the_bytes_panel_and_a_note(fitted, caps
     shutil.copytree(fitted, old, ignore=shutil.ignore_patterns("plots"))
     (old / "latency.csv").unlink()
     with matplotlib.rc_context({"svg.fonttype": "none"}):
-        code, out, err = run_kd(["report", old, "--format", "json"], capsys)
+        code, out, err = run_kd(["report", old, "--format", "json", "--save-plots"], capsys)
     assert code == 0, err
     report = json.loads(out)
     assert any("no prediction latency" in n and "bytes only" in n for n in report["notes"])

@@ -86,7 +86,9 @@ def test_a_partial_study_says_what_is_missing(kd, tmp_path):
 
 def test_html_is_self_contained_with_plots(kd, tmp_path):
     run = make_run(tmp_path / "run")
-    code, _, err = kd("report", run, "--format", "html", "--out", tmp_path / "r.html")
+    code, _, err = kd(
+        "report", run, "--format", "html", "--out", tmp_path / "r.html", "--save-plots"
+    )
     assert code == 0, err
     html = (tmp_path / "r.html").read_text()
     # two datasets, the rank plot and a critical-difference diagram per size (4, full)
@@ -243,7 +245,7 @@ def test_within_dataset_test_is_labelled_and_corrected(kd, tmp_path):
 
 def test_markdown_and_html_show_n_beside_p_and_the_cd_diagram(kd, tmp_path):
     run = make_study(tmp_path / "run", datasets=10, splits=2)
-    code, _, err = kd("report", run, "--format", "md", "--out", tmp_path / "r.md")
+    code, _, err = kd("report", run, "--format", "md", "--out", tmp_path / "r.md", "--save-plots")
     assert code == 0, err
     md = (tmp_path / "r.md").read_text()
     versus = md[md.index("## each mode vs raw across datasets") :]
@@ -356,7 +358,7 @@ def test_friedman_p_is_never_printed_as_zero(kd, tmp_path):
     ]
     run = write_run(tmp_path / "run", rows, metric="auc")
     with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text in the SVG
-        code, md, err = kd("report", run, "--metric", "auc", "--format", "md")
+        code, md, err = kd("report", run, "--metric", "auc", "--format", "md", "--save-plots")
     assert code == 0, err
     friedman = md[md.index("## Friedman test across datasets") :].split("\n## ")[0]
     assert "| 2 | 4 | 6.0000 | inf | 3 | 3 | 0.0417 (N=2) | exact |" in friedman
@@ -370,7 +372,7 @@ def test_wilcoxon_n_beside_p_and_geo_mean_ratio_in_every_format(kd, tmp_path):
 
     from rich.console import Console
 
-    from kdcli.reporting.report import render_rich
+    from kdcli.reporting.render import render_rich
 
     rows = []
     for i in range(28):  # 10 datasets won by corrected, 18 ties
@@ -405,7 +407,8 @@ def test_two_splits_print_no_within_dataset_p_and_say_why(kd, tmp_path):
 
 
 def test_noise_around_zero_prints_as_zero():
-    from kdcli.reporting.report import Section, display_frame
+    from kdcli.reporting.cells import display_frame
+    from kdcli.reporting.model import Section
     from kdcli.reporting.tables import cell_text
 
     table = pd.DataFrame({"size": ["8"], "mode": ["crossfit"], "J": [3],
@@ -452,3 +455,22 @@ def test_the_bayesian_comparison_is_a_section_in_every_format_with_its_rope(kd, 
     assert [s.title for s in rep.sections_of("bayes")] == [s["title"] for s in bayes]
     line = one_line_error(*kd("report", run, "--no-plots", "--rope", "-1"))
     assert "--rope must be a number ≥ 0" in line
+
+
+def _listing(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_kd_report_writes_nothing_beside_the_run_unless_asked(kd, tmp_path):
+    run = make_run(tmp_path / "run")
+    before = _listing(run)
+    for fmt in ("md", "rich", "json", "csv"):
+        assert kd("report", run, "--format", fmt)[0] == 0
+    code, _, err = kd("report", run, "--format", "html", "--out", tmp_path / "r.html")
+    assert code == 0, err
+    assert (tmp_path / "r.html").read_text().count("data:image/png;base64,") == 5
+    assert _listing(run) == before  # the html's images were drawn elsewhere and embedded
+    assert kd("report", run, "--format", "md", "--save-plots")[0] == 0
+    assert len(list((run / "plots").glob("*.png"))) == 5
+    line = one_line_error(*kd("report", run, "--plots", tmp_path / "p", "--save-plots"))
+    assert "--save-plots" in line and "--plots" in line

@@ -193,7 +193,7 @@ def test_cli_option(kd, tmp_path):
     )
     assert code == 0, err
     run = json.loads((tmp_path / "run" / "run.json").read_text())
-    assert run["settings"]["select_c"] == "nested"
+    assert run["settings"]["fit"]["select_c"] == "nested"
 
 
 SMALL_FIT = {
@@ -225,7 +225,15 @@ def test_run_split_fits_the_plan_once_and_caches_it(tmp_path):
     split = make_splits(ds, fit)[0]
     steps: list[tuple[str, int]] = []
     store = TeacherCache(tmp_path)
-    first = run_split(ds, split, fit, fit.teacher, 2, lambda s, n: steps.append((s, n)), store)
+    first = run_split(
+        ds,
+        split,
+        fit,
+        fit.teacher,
+        threads=2,
+        advance=lambda s, n: steps.append((s, n)),
+        store=store,
+    )
     teacher_steps = sum(n for s, n in steps if "teacher" in s)
     assert teacher_steps == 1 + 5 + 10  # counted at each real fit
     y_train = ds.y[split.train]
@@ -246,7 +254,7 @@ def test_run_split_fits_the_plan_once_and_caches_it(tmp_path):
         5,
     )
     np.testing.assert_array_equal(preds.select, expected)
-    again = run_split(ds, split, fit, fit.teacher, 2, store=store)
+    again = run_split(ds, split, fit, fit.teacher, threads=2, store=store)
     assert again.timings["teacher_cached"] and again.records == first.records
     assert store.get(ds, split, fit.teacher, 5) is None  # the paper's entry is another
 

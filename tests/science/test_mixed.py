@@ -205,9 +205,9 @@ def test_a_study_keeps_the_leak_free_alpha_targets_with_its_teacher(tmp_path):
     assert fit.teacher_fits == 1 + 5 + 10 + 5  # full-data, cross-fit, c's and α's teachers
     split = make_splits(ds, fit)[0]
     store = TeacherCache(tmp_path)
-    first = run_split(ds, split, fit, fit.teacher, 1, store=store)
+    first = run_split(ds, split, fit, fit.teacher, threads=1, store=store)
     preds = store.get(ds, split, fit.teacher, "5;select_c=nested;alpha=nested;select_folds=5")
     assert preds.select_in_sample.shape == (5, len(split.train), 2)
     assert store.get(ds, split, fit.teacher, "5;select_c=nested;select_folds=5") is None
-    again = run_split(ds, split, fit, fit.teacher, 1, store=store)
+    again = run_split(ds, split, fit, fit.teacher, threads=1, store=store)
     assert again.timings["teacher_cached"] and again.records == first.records

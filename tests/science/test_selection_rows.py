@@ -127,7 +127,7 @@ def test_run_split_chooses_on_the_subsample_and_fits_the_final_students_on_every
         return choose(fit_predict, y, y1h, p, folds, *args, **kwargs)
 
     monkeypatch.setattr(split_fit, "select_c", spy)
-    run_split(ds, split, fit, fit.teacher, 1)
+    run_split(ds, split, fit, fit.teacher, threads=1)
     assert seen == [300]
     y_train = ds.y[split.train]
     expected = selection_folds(

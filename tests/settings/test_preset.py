@@ -40,7 +40,7 @@ def test_preset_sets_the_paper_protocol_and_flags_override_it(kd, tmp_path):
     )
     assert code == 0, stderr
     record = json.loads((out / "run.json").read_text())
-    settings = record["settings"]
+    settings = record["settings"]["fit"]
     assert settings["teachers"] == [{"name": "rf", "params": {"n_estimators": 500}}]
     assert settings["students"] == ["rf"]
     assert settings["modes"] == ["raw", "vanilla:logit", "crossfit", "corrected"]
@@ -220,6 +220,6 @@ def test_another_teacher_drops_the_presets_forest_parameters(kd):
         "--json",
     )
     assert code == 0, stderr
-    settings = json.loads(stdout)["settings"]
+    settings = json.loads(stdout)["settings"]["fit"]
     assert settings["teachers"] == [{"name": "lightgbm", "params": {"n_estimators": 20}}]
     assert settings["students"] == ["rf"] and settings["select_metric"] == "auc"

@@ -66,7 +66,7 @@ def test_cli_option_in_help_run_json_and_refusals(kd, tmp_path):
     args = [*SMALL, "--sizes", "8", "--modes", "corrected", "--teacher-param", "n_estimators=20"]
     code, _, err = kd("fit", *args, "--select-rows", "200", "--out", out, "--quiet")
     assert code == 0, err
-    assert json.loads((out / "run.json").read_text())["settings"]["select_rows"] == 200
+    assert json.loads((out / "run.json").read_text())["settings"]["fit"]["select_rows"] == 200
     code, _, err = kd("fit", *args, "--select-rows", "50")
     assert code == 2 and "--select-rows must be at least 100" in err
     code, _, err = kd("fit", *args, "--select-rows", "half")

@@ -22,7 +22,8 @@ from kdcli.science.students import (
 )
 from kdcli.settings import fit_settings, values
 from kdcli.settings.execution import Execution, available_memory
-from kdcli.settings.fit import MAX_REPEATS, MAX_SEED
+from kdcli.settings.fit_check import MAX_REPEATS, MAX_SEED
+from kdcli.settings.param_text import teacher_param
 
 
 @pytest.mark.parametrize(
@@ -122,14 +123,14 @@ def test_teacher_param_values_must_be_finite(value):
 
 
 def test_teacher_param_scalars_still_read_as_before():
-    assert values.teacher_param("num_leaves=31") == ("num_leaves", 31)
-    assert values.teacher_param("learning_rate=0.05") == ("learning_rate", 0.05)
-    assert values.teacher_param("learning_rate=1e-2") == ("learning_rate", 0.01)
-    assert values.teacher_param("extra_trees=True") == ("extra_trees", True)
-    assert values.teacher_param("max_depth=None") == ("max_depth", None)
-    assert values.teacher_param("boosting='dart'") == ("boosting", "dart")
-    assert values.teacher_param("boosting=dart") == ("boosting", "dart")
-    assert values.teacher_param("k={[]: 1}") == ("k", "{[]: 1}")  # was TypeError
+    assert teacher_param("num_leaves=31") == ("num_leaves", 31)
+    assert teacher_param("learning_rate=0.05") == ("learning_rate", 0.05)
+    assert teacher_param("learning_rate=1e-2") == ("learning_rate", 0.01)
+    assert teacher_param("extra_trees=True") == ("extra_trees", True)
+    assert teacher_param("max_depth=None") == ("max_depth", None)
+    assert teacher_param("boosting='dart'") == ("boosting", "dart")
+    assert teacher_param("boosting=dart") == ("boosting", "dart")
+    assert teacher_param("k={[]: 1}") == ("k", "{[]: 1}")  # was TypeError
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-1", "0", math.nan, math.inf, "soon"])

@@ -4,7 +4,6 @@ import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,7 +12,7 @@ import kdcli
 from kdcli.errors import SettingError
 from kdcli.settings import FitSettings, StudySettings
 
-PROJECT = Path(__file__).resolve().parents[2]
+from support.paths import ROOT as PROJECT
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 import kdcli
 from kdcli.errors import SettingError
 from kdcli.settings import presets
-from kdcli.settings.values import MAX_TEACHER_VARIANTS
+from kdcli.settings.teacher_grid import MAX_TEACHER_VARIANTS
 
 
 def refused(**settings) -> SettingError:
@@ -230,7 +230,7 @@ def test_a_bad_value_a_preset_sets_names_the_preset_not_an_option(monkeypatch):
     broken = presets.Preset(
         name="broken",
         source="a test",
-        values={"teacher": "rf", "teacher_grid": ["rf.max_depth=0,2"], "select_folds": 1},
+        settings={"teacher": "rf", "teacher_grid": ["rf.max_depth=0,2"], "select_folds": 1},
     )
     monkeypatch.setitem(presets.PRESETS, "broken", broken)
     err = refused(preset="broken")

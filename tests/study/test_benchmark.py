@@ -16,8 +16,8 @@ import pytest
 from kdcli.study.runner import StudyProgress
 
 from conftest import csv_with_an_empty_column, one_line_error
+from support.paths import ROOT as PROJECT
 
-PROJECT = Path(__file__).resolve().parents[2]
 FAST = ["--teacher-param", "n_estimators=20", "--sizes", "4", "--threads", "1"]
 
 

@@ -31,3 +31,19 @@ def run_unguarded_script(folder: Path, executor: str) -> subprocess.CompletedPro
         [sys.executable, str(script)], cwd=folder, capture_output=True, text=True, timeout=180,
         env={**os.environ, "PYTHONPATH": str(kd_root), "KD_CACHE_DIR": str(folder / "cache")},
     )  # fmt: skip
+
+
+def wait_until_it_catches(pid: int, signum: int, timeout: float = 120.0) -> None:
+    """Wait until process ``pid`` has its own handler for ``signum`` (Linux: SigCgt in
+    /proc/PID/status): a signal sent before then kills it the default way, which is not what a
+    test of kd's handling means to send. A loaded machine can take many seconds to get there."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = Path(f"/proc/{pid}/status").read_text()
+        caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+        if int(caught.split()[1], 16) >> (signum - 1) & 1:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"process {pid} set no handler for signal {signum} in {timeout} s")

@@ -13,6 +13,12 @@ def shown(text: object) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
-def one_line(err: BaseException) -> str:
-    """An exception's message on one printable line (pandas' tokenizer ends one in a newline)."""
-    return shown(" ".join(str(err).split())) or type(err).__name__
+def one_line(text: object, limit: int | None = None) -> str:
+    """A message, or an exception's, on one printable line (pandas' tokenizer ends one in a
+    newline), cut to ``limit`` characters with '…'; an exception without one is its type."""
+    line = shown(" ".join(str(text).split()))
+    if not line and isinstance(text, BaseException):
+        line = type(text).__name__
+    if limit is not None and len(line) > limit:
+        line = line[: limit - 1] + "…"
+    return line
