@@ -31,8 +31,8 @@ METRICS = ["error", "log_loss", "auc"]
 
 
 def studies() -> dict:
-    spec = json.loads((REFERENCE_DIR / "studies.json").read_text(encoding="utf-8"))
-    return {k: v for k, v in spec.items() if not k.startswith("_")}
+    studies_file = json.loads((REFERENCE_DIR / "studies.json").read_text(encoding="utf-8"))
+    return {k: v for k, v in studies_file.items() if not k.startswith("_")}
 
 
 def needs_shared(study: dict) -> bool:
@@ -40,7 +40,7 @@ def needs_shared(study: dict) -> bool:
 
 
 def reference_study(name: str, workdir: Path) -> kdcli.StudySettings:
-    """The spec of one study (its suite manifest written into workdir), as it is run."""
+    """The settings of one study (its suite manifest written into workdir), as it is run."""
     study = studies()[name]
     suite = workdir / f"{name}-suite.csv"
     lines = ["name,spec"]

@@ -11,16 +11,16 @@ import typer
 from kdcli import api
 from kdcli.cli.app import app, command_line
 from kdcli.cli.display import StudyDisplay
-from kdcli.cli.options import announce_teacher_model, with_spec_options
+from kdcli.cli.options import announce_teacher_model, with_settings_options
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.settings import DEFAULTS, study_settings
 
 
 @app.command()
-@with_spec_options
+@with_settings_options
 def benchmark(
     ctx: typer.Context,
-    settings: dict,
+    options: dict,
     openml: OpenMLConfig,
     suite: Annotated[
         str,
@@ -89,12 +89,12 @@ def benchmark(
     Each finished unit is kept in --out; the same command resumes; exit code 1 if any unit
     failed (they are listed, and --retry-failed re-runs them).
     """
-    spec = study_settings(suite, datasets, **settings)
-    announce_teacher_model(spec.fit)
+    study = study_settings(suite, datasets, **options)
+    announce_teacher_model(study.fit)
     display = StudyDisplay(quiet=quiet or json_, live=sys.stderr.isatty())
     with display:
         report = api.run_study(
-            spec,
+            study,
             out,
             jobs=jobs,
             threads=threads,
@@ -107,7 +107,7 @@ def benchmark(
             progress=display,
             command=command_line(),
         )
-    display.finish(report, spec, json_)
+    display.finish(report, study, json_)
     if report.interrupted:
         raise typer.Exit(143 if report.terminated else 130)
     if report.failures:

@@ -148,7 +148,7 @@ class StudyDisplay(StudyProgress):
         else:
             print(line, flush=True)
 
-    def finish(self, report: StudyRun, spec: StudySettings, json_: bool) -> None:
+    def finish(self, report: StudyRun, study: StudySettings, json_: bool) -> None:
         out = Console(width=None if sys.stdout.isatty() else 160, emoji=False)
         if json_:
             print(
@@ -196,7 +196,7 @@ class StudyDisplay(StudyProgress):
         if self.quiet or report.summary is None or not len(report.summary):
             return
         summary = report.summary
-        fit = spec.fit
+        fit = study.fit
         student = fit.students[0]
         sizes = [str(v) for v in fit.sizes[student]]
         size = "full" if "full" in sizes else max(sizes, key=float)

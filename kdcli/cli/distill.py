@@ -152,7 +152,7 @@ def distill(
     debug: Debug = False,
 ) -> None:
     """Distil one student on every row and write it as a portable model with its card."""
-    settings = {
+    options = {
         "teacher": None if teacher_model else teacher,
         "teacher_model": teacher_model,
         "teacher_param": teacher_param,
@@ -168,7 +168,7 @@ def distill(
         "seed": seed,
         "max_rows": max_rows,
     }
-    spec, request = api.distill_settings(
+    settings, request = api.distill_settings(
         student,
         size,
         mode,
@@ -178,17 +178,17 @@ def distill(
         teacher_as_is,
         None if max_bytes is None else byte_count(max_bytes),
         max_ms_per_10k,
-        **settings,
+        **options,
     )
     check_model_dir(out, force)  # before any fit
     openml = OpenMLConfig.from_env(cache_dir, openml_server, offline)
     ds = api.load_dataset(
-        dataset, target=target, max_rows=spec.max_rows, seed=spec.seed, openml=openml
+        dataset, target=target, max_rows=settings.max_rows, seed=settings.seed, openml=openml
     )
-    api.prepare_fit(ds, spec)  # the data's refusals, before any notice or fit
+    api.prepare_fit(ds, settings)  # the data's refusals, before any notice or fit
     for text in ds.notices:
         stderr_console().print(f"kd: notice: {text}", markup=False)
-    announce_teacher_model(spec, teacher_as_is)
+    announce_teacher_model(settings, teacher_as_is)
     t0 = time.perf_counter()
     err = stderr_console()
 
@@ -196,7 +196,7 @@ def distill(
         if not quiet and not json_:
             err.print(f"kd: {text}", markup=False)
 
-    model = api.distill(ds, settings=spec, request=request, command=command_line(), say=say)
+    model = api.distill(ds, settings=settings, request=request, command=command_line(), say=say)
     seconds = time.perf_counter() - t0
     model.card["seconds"] = round(seconds, 2)
     if json_:

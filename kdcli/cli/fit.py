@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from kdcli import api
 from kdcli.cli.app import app, command_line, stderr_console, stdout_console
-from kdcli.cli.options import announce_teacher_model, with_spec_options
+from kdcli.cli.options import announce_teacher_model, with_settings_options
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.science.metrics import EXCESS_METRICS, METRICS
 from kdcli.settings import DEFAULTS, fit_settings
@@ -34,10 +34,10 @@ DatasetSpec = Annotated[
 
 
 @app.command()
-@with_spec_options
+@with_settings_options
 def fit(
     ctx: typer.Context,
-    settings: dict,
+    options: dict,
     openml: OpenMLConfig,
     dataset: DatasetSpec = "sklearn:breast_cancer",
     target: Annotated[
@@ -88,18 +88,18 @@ def fit(
     debug: bool = False,
 ) -> None:
     """Distil a teacher into students on one dataset and compare the four target modes."""
-    spec = fit_settings(**settings)
+    settings = fit_settings(**options)
     threads = api.Execution(threads=threads).threads_per_fit
     if out is not None:
         check_out_dir(out, "kd-fit", force)
     t0 = time.perf_counter()
     plan = api.prepare_fit(
-        dataset, spec, target=target, openml=openml
+        dataset, settings, target=target, openml=openml
     )  # every refusal happens here
-    announce_teacher_model(spec)
+    announce_teacher_model(settings)
     for text in plan.dataset.notices:  # what loading did to the data: never silently
         stderr_console().print(f"kd: notice: {text}", markup=False)
-    shown = table_metrics(metric, plan.dataset.p0 is not None, spec.preset)
+    shown = table_metrics(metric, plan.dataset.p0 is not None, settings.preset)
     show_progress = not quiet and not json_ and sys.stderr.isatty()
     with Progress(
         TextColumn("{task.description:<28}", markup=False),
@@ -126,7 +126,7 @@ def fit(
         from kdcli.reporting.tables import tables
 
         stdout = stdout_console()
-        for table in tables(result.summary, shown, preset_labels(spec.preset)):
+        for table in tables(result.summary, shown, preset_labels(settings.preset)):
             stdout.print(table)
         if len(plan.splits) == 1:
             stdout.print("[dim]one repeat: no standard errors (use --repeats 5 for ± se)[/dim]")

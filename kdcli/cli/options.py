@@ -1,6 +1,6 @@
 """Command-line options shared by `kd fit` and `kd benchmark`: one definition, one help text,
-defaults from the spec (:data:`kdcli.settings.DEFAULTS`), added to both commands by
-:func:`with_spec_options`."""
+defaults from the settings (:data:`kdcli.settings.DEFAULTS`), added to both commands by
+:func:`with_settings_options`."""
 
 from __future__ import annotations
 
@@ -210,11 +210,11 @@ Json = Annotated[
 ]
 
 
-def announce_teacher_model(spec, as_is: bool = False) -> None:
+def announce_teacher_model(settings, as_is: bool = False) -> None:
     """Say how a --teacher-model serves (stderr, one notice each): refitted, or as given."""
     from kdcli.cli.app import stderr_console
 
-    for teacher in spec.teachers:
+    for teacher in settings.teachers:
         m = teacher.model
         if not m:
             continue
@@ -244,7 +244,7 @@ def _shared(name: str, annotation, default) -> inspect.Parameter:
     )
 
 
-SPEC_PARAMS = [
+SETTING_PARAMS = [
     _shared("teacher_param", TeacherParam, None),
     _shared("teacher_grid", TeacherGrid, None),
     _shared("teacher_model", TeacherModelPath, None),
@@ -278,7 +278,7 @@ OUTPUT_PARAMS = [
     _shared("quiet", Quiet, False),
     _shared("debug", Debug, False),
 ]
-SPEC_NAMES = {*DEFAULTS, "preset"}
+SETTING_NAMES = {*DEFAULTS, "preset"}
 
 
 def given(ctx: typer.Context, name: str) -> bool:
@@ -287,13 +287,13 @@ def given(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
 
 
-def with_spec_options(command):
-    """Add the spec, data and output options to a command. It receives ``settings`` (the spec
-    settings given explicitly, for :func:`kdcli.settings.fit_settings`; its own ``teacher`` among
-    them) and ``openml`` (where data comes from) in their place."""
+def with_settings_options(command):
+    """Add the fit settings', data and output options to a command. It receives ``options``
+    (the settings given explicitly, for :func:`kdcli.settings.fit_settings`; its own
+    ``teacher`` among them) and ``openml`` (where data comes from) in their place."""
     hints = get_type_hints(command, include_extras=True)  # the command module's names
-    shared = SPEC_PARAMS + DATA_PARAMS + OUTPUT_PARAMS
-    names = {"settings", "openml"} | {p.name for p in shared}
+    shared = SETTING_PARAMS + DATA_PARAMS + OUTPUT_PARAMS
+    names = {"options", "openml"} | {p.name for p in shared}
     own = [
         p.replace(annotation=hints.get(p.name, p.annotation))
         for p in inspect.signature(command).parameters.values()
@@ -302,12 +302,12 @@ def with_spec_options(command):
 
     @functools.wraps(command)
     def wrapper(ctx: typer.Context, **kwargs):
-        settings = {k: kwargs.pop(k) for k in list(kwargs) if k in SPEC_NAMES}
-        settings = {k: v for k, v in settings.items() if given(ctx, k)}
+        options = {k: kwargs.pop(k) for k in list(kwargs) if k in SETTING_NAMES}
+        options = {k: v for k, v in options.items() if given(ctx, k)}
         openml = OpenMLConfig.from_env(
             kwargs.pop("cache_dir"), kwargs.pop("openml_server"), kwargs.pop("offline")
         )
-        return command(ctx=ctx, settings=settings, openml=openml, **kwargs)
+        return command(ctx=ctx, options=options, openml=openml, **kwargs)
 
     cast(Any, wrapper).__signature__ = inspect.Signature([*own, *shared])
     wrapper.__annotations__ = {p.name: p.annotation for p in [*own, *shared]}

@@ -73,7 +73,7 @@ class DistilledClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"DistilledClassifier needs at least 2 classes in y; got {len(self.classes_)} class"
             )
-        spec, request = distill_settings(
+        settings, request = distill_settings(
             student=self.student,
             size=self.size,
             mode=self.mode,
@@ -91,7 +91,7 @@ class DistilledClassifier(ClassifierMixin, BaseEstimator):
             seed=self.random_state,
         )
         data = Dataset("data", frame, codes.astype(int), [str(c) for c in self.classes_])
-        self.model_ = distill_dataset(data, spec, request)
+        self.model_ = distill_dataset(data, settings, request)
         self.mode_ = self.model_.card["student"]["mode"]
         return self
 

@@ -247,7 +247,7 @@ def _distilled(data: _Rows, fit, request, size, best, scored, student, sizes=Non
 
 
 def choose_size(data: _Rows, fit: FitSettings, request: DistillRequest) -> Distilled:
-    """``--size auto``: every size of the family's grid (the spec's sizes) gets its own choice
+    """``--size auto``: every size of the family's grid (the settings' sizes) gets its own choice
     of target and its student on every row, exported to measure model.onnx's bytes and batch
     latency; of the sizes within the budget, the smallest whose CV score is within one SE of
     the best one's. Refused in one line when no size fits."""

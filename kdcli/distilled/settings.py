@@ -24,7 +24,7 @@ def distill_settings(
     teacher_as_is: bool = False,
     max_bytes: int | None = None,
     max_ms_per_10k: float | None = None,
-    **settings,
+    **options,
 ) -> tuple[FitSettings, DistillRequest]:
     """The checked settings of a distillation: the fit settings (teacher, its parameters, scale,
     eps, grids, folds, seed; :func:`fit_settings`) and what to distil. ``mode`` auto chooses among
@@ -54,8 +54,8 @@ def distill_settings(
         )
     modes = ",".join(CANDIDATES) if mode == AUTO else mode
     try:
-        spec = fit_settings(
-            student=student, sizes=str(size), modes=modes, select_c=select_c, **settings
+        settings = fit_settings(
+            student=student, sizes=str(size), modes=modes, select_c=select_c, **options
         )
     except SettingError as err:  # kd distill's options name one student, size and mode
         singular = {"sizes": "size", "modes": "mode"}.get(err.param)
@@ -67,15 +67,15 @@ def distill_settings(
             "estimate_folds", "{opt} must be 0 (no estimate) or at least 2; the default is 5"
         )
     request = DistillRequest(
-        family=spec.students[0],
-        size=AUTO if auto_size else spec.sizes[spec.students[0]][0],
-        mode=AUTO if mode == AUTO else spec.modes[0],
+        family=settings.students[0],
+        size=AUTO if auto_size else settings.sizes[settings.students[0]][0],
+        mode=AUTO if mode == AUTO else settings.modes[0],
         estimate_folds=estimate_folds,
         threads=Execution(threads=threads).threads_per_fit,
         teacher_as_is=teacher_as_is,
         max_bytes=max_bytes,
         max_ms_per_10k=max_ms_per_10k,
     )
-    if teacher_as_is and not spec.teacher.model:
+    if teacher_as_is and not settings.teacher.model:
         raise SettingError("teacher_as_is", "{opt} uses a --teacher-model as given; name one")
-    return spec, request
+    return settings, request

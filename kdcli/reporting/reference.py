@@ -90,7 +90,7 @@ def setting_names() -> list[str]:
     """The names a ``# setting`` line may have: ``dataset`` and each fit setting a run records
     (a misspelt one would otherwise be silently left out of the comparison)."""
     from kdcli.settings.fit import (
-        FitSettings,  # the spec imports much; a reference needs it only here
+        FitSettings,  # the settings import much; a reference needs it only here
     )
 
     fields = [f.name for f in dataclasses.fields(FitSettings) if f.name not in NOT_SETTINGS]

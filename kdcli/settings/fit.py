@@ -148,7 +148,7 @@ class FitSettings:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FitSettings:
-        """A spec from :meth:`to_dict`'s output, as it was checked when made: no new checks."""
+        """Settings from :meth:`to_dict`'s output, as it was checked when made: no new checks."""
 
         def tup(v: Iterable[Any] | None) -> tuple[Any, ...] | None:
             return None if v is None else tuple(v)

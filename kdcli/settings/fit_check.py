@@ -95,14 +95,14 @@ def fit_settings(**given: Any) -> FitSettings:
         given, model = _with_teacher_model(given)
     s = {k: (given[k] if given.get(k) is not None else DEFAULTS[k]) for k in DEFAULTS}
     try:
-        spec = _fit_spec(s, preset)
+        settings = _checked(s, preset)
         if model is not None:  # the model's parameters under the user's --teacher-param
-            t = spec.teachers[0]
+            t = settings.teachers[0]
             teacher = TeacherSettings(
                 t.name, {**model.params, **t.params}, t.variant, model.to_dict()
             )
-            spec = replace(spec, teachers=(teacher,))
-        return spec
+            settings = replace(settings, teachers=(teacher,))
+        return settings
     except SettingError as err:
         if preset is None or err.param not in preset["set"]:
             raise
@@ -126,7 +126,7 @@ def _with_teacher_model(given: dict[str, Any]) -> tuple[dict[str, Any], TeacherM
     return {**given, "teacher": model.library}, model
 
 
-def _fit_spec(s: dict[str, Any], preset: dict[str, Any] | None) -> FitSettings:
+def _checked(s: dict[str, Any], preset: dict[str, Any] | None) -> FitSettings:
     teachers = values.choices("teacher", s["teacher"], TEACHERS)
     crossfit = values.choice("crossfit", s["crossfit"], CROSSFIT)
     boosted = [t for t in teachers if t not in BAGGED]

@@ -148,7 +148,7 @@ def apply_preset(name: str, given: dict[str, Any]) -> tuple[dict[str, Any], dict
 
 def _param_keys(value: ParamsGiven) -> set[tuple[str | None, str]]:
     """The (teacher or None, parameter) pairs a --teacher-param or --teacher-grid value names:
-    'KEY=V' strings, one such string, or a dict of KEY → V. Read loosely: the spec checks them."""
+    'KEY=V' strings, one such string, or a dict of KEY → V. Read loosely: fit_settings checks them."""
     if isinstance(value, str):
         value = [value]
     keys = value.keys() if isinstance(value, Mapping) else [str(v).partition("=")[0] for v in value]

@@ -148,6 +148,19 @@ class RunFolder:
 
     # -- what the record says -----------------------------------------------------------------
 
+    @property
+    def kind(self) -> str | None:
+        """'kd-fit' or 'kd-benchmark', as recorded (a study's folder without a record is one);
+        None for a results file or an empty folder."""
+        kind = self.record().get("kind")
+        return str(kind) if kind else ("kd-benchmark" if self.is_study else None)
+
+    def splits(self) -> list[dict]:
+        """The outer splits of a `kd fit` with their seeds and sizes (n_train, n_test); [] for
+        a study, whose units record their own."""
+        splits = self.record().get("splits")
+        return [s for s in splits if isinstance(s, dict)] if isinstance(splits, list) else []
+
     def settings(self) -> dict | None:
         """{'suite', 'members', 'fit'} as recorded, or None when there is no readable record."""
         record = self.record_if_readable()

@@ -44,7 +44,7 @@ def teacher_key(
     def rows(idx: np.ndarray) -> str:
         return hashlib.sha256(np.ascontiguousarray(idx, dtype=np.int64).tobytes()).hexdigest()
 
-    spec = {
+    key = {
         "format": FORMAT,
         "data": fingerprint,
         "train": rows(train),
@@ -54,7 +54,7 @@ def teacher_key(
         "folds": folds,
         "seed": seed,
     }
-    blob = json.dumps(spec, sort_keys=True, default=str).encode()
+    blob = json.dumps(key, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:32]
 
 

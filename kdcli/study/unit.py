@@ -33,7 +33,7 @@ def payload(
 
 
 def run_unit(work: dict) -> dict:
-    """Run one unit; returns its records, latency and timings. The spec is read as it was
+    """Run one unit; returns its records, latency and timings. The settings are read as they were
     checked when the study started: nothing is validated again here.
 
     Its timings hold a ``trace`` of every fit (:mod:`kdcli.science.budget`): ``fits``, in

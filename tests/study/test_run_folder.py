@@ -60,7 +60,8 @@ def test_a_kd_0_1_fit_folder_reads_as_the_same_fit_made_now(kd, tmp_path):
     assert kd("fit", "--dataset", "sklearn:iris", *SMALL, "--out", new)[0] == 0
     assert run_settings(OLD / "fit") == run_settings(new)
     pd.testing.assert_frame_equal(_numbers(old.results()), _numbers(RunFolder(new).results()))
-    assert old.latency() is not None and old.preset() is None
+    assert old.latency() is not None and old.preset() is None and old.kind == "kd-fit"
+    assert [(s["n_train"], s["n_test"]) for s in old.splits()] == [(112, 38)]  # 150 rows, 0.25
 
 
 def test_a_kd_0_1_study_reports_checks_and_resumes_without_running_again(kd, tmp_path):
@@ -69,7 +70,8 @@ def test_a_kd_0_1_study_reports_checks_and_resumes_without_running_again(kd, tmp
     assert "format" not in json.loads((study / "run.json").read_text())
     code, out, err = kd("report", study, "--format", "csv")
     assert code == 0 and "iris" in out, err
-    assert RunFolder(study).planned() is not None
+    assert RunFolder(study).planned() is not None and RunFolder(study).kind == "kd-benchmark"
+    assert RunFolder(study).splits() == []  # a study's units record their own
     args = ["benchmark", "--suite", "demo", "--datasets", "iris", *SMALL, "--out", study]
     code, _, err = kd(*args)
     assert code == 0, err
