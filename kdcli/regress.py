@@ -107,9 +107,9 @@ def main(argv: list[str] | None = None) -> int:
                 n = kdcli.update_reference(
                     out,  # the folder: its run.json gives the settings the reference records
                     reference_path(name),
-                    METRICS,
-                    study["tolerance"],
-                    f"study '{name}' of results/reference/studies.json",
+                    metrics=METRICS,
+                    tol=study["tolerance"],
+                    source=f"study '{name}' of results/reference/studies.json",
                 )
                 print(f"{name}: wrote {n} cells to {reference_path(name)}")
                 continue

@@ -72,7 +72,7 @@ def test_save_report_and_check_round_trip(small_fit, tmp_path):
     rep = kdcli.report(tmp_path / "run", "error", draw_plots=False)
     assert any(s.kind == "per-dataset" for s in rep.sections)
     assert "★" in kdcli.render(rep, "md")
-    n = kdcli.update_reference(tmp_path / "run", tmp_path / "ref.csv", ["error"], 0.001)
+    n = kdcli.update_reference(tmp_path / "run", tmp_path / "ref.csv", metrics=["error"], tol=0.001)
     assert n > 0
     assert kdcli.check(tmp_path / "run", tmp_path / "ref.csv").ok
     moved = pd.read_csv(tmp_path / "ref.csv", comment="#").assign(value=lambda f: f.value + 0.01)

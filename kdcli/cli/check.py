@@ -109,16 +109,23 @@ def check(
         n = api.update_reference(
             run,
             against,
-            metrics,
-            tol if tol is not None else 0.01,
-            f"written by `kd check {run} --against {against} --update`",
-            settings,
+            metrics=metrics,
+            tol=tol if tol is not None else 0.01,
+            source=f"written by `kd check {run} --against {against} --update`",
+            settings=settings,
         )
         recorded = "with its settings" if settings else "(it records no settings)"
         typer.echo(f"kd check: wrote {n} cells to {against} {recorded}")
         return
     report = api.check(
-        run, against, tol, tol_all, partial, claim or (), claim_metric, ignore_settings
+        run,
+        against,
+        tol=tol,
+        tol_all=tol_all,
+        partial=partial,
+        claims=claim or (),
+        claim_metric=claim_metric,
+        ignore_settings=ignore_settings,
     )
     for line in report.notices:
         typer.echo(f"NOTE      {line}")

@@ -106,7 +106,7 @@ def report(
         if folder is None and format_ == "html" and not no_plots:
             folder = stack.enter_context(_temporary_plots())  # read before it is removed
         rep = api.report(
-            run, metric, folder, draw_plots=folder is not None, baseline=baseline, rope=rope
+            run, metric, plots=folder, draw_plots=folder is not None, baseline=baseline, rope=rope
         )
         _emit(rep, format_, out)
 

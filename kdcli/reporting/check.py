@@ -146,6 +146,7 @@ def compare_settings(
 def update_reference(
     results: pd.DataFrame | Path | str,
     path: Path,
+    *,
     metrics: Sequence[str] = ("error", "log_loss", "auc"),
     tol: float | None = 0.01,
     source: str = "",
@@ -204,6 +205,7 @@ def partial_reference(reference: pd.DataFrame, results: pd.DataFrame) -> pd.Data
 def check_run(
     run: str | Path,
     against: str | Path,
+    *,
     tol: float | None = None,
     tol_all: float | None = None,
     partial: bool = False,

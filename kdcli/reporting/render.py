@@ -161,7 +161,7 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
 }
 
 
-def render(report: Report, fmt: str = "md", links_from: str | Path | None = None) -> str:
+def render(report: Report, fmt: str = "md", *, links_from: str | Path | None = None) -> str:
     """The report as text in one of FORMATS; Markdown links its plots relative to the folder
     ``links_from`` when given (where the file goes)."""
     if fmt not in RENDERERS:

@@ -25,6 +25,7 @@ from kdcli.study.run_folder import RunFolder
 def report_run(
     run: str | Path,
     metric: str | None = None,
+    *,
     plots: str | Path | None = None,
     draw_plots: bool = True,
     baseline: str | None = None,
