@@ -130,8 +130,21 @@ def fit(
             stdout.print(table)
         if len(plan.splits) == 1:
             stdout.print("[dim]one repeat: no standard errors (use --repeats 5 for ± se)[/dim]")
+        for line in verdict_lines(result.results, shown[0], record):
+            stdout.print(f"verdict: {line}", markup=False)
         if out is not None:
             stdout.print(f"results written to {out}", markup=False)
+
+
+def verdict_lines(results, metric: str, record: dict) -> list[str]:
+    """The fit's verdict at each size (kdcli.reporting.verdict), for the metric the tables lead
+    with; the test's n_test/n_train from the splits the run recorded."""
+    from kdcli.reporting.split_sizes import split_ratios
+    from kdcli.reporting.verdict import fit_verdict
+
+    ratios = split_ratios(results, record)
+    ratio = next(iter(ratios.values())).ratio if ratios else float("nan")
+    return fit_verdict(results, metric, ratio)
 
 
 def table_metrics(metric: str, has_p0: bool, preset: dict | None) -> list[str]:

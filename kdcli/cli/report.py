@@ -48,7 +48,10 @@ def report(
     format_: Annotated[
         str,
         typer.Option(
-            "--format", help="rich (terminal), md, csv, json or html (one self-contained file)."
+            "--format",
+            help="rich (terminal), md, csv, json, html (one self-contained file) or latex (a "
+            "whole document pdflatex compiles: booktabs tables, best in bold, to copy into a "
+            "paper).",
         ),
     ] = "rich",
     out: Annotated[

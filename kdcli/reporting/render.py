@@ -1,7 +1,7 @@
 """The renderers of `kd report`: one report (:class:`~.model.Report`) as terminal tables, Markdown,
-CSV, JSON or one self-contained HTML file. They only read the report, so every format shows the
-same sections; CSV and JSON keep the plain numbers, the others show cells as text
-(:func:`~.cells.display_frame`)."""
+CSV, JSON, one self-contained HTML file or LaTeX (:mod:`.latex`). They only read the report, so
+every format shows the same sections; CSV and JSON keep the plain numbers, the others show cells
+as text (:func:`~.cells.display_frame`)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,10 @@ from rich.text import Text
 
 from kdcli.errors import KDError
 from kdcli.reporting.cells import TEXT_COLUMNS, display_frame
+from kdcli.reporting.latex import render_latex
 from kdcli.reporting.model import Report, Section
 
-FORMATS = ("rich", "md", "csv", "json", "html")
+FORMATS = ("rich", "md", "csv", "json", "html", "latex")
 INDEXED = ("per-dataset", "capacity")  # sections whose table index is a column of their own
 
 
@@ -158,14 +159,17 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
     "csv": render_csv,
     "json": render_json,
     "html": render_html,
+    "latex": render_latex,  # a whole document, pdflatex-ready; its tables copy into a paper
 }
 
 
 def render(report: Report, fmt: str = "md", *, links_from: str | Path | None = None) -> str:
-    """The report as text in one of FORMATS; Markdown links its plots relative to the folder
-    ``links_from`` when given (where the file goes)."""
+    """The report as text in one of FORMATS; Markdown and LaTeX link their plots relative to the
+    folder ``links_from`` when given (where the file goes)."""
     if fmt not in RENDERERS:
         raise KDError(f"unknown --format '{fmt}'; use one of {', '.join(FORMATS)}")
     if fmt == "md" and links_from is not None:
         return render_markdown(report, Path(links_from))
+    if fmt == "latex" and links_from is not None:
+        return render_latex(report, links_from=Path(links_from))
     return RENDERERS[fmt](report)

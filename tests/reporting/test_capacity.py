@@ -207,8 +207,10 @@ def test_report_sections_first_and_in_every_format():
     text = console.export_text()
     assert "a · teacher rf vs max_depth · tree 4 student · auc" in text
     assert "None" in text and "KD student (logit)" in text
-    assert set(FORMATS) == {"rich", "md", "csv", "json", "html"}
+    assert set(FORMATS) == {"rich", "md", "csv", "json", "html", "latex"}
     assert "teacher rf vs max_depth" in render(rep, "rich")
+    latex = render(rep, "latex")
+    assert "teacher rf vs max\\_depth" in latex and "\\textbf" in latex
 
 
 def test_figure_one_line_per_mode_and_the_teacher_dashed():
