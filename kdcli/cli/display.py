@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -238,3 +239,4 @@ class StudyDisplay(StudyProgress):
             f"{report.seconds:.1f} s, {report.fits} model fits; tables in {report.out}/",
             markup=False,
         )
+        out.print(f"next: kd report {shlex.quote(str(report.out))}", markup=False)

@@ -98,8 +98,10 @@ def cd_diagrams(
         exact = " (exact)" if found and tests.loc[config].get("p_of") == "exact" else ""
         teacher, student, size = config
         title = (
-            f"{teacher}/{student} size {size} · {metric} · N = {data['N']} datasets · "
-            f"Friedman p = {p_text(p)}{exact} · Nemenyi α = {ALPHA}"
+            f"Mean rank of each target by {metric} over {data['N']} datasets\n"
+            f"teacher {teacher}, {student} students of size {size}; "
+            f"Friedman p = {p_text(p)}{exact}\n"
+            f"a bar joins targets within the critical difference (Nemenyi, α = {ALPHA})"
         )
         fig = draw_cd(shown, float(data["CD"]), title)
         paths += _save(fig, out_dir, _name("cd", teacher, student, str(size), metric))
