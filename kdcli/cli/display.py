@@ -21,7 +21,9 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from kdcli.reporting.tables import study_table, teacher_table
+from kdcli.reporting.render import render_rich
+from kdcli.reporting.summary import summary_report
+from kdcli.reporting.tables import teacher_table
 from kdcli.settings.presets import preset_labels, preset_metric
 from kdcli.settings.study import StudySettings
 from kdcli.study.cost import eta_seconds
@@ -215,22 +217,24 @@ class StudyDisplay(StudyProgress):
                         labels=preset_labels(preset),
                     )
                 )
-        elif ((summary.student == student) & (summary.teacher == teacher)).any():
-            out.print(
-                study_table(
-                    summary,
-                    teacher,
-                    student,
-                    size,
-                    preset_metric(preset),
-                    labels=preset_labels(preset),
-                )
+        elif (
+            report.results is not None
+            and ((summary.student == student) & (summary.teacher == teacher)).any()
+        ):
+            table = summary_report(
+                report.results,
+                preset_metric(preset),
+                str(report.out),
+                teacher=teacher,
+                student=student,
+                labels=preset_labels(preset),
             )
+            render_rich(table, out)  # the table of `kd report --summary`, at the middle size
             combos = len(fit.teachers) * sum(len(v) for v in fit.sizes.values())
             if combos > 1:
                 out.print(
                     f"{combos - 1} more teacher/student/size combination(s), and every "
-                    f"metric: {report.out}/summary.csv",
+                    f"metric: {report.out}/summary.csv (kd report --summary --size N)",
                     markup=False,
                 )
         out.print(

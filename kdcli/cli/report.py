@@ -94,22 +94,54 @@ def report(
             show_default=False,
         ),
     ] = None,
+    summary: Annotated[
+        bool,
+        typer.Option(
+            "--summary",
+            help="Only the one summary table: datasets x modes at one student size, the best "
+            "starred, then mean rank, wins/ties/losses, Friedman p and Holm-adjusted Wilcoxon p "
+            "against the baseline (and, with --rope, the Bayesian probabilities).",
+        ),
+    ] = False,
+    student: Annotated[
+        str | None,
+        typer.Option(
+            help="With --summary: the student family (default: the first).", show_default=False
+        ),
+    ] = None,
+    size: Annotated[
+        str | None,
+        typer.Option(
+            help="With --summary: the student size (default: the middle size, not full).",
+            show_default=False,
+        ),
+    ] = None,
     debug: Debug = False,
 ) -> None:
     """Tables of held-out results per dataset, tests across datasets (Friedman, Nemenyi CD,
     Wilcoxon with Holm vs a baseline) and within each (Nadeau–Bengio), plots where asked."""
     if format_ not in FORMATS:
         raise KDError(f"unknown --format '{format_}'; use one of {', '.join(FORMATS)}")
+    if not summary and (student is not None or size is not None):
+        raise KDError("--student and --size choose the table of --summary; add --summary")
     if out is not None and str(out) == "-":
         out = None  # stdout, as without --out
     if out is not None:
         check_out_file(out)
-    folder = plots_folder(run, plots, save_plots, no_plots)
+    folder = None if summary else plots_folder(run, plots, save_plots, no_plots)
     with ExitStack() as stack:
-        if folder is None and format_ == "html" and not no_plots:
+        if folder is None and format_ == "html" and not (no_plots or summary):
             folder = stack.enter_context(_temporary_plots())  # read before it is removed
         rep = api.report(
-            run, metric, plots=folder, draw_plots=folder is not None, baseline=baseline, rope=rope
+            run,
+            metric,
+            plots=folder,
+            draw_plots=folder is not None,
+            baseline=baseline,
+            rope=rope,
+            summary=summary,
+            student=student,
+            size=size,
         )
         _emit(rep, format_, out)
 

@@ -3,6 +3,8 @@ a mean, a p-value, a count or a byte size reads, so the terminal, Markdown and H
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from kdcli.reporting.compression import SIZE_METRICS
@@ -28,6 +30,8 @@ def _cells(section: Section) -> pd.DataFrame:
         return _pareto_cells(section)
     if section.kind == "capacity":
         return _capacity_cells(section)
+    if section.kind == "summary":
+        return _summary_cells(section)
     if section.kind != "per-dataset":
         return _stat_cells(section)
     return _per_dataset_cells(section)
@@ -101,6 +105,39 @@ def _capacity_cells(section: Section) -> pd.DataFrame:
         teacher = cell_text(float(row["teacher_mean"]), float(row["teacher_naive_se"]))
         rows.append([value, teacher, *(text for text, _ in shown), int(row["n"])])
     return pd.DataFrame(rows, columns=[t.index.name, "teacher", *modes, "n"])
+
+
+def _summary_cells(section: Section) -> pd.DataFrame:
+    """Datasets: each mode 'mean ± se', ★ on the best (:func:`star_row`); under them the mean
+    rank (★ the lowest), wins/ties/losses as written, p-values and probabilities as numbers."""
+    t = section.table
+    plain = ("dataset", "statistic", "best")
+    modes = ordered_modes(c for c in t.columns if c not in plain and not c.endswith("_se"))
+    lower = LOWER_IS_BETTER.get(section.metric, True)
+    rows = []
+    for row in t.to_dict("records"):
+        stat = row["statistic"]
+        if not stat:
+            cells = {m: (row[m], row[f"{m}_se"]) for m in modes}
+            shown = [text for text, _ in star_row(cells, modes, lower)[0]]
+        elif stat == "mean_rank":
+            ranks = {m: (row[m], math.nan) for m in modes if row[m] == row[m]}
+            shown = [text for text, _ in star_row(ranks, modes, lower=True, digits=2)[0]]
+        else:
+            shown = [_summary_stat(stat, row[m]) for m in modes]
+        rows.append([row["dataset"], *shown])
+    return pd.DataFrame(rows, columns=["dataset", *modes])
+
+
+def _summary_stat(stat: str, value: float | str | None) -> str:
+    """A cell under the datasets: '–' for none, a p as a p, wins/ties/losses as written."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if stat in ("friedman_p", "p_holm"):
+        return p_text(float(value))
+    if stat == "wins_ties_losses":
+        return str(value)
+    return number_text(value)
 
 
 def _count(value: float | None) -> str:

@@ -20,7 +20,7 @@ class Section:
     table: pd.DataFrame
     note: str = ""
     kind: str = "table"  # capacity | per-dataset | within | friedman | ranks | versus | bayes
-    # | compression | pareto
+    # | compression | pareto | summary
     metric: str = "error"
     labels: dict = field(default_factory=dict)  # mode → shown name (a preset's curve names)
 

@@ -17,6 +17,7 @@ from kdcli.reporting.bayes import check_rope
 from kdcli.reporting.model import Report
 from kdcli.reporting.sections import build_report, quiet_numerics
 from kdcli.reporting.split_sizes import split_ratios
+from kdcli.reporting.summary import summary_report
 from kdcli.science.metrics import LOWER_IS_BETTER
 from kdcli.settings.presets import preset_labels, preset_metric
 from kdcli.study.run_folder import RunFolder
@@ -30,11 +31,17 @@ def report_run(
     draw_plots: bool = True,
     baseline: str | None = None,
     rope: float | None = None,
+    summary: bool = False,
+    student: str | None = None,
+    size: str | None = None,
 ) -> Report:
     """The report of a `kd fit`/`kd benchmark` output folder (or a results CSV): ``metric``
     defaults to the run's preset's, else error; plots go to ``plots`` (default RUN/plots);
     ``baseline`` is the mode every other is tested against (default raw); ``rope`` the region
-    of practical equivalence of the Bayesian comparison (default: the metric's)."""
+    of practical equivalence of the Bayesian comparison (default: the metric's). ``summary``:
+    the one summary table (:func:`~.summary.summary_report`) of ``student`` at ``size``
+    (default: the first student, the middle size) instead, without plots; its Bayesian rows
+    only with ``rope``."""
     run = Path(run)
     held = RunFolder.of(run)
     record = held.record()  # format 2, whichever kd wrote it
@@ -45,6 +52,19 @@ def report_run(
     metric = metric or preset_metric(preset)
     _check_metric(run, results, metric)
     check_rope(rope, metric)  # before any work
+    if summary:
+        rep = summary_report(
+            results,
+            metric,
+            str(run),
+            baseline=baseline,
+            student=student,
+            size=size,
+            labels=labels,
+            rope=rope,
+        )
+        rep.notes[:0] = notes
+        return rep
     members = (record.get("settings") or {}).get("members")
     rep = build_report(
         results,
