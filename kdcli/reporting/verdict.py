@@ -27,7 +27,7 @@ def fit_verdict(results: pd.DataFrame, metric: str, test_train_ratio: float) -> 
     means = means[(means["metric"] == metric) & (means["mode"] != "teacher")]
     if means.empty:
         return []
-    (dataset,) = sorted(set(results["dataset"].astype(str)))[:1]
+    dataset = str(results["dataset"].iloc[0])  # kd fit: one dataset
     teachers = sorted(set(means["teacher"].astype(str)))
     lines = []
     for (teacher, student), part in means.groupby(["teacher", "student"], sort=True):

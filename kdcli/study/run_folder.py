@@ -40,9 +40,11 @@ def migrate(record: dict) -> dict:
     """A run.json of any format as format 2 (a new dict; the file is not rewritten)."""
     record = dict(record)
     settings = record.get("settings")
-    kind = record.get("kind") or ("kd-fit" if "dataset" in record else "kd-benchmark")
-    record["kind"] = kind
-    if record.get("format", 1) < 2 and kind == "kd-fit" and isinstance(settings, dict):
+    if "kind" not in record and "dataset" in record:  # a kd fit's record, whatever its age
+        record["kind"] = "kd-fit"
+    given = record.get("format")
+    older = not isinstance(given, int) or given < 2
+    if older and record.get("kind") == "kd-fit" and isinstance(settings, dict):
         got = record.get("dataset")
         dataset = got if isinstance(got, dict) else {}
         named = isinstance(dataset.get("name"), str) and isinstance(dataset.get("spec"), str)
@@ -51,7 +53,7 @@ def migrate(record: dict) -> dict:
             "members": [{"name": dataset["name"], "spec": dataset["spec"]}] if named else [],
             "fit": settings,
         }
-    record["format"] = max(FORMAT, int(record.get("format", 1)))
+    record["format"] = FORMAT if older else given
     return record
 
 
@@ -250,10 +252,8 @@ class RunFolder:
             what = special_kind(os.stat(record)) or "not a regular file"
             raise KDError(f"--out {path}: its run.json is {what}; use another folder")
         if record.exists():
-            try:
-                recorded = json.loads(record.read_text(encoding="utf-8")).get("kind", "kd-fit")
-            except (OSError, ValueError, AttributeError):
-                recorded = kind  # damaged: a study sets it aside and recovers (results_dir)
+            earlier = self.record_if_readable()  # damaged: a study sets it aside (results_dir)
+            recorded = earlier.get("kind", "kd-fit") if earlier is not None else kind
             if recorded != kind:
                 held = KINDS.get(recorded, "other files")
                 raise KDError(f"--out {path} holds {held}; use another folder")
