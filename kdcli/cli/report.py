@@ -29,6 +29,7 @@ from kdcli.cli.app import app, stdout_console
 from kdcli.cli.options import Debug
 from kdcli.errors import KDError
 from kdcli.reporting.model import Report
+from kdcli.reporting.plot_style import plot_style as check_plot_style
 from kdcli.reporting.render import FORMATS, render_rich
 
 
@@ -77,6 +78,14 @@ def report(
     no_plots: Annotated[
         bool, typer.Option("--no-plots", help="Draw no plots, not even for an HTML report.")
     ] = False,
+    plot_style: Annotated[
+        str,
+        typer.Option(
+            help="paper: each figure at its printed size in a journal (one column 3.5 in, two "
+            "columns 7 in), every text at least 8 pt, PNG at 300 dpi; screen: larger figures "
+            "and fonts for a monitor, PNG at 150 dpi.",
+        ),
+    ] = "paper",
     baseline: Annotated[
         str | None,
         typer.Option(
@@ -122,6 +131,7 @@ def report(
     Wilcoxon with Holm vs a baseline) and within each (Nadeau–Bengio), plots where asked."""
     if format_ not in FORMATS:
         raise KDError(f"unknown --format '{format_}'; use one of {', '.join(FORMATS)}")
+    check_plot_style(plot_style)
     if not summary and (student is not None or size is not None):
         raise KDError("--student and --size choose the table of --summary; add --summary")
     if out is not None and str(out) == "-":
@@ -142,6 +152,7 @@ def report(
             summary=summary,
             student=student,
             size=size,
+            plot_style=plot_style,
         )
         _emit(rep, format_, out)
 

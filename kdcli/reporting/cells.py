@@ -118,7 +118,7 @@ def _summary_cells(section: Section) -> pd.DataFrame:
     for row in t.to_dict("records"):
         stat = row["statistic"]
         if not stat:
-            cells = {m: (row[m], row[f"{m}_se"]) for m in modes}
+            cells = {m: (row[m], row[f"{m}_naive_se"]) for m in modes}
             shown = [text for text, _ in star_row(cells, modes, lower)[0]]
         elif stat == "mean_rank":
             ranks = {m: (row[m], math.nan) for m in modes if row[m] == row[m]}

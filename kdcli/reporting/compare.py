@@ -17,6 +17,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from kdcli.errors import KDError
 from kdcli.records import size_key
 from kdcli.reporting.results_frame import CONFIG, SPLIT, _lower_is_better, _sorted_configs
 from kdcli.reporting.shared_splits import _by_config, _split_values, dataset_means
@@ -257,3 +258,20 @@ def within_dataset(
                 }
             )
     return pd.DataFrame.from_records(records, columns=columns)
+
+
+def choose_baseline(modes: list[str], baseline: str | None) -> tuple[str | None, str]:
+    """The baseline of the comparisons and, when there is none, the reason."""
+    if baseline is None:
+        if "raw" in modes:
+            return "raw", ""
+        return None, (
+            "no comparison with a baseline: these results have no 'raw' mode; choose one with "
+            f"--baseline ({', '.join(modes)})"
+        )
+    if baseline not in modes:
+        raise KDError(
+            f"--baseline '{baseline}' is not a mode of these results; use one of "
+            f"{', '.join(modes) or '(none)'}"
+        )
+    return baseline, ""

@@ -194,36 +194,48 @@ def _items(title: str, items: list[str]) -> list[str]:
     ]
 
 
-def _figure(plot: Path, links_from: Path | None) -> list[str]:
-    """A PNG plot as a figure (pdflatex reads no SVG); a path LaTeX cannot take is named only."""
-    link = Path(plot).as_posix()
+def _figure(plot: Path, title: str, links_from: Path | None) -> list[str]:
+    """A figure from its PDF when there is one beside the PNG (vector, its text the paper's),
+    else the PNG (pdflatex reads no SVG); a path LaTeX cannot take is named only."""
+    vector = Path(plot).with_suffix(".pdf")
+    chosen = vector if vector.exists() else Path(plot)
+    link = chosen.as_posix()
     if links_from is not None:
-        link = Path(os.path.relpath(plot, links_from)).as_posix()
+        link = Path(os.path.relpath(chosen, links_from)).as_posix()
     if any(ch in link for ch in "\\{}%#&$^~ ") or not link.isascii():
         return [f"\\paragraph{{Plot}} \\texttt{{{escape(link)}}}", ""]
     return [
         r"\begin{figure}[htbp]",
         r"\centering",
         f"\\includegraphics[width=\\linewidth]{{{link}}}",
-        f"\\caption{{{escape(plot.stem)}}}",
+        f"\\caption{{{escape(title)}}}",
         r"\end{figure}",
         "",
     ]
 
 
 def latex_body(report: Report, links_from: Path | None = None) -> str:
-    """The report without a preamble: what is missing, the notes, one ``table`` per section and
-    the PNG plots as figures, for a paper to ``\\input`` (it needs :data:`PACKAGES`)."""
+    """The report without a preamble, in reading order: the verdict, what is missing, then the
+    summary, the tests across datasets and each dataset (its verdict, one ``table`` per section,
+    its figures), the notes last; for a paper to ``\\input`` (it needs :data:`PACKAGES`)."""
     lines = [f"% kd report: {escape(report.source)} (metric: {escape(report.metric)})"]
     lines.append(f"% needs \\usepackage{{{','.join(PACKAGES)}}}")
+    lines += _items("Verdict", report.verdict)
     lines += _items("Missing results (means are over fewer folds)", report.missing)
-    lines += _items("Notes", report.notes)
     taken: set[str] = set()
-    for section in report.sections:
-        lines += [latex_table(section, label(section, taken)), ""]
-    for plot in report.plots:
-        if plot.suffix == ".png":
-            lines += _figure(plot, links_from)
+    for part in report.parts():
+        lines += [f"\\subsection*{{{escape(part.title)}}}", ""]
+        lines += _items("Verdict", part.verdict)
+        for section in part.sections:
+            lines += [latex_table(section, label(section, taken)), ""]
+        for figure in part.figures:
+            lines += _figure(figure.png, figure.title, links_from)
+        lines += [r"\clearpage", ""]  # flush the part's floats: LaTeX holds at most 18
+    if not report.figures:  # plots given without figures (a caller's own list)
+        for plot in report.plots:
+            if plot.suffix == ".png":
+                lines += _figure(plot, plot.stem, links_from)
+    lines += _items("Notes", report.notes)
     return "\n".join(lines) + "\n"
 
 

@@ -5,8 +5,6 @@ as text (:func:`~.cells.display_frame`)."""
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import os
 from collections.abc import Callable
@@ -20,6 +18,7 @@ from rich.text import Text
 
 from kdcli.errors import KDError
 from kdcli.reporting.cells import TEXT_COLUMNS, display_frame
+from kdcli.reporting.html_page import render_html
 from kdcli.reporting.latex import render_latex
 from kdcli.reporting.model import Report, Section
 
@@ -29,46 +28,76 @@ INDEXED = ("per-dataset", "capacity")  # sections whose table index is a column 
 
 def render_rich(report: Report, console: Console) -> None:
     """Terminal tables; every name and cell goes in as Text, so user text (a dataset called
-    `[bold]x`) is shown as written, never read as markup."""
-    for section in report.sections:
-        frame = display_frame(section)
-        table = Table(title=Text(section.title), caption=Text(section.note), title_justify="left")
-        for i, col in enumerate(frame.columns):
-            swept = section.kind == "capacity" and i == 0  # the swept value: None, gini
-            table.add_column(
-                escape(str(col)),
-                justify="left" if col in TEXT_COLUMNS or swept else "right",
+    `[bold]x`) is shown as written, never read as markup. The verdict first, then the parts in
+    reading order (:meth:`~.model.Report.parts`), what is missing and the notes last."""
+    if report.verdict:
+        console.print(Text("Verdict", style="bold"))
+        for line in report.verdict:
+            console.print(Text.assemble("  ", str(line)), highlight=False)
+    for part in report.parts():
+        for line in part.verdict:
+            console.print(
+                Text.assemble((f"{part.title}:", "bold"), " ", str(line)), highlight=False
             )
-        for row in frame.itertuples(index=False):
-            table.add_row(*(Text(str(v)) for v in row))
-        console.print(table)
+        for section in part.sections:
+            console.print(_rich_table(section))
     for line in report.missing:
         console.print(Text.assemble(("missing:", "yellow"), " ", str(line)), highlight=False)
     for line in report.notes:
         console.print(Text.assemble(("note:", "cyan"), " ", str(line)), highlight=False)
 
 
+def _rich_table(section: Section) -> Table:
+    frame = display_frame(section)
+    table = Table(title=Text(section.title), caption=Text(section.note), title_justify="left")
+    for i, col in enumerate(frame.columns):
+        swept = section.kind == "capacity" and i == 0  # the swept value: None, gini
+        table.add_column(
+            escape(str(col)),
+            justify="left" if col in TEXT_COLUMNS or swept else "right",
+        )
+    for row in frame.itertuples(index=False):
+        table.add_row(*(Text(str(v)) for v in row))
+    return table
+
+
 def render_markdown(report: Report, links_from: Path | None = None) -> str:
-    """``links_from``: the folder the file will be in, so that its image links are relative to
-    it and the report can be moved or committed with its plots."""
+    """The verdict first, then the summary, the tests across datasets and each dataset with its
+    own verdict, tables and figures. ``links_from``: the folder the file will be in, so that its
+    image links are relative to it and the report can be moved or committed with its plots."""
+
+    def image(path: Path, title: str) -> str:
+        link = Path(os.path.relpath(path, links_from)).as_posix() if links_from else path
+        return f"![{title}]({link})"
+
     lines = [f"# kd report: {report.source}", "", f"metric: {report.metric}", ""]
+    if report.verdict:
+        lines += ["## Verdict", ""] + [f"- {v}" for v in report.verdict] + [""]
     if report.missing:
         lines += ["**Missing results** (means are over fewer folds):", ""]
         lines += [f"- {m}" for m in report.missing] + [""]
+    for part in report.parts():
+        lines += [f"## {part.title}", ""]
+        lines += [f"- {v}" for v in part.verdict] + ([""] if part.verdict else [])
+        for section in part.sections:
+            lines += _markdown_section(section)
+        lines += [image(f.png, f.title) for f in part.figures]
+        lines += [""] if part.figures else []
+    if not report.figures:  # plots given without figures (a caller's own list)
+        lines += [image(plot, plot.stem) for plot in report.plots]
     if report.notes:
-        lines += ["**Notes**:", ""] + [f"- {n}" for n in report.notes] + [""]
-    for section in report.sections:
-        frame = display_frame(section)
-        lines += [f"## {section.title}", "", f"_{section.note}_", ""]
-        lines.append("| " + " | ".join(map(str, frame.columns)) + " |")
-        lines.append("|" + "---|" * len(frame.columns))
-        for row in frame.itertuples(index=False):
-            lines.append("| " + " | ".join(str(v) for v in row) + " |")
-        lines.append("")
-    for plot in report.plots:
-        link = Path(os.path.relpath(plot, links_from)).as_posix() if links_from else plot
-        lines.append(f"![{plot.stem}]({link})")
-    return "\n".join(lines) + "\n"
+        lines += ["## Notes", ""] + [f"- {n}" for n in report.notes] + [""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _markdown_section(section: Section) -> list[str]:
+    frame = display_frame(section)
+    lines = [f"### {section.title}", "", f"_{section.note}_", ""]
+    lines.append("| " + " | ".join(map(str, frame.columns)) + " |")
+    lines.append("|" + "---|" * len(frame.columns))
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(str(v) for v in row) + " |")
+    return [*lines, ""]
 
 
 def _plain(section: Section) -> pd.DataFrame:
@@ -77,9 +106,14 @@ def _plain(section: Section) -> pd.DataFrame:
 
 
 def render_csv(report: Report) -> str:
-    """Every section's plain numbers in one CSV, a ``section`` column saying whose; the notes as
-    rows of their own, so a spreadsheet gets the whole report."""
-    frames = [_plain(section).assign(section=section.title) for section in report.sections]
+    """Every section's plain numbers in one CSV, a ``section`` column saying whose; the verdicts
+    (first) and the notes as rows of their own, so a spreadsheet gets the whole report."""
+    frames = (
+        [pd.DataFrame({"section": "verdict", "note": report.verdict})] if report.verdict else []
+    )
+    for name, lines in report.dataset_verdicts.items():
+        frames += [pd.DataFrame({"section": f"verdict · {name}", "note": lines})] if lines else []
+    frames += [_plain(section).assign(section=section.title) for section in report.sections]
     if report.notes:
         frames.append(pd.DataFrame({"section": "note", "note": report.notes}))
     if not frames:
@@ -101,56 +135,26 @@ def render_json(report: Report) -> str:
         "metric": report.metric,
         "missing": report.missing,
         "baseline": report.baseline,
+        "verdict": report.verdict,
+        "dataset_verdicts": report.dataset_verdicts,
         "notes": report.notes,
         "sections": [
-            {"title": s.title, "kind": s.kind, "note": s.note, "rows": rows(s)}
+            {
+                "title": s.title,
+                "kind": s.kind,
+                "dataset": s.dataset,
+                "note": s.note,
+                "rows": rows(s),
+            }
             for s in report.sections
         ],
         "plots": [str(p) for p in report.plots],
+        "figures": [
+            {"title": f.title, "dataset": f.dataset, "files": [str(p) for p in f.files]}
+            for f in report.figures
+        ],
     }
     return json.dumps(document, indent=2) + "\n"
-
-
-HTML_HEAD = (
-    "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}"
-    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
-    "padding:4px 8px;text-align:right}th{background:#f3f3f3}.note{color:#666}"
-    "img{max-width:100%}</style></head><body>"
-)
-
-
-def _html_list(title: str, items: list[str]) -> list[str]:
-    """A titled list of escaped lines; nothing when there are none."""
-    if not items:
-        return []
-    return [
-        f"<h2>{title}</h2><ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>"
-    ]
-
-
-def render_html(report: Report) -> str:
-    """One self-contained file: tables, and the PNG plots embedded as data URIs."""
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>kd report: {html.escape(report.source)}</title>",
-        HTML_HEAD,
-        f"<h1>kd report</h1><p>{html.escape(report.source)} · metric {report.metric}</p>",
-    ]
-    parts += _html_list("Missing results", report.missing)
-    parts += _html_list("Notes", report.notes)
-    for section in report.sections:
-        parts.append(f"<h2>{html.escape(section.title)}</h2>")
-        parts.append(f"<p class='note'>{html.escape(section.note)}</p>")
-        parts.append(display_frame(section).to_html(index=False, escape=True))
-    for plot in report.plots:
-        if plot.suffix == ".png" and plot.exists():
-            data = base64.b64encode(plot.read_bytes()).decode()
-            parts.append(
-                f"<h2>{html.escape(plot.stem)}</h2>"
-                f"<img alt='{html.escape(plot.stem)}' src='data:image/png;base64,{data}'>"
-            )
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
 
 
 RENDERERS: dict[str, Callable[[Report], str]] = {

@@ -14,7 +14,9 @@ import pandas as pd
 from kdcli.atomic import check_writable_place, written_together
 from kdcli.errors import KDError
 from kdcli.reporting.bayes import check_rope
-from kdcli.reporting.model import Report
+from kdcli.reporting.model import Figure, Report
+from kdcli.reporting.plot_style import PlotStyle
+from kdcli.reporting.plot_style import plot_style as _plot_style
 from kdcli.reporting.sections import build_report, quiet_numerics
 from kdcli.reporting.split_sizes import split_ratios
 from kdcli.reporting.summary import summary_report
@@ -34,6 +36,7 @@ def report_run(
     summary: bool = False,
     student: str | None = None,
     size: str | None = None,
+    plot_style: str = "paper",
 ) -> Report:
     """The report of a `kd fit`/`kd benchmark` output folder (or a results CSV): ``metric``
     defaults to the run's preset's, else error; plots go to ``plots`` (default RUN/plots);
@@ -41,7 +44,8 @@ def report_run(
     of practical equivalence of the Bayesian comparison (default: the metric's). ``summary``:
     the one summary table (:func:`~.summary.summary_report`) of ``student`` at ``size``
     (default: the first student, the middle size) instead, without plots; its Bayesian rows
-    only with ``rope``."""
+    only with ``rope``. ``plot_style``: ``paper`` (figures at a journal column's printed size)
+    or ``screen`` (larger)."""
     run = Path(run)
     held = RunFolder.of(run)
     record = held.record()  # format 2, whichever kd wrote it
@@ -52,6 +56,7 @@ def report_run(
     metric = metric or preset_metric(preset)
     _check_metric(run, results, metric)
     check_rope(rope, metric)  # before any work
+    style = _plot_style(plot_style)
     if summary:
         rep = summary_report(
             results,
@@ -81,7 +86,8 @@ def report_run(
     rep.notes[:0] = notes  # what reading the run left out comes first
     if draw_plots:
         folder = Path(plots) if plots is not None else run / "plots"
-        rep.plots = _draw_plots(rep, results, folder, labels)
+        rep.figures = _draw_plots(rep, results, folder, labels, style)
+        rep.plots = [figure.png for figure in rep.figures]
     return rep
 
 
@@ -95,20 +101,26 @@ def _check_metric(run: Path, results: pd.DataFrame, metric: str) -> None:
         )
 
 
-def _draw_plots(rep: Report, results: pd.DataFrame, folder: Path, labels: dict) -> list[Path]:
+def _draw_plots(
+    rep: Report, results: pd.DataFrame, folder: Path, labels: dict, style: PlotStyle
+) -> list[Figure]:
     """Draw the report's figures into ``folder``, all of them or none (a failure half-way
-    leaves nothing), and return the PNGs in report order (the sweep's headline first)."""
+    leaves nothing), and return them in report order: a sweep's headline (capacity) first, then
+    each dataset's, the grid of all datasets, mean ranks, CD diagrams and Pareto fronts."""
     from kdcli.reporting.cd_diagram import cd_diagrams
+    from kdcli.reporting.grid import grid_plots
     from kdcli.reporting.plots import capacity_plots, metric_vs_size, pareto_plots, rank_plot
 
     metric = rep.metric
     check_writable_place(folder, "--plots", fix="choose another --plots folder or --no-plots")
     with quiet_numerics(), written_together(folder, "--plots folder (or --no-plots)"):
-        drawn = capacity_plots(rep.capacity, folder, labels)  # a sweep's headline
-        drawn += metric_vs_size(results, metric, folder, labels)
-        drawn += rank_plot(results, metric, folder, labels)
+        drawn = capacity_plots(rep.capacity, folder, labels, style=style)
+        drawn += metric_vs_size(results, metric, folder, labels, style=style)
+        drawn += grid_plots(results, metric, folder, labels, style=style)
+        drawn += rank_plot(results, metric, folder, labels, style=style)
         ranks, friedman = rep.sections_of("ranks"), rep.sections_of("friedman")
         if ranks and friedman:
-            drawn += cd_diagrams(ranks[0].table, friedman[0].table, metric, folder, labels)
-        drawn += pareto_plots(rep.pareto, metric, folder, labels)
-    return [p for p in drawn if p.suffix == ".png"]
+            tables = (ranks[0].table, friedman[0].table)
+            drawn += cd_diagrams(*tables, metric, folder, labels, style=style)
+        drawn += pareto_plots(rep.pareto, metric, folder, labels, style=style)
+    return drawn

@@ -8,27 +8,26 @@ and a caller can build a report from any results frame (no run folder needed).
 from __future__ import annotations
 
 import math
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from kdcli.errors import KDError
 from kdcli.reporting.across import across_datasets, few
 from kdcli.reporting.bayes import bayes_tables
 from kdcli.reporting.capacity import CapacityTable, capacity_tables, teacher_order
-from kdcli.reporting.compare import within_dataset
+from kdcli.reporting.compare import choose_baseline, within_dataset
 from kdcli.reporting.compression import compression_table
 from kdcli.reporting.coverage import coverage
 from kdcli.reporting.model import Report, Section
+from kdcli.reporting.numerics import quiet_numerics
 from kdcli.reporting.pareto import front_points, pareto_table
 from kdcli.reporting.per_dataset import per_dataset_table
 from kdcli.reporting.results_frame import TEACHER_MODE
 from kdcli.reporting.split_sizes import SplitRatio
 from kdcli.reporting.stats import MIN_SPLITS
+from kdcli.reporting.study_verdict import dataset_verdict, report_verdict
+from kdcli.reporting.summary import summary_section
 from kdcli.science.targets import ordered_modes
 
 PER_DATASET_NOTE = (
@@ -62,16 +61,6 @@ PARETO_NOTE = (
 Planned = dict[tuple[str, str], set[tuple[int, int]]]
 
 
-@contextmanager
-def quiet_numerics() -> Iterator[None]:
-    """Silence numpy's warnings on NaN or inf: such a value (named in the notes) makes its
-    cell's mean and spread NaN or inf, and the warnings would only repeat that, off the one
-    line of output. Shared by building the report and drawing its plots."""
-    with warnings.catch_warnings(), np.errstate(invalid="ignore", over="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        yield
-
-
 def build_report(
     results: pd.DataFrame,
     metric: str,
@@ -100,24 +89,74 @@ def build_report(
     with quiet_numerics():
         scores = results[results.metric == metric]
         modes = ordered_modes(m for m in scores["mode"].unique() if m != TEACHER_MODE)
-        baseline, why = _choose_baseline(modes, baseline)
+        baseline, why = choose_baseline(modes, baseline)
         report = Report(source, metric, missing=coverage(results, expected, planned))
         report.baseline = baseline
         report.notes += [why] if why else []
         report.notes += _nonfinite_note(scores)
         report.capacity = capacity_tables(results, metric)
-        report.sections += _capacity_sections(report.capacity)
-        report.sections += _dataset_sections(
+        sections = _summary_sections(results, metric, baseline, labels, rope)
+        sections += _capacity_sections(report.capacity)
+        sections += _dataset_sections(
             scores, metric, baseline, labels, ratios, planned, report.notes
         )
-        report.sections += across_datasets(results, metric, modes, baseline, labels, report.notes)
-        report.sections += _bayes_sections(results, metric, modes, baseline, rope, ratios)
-        report.sections += _compression_sections(results, metric, latency)
+        sections += across_datasets(results, metric, modes, baseline, labels, report.notes)
+        sections += _bayes_sections(results, metric, modes, baseline, rope, ratios)
+        sections += _compression_sections(results, metric, latency)
         report.pareto = pareto_table(results, metric, latency)
-        report.sections += _pareto_sections(report.pareto, metric, report.notes)
+        sections += _pareto_sections(report.pareto, metric, report.notes)
+        report.sections = sorted(sections, key=_reading_order)
+        report.verdict = report_verdict(results, metric, baseline, labels, ratios)
+        report.dataset_verdicts = _dataset_verdicts(results, metric, ratios)
     for section in report.sections:
         section.labels = labels
     return report
+
+
+def _reading_order(section: Section) -> tuple[int, str]:
+    """The answer first: the summary, the tests across datasets, then each dataset's sections
+    (alphabetically; within one, in the order they were built: a sweep's capacity tables, the
+    tables and tests of each student, compression, the Pareto front). The sort is stable."""
+    if section.kind == "summary":
+        return 0, ""
+    if section.dataset is None:
+        return 1, ""
+    return 2, section.dataset
+
+
+def _summary_sections(
+    results: pd.DataFrame,
+    metric: str,
+    baseline: str | None,
+    labels: dict,
+    rope: float | None,
+) -> list[Section]:
+    """The summary table (:mod:`.summary`) of each (teacher, student) at its middle size, when
+    there are datasets to summarise across (two or more)."""
+    scores = results[(results["metric"] == metric) & (results["mode"] != TEACHER_MODE)]
+    if scores["dataset"].nunique() < 2:
+        return []
+    pairs = scores[["teacher", "student"]].astype(str).drop_duplicates()
+    return [
+        summary_section(
+            results, metric, baseline=baseline, teacher=t, student=s, labels=labels, rope=rope
+        )[0]
+        for t, s in sorted(
+            pairs.itertuples(index=False, name=None), key=lambda p: (teacher_order(p[0]), p[1])
+        )
+    ]
+
+
+def _dataset_verdicts(
+    results: pd.DataFrame, metric: str, ratios: dict[str, SplitRatio]
+) -> dict[str, list[str]]:
+    """Each dataset's own verdict (its best target against raw and vanilla, tested over its
+    splits), when the report has more than one dataset (with one, it is the report's)."""
+    scores = results[(results["metric"] == metric) & (results["mode"] != TEACHER_MODE)]
+    names = sorted(scores["dataset"].astype(str).unique())
+    if len(names) < 2:
+        return {}
+    return {name: dataset_verdict(results, metric, name, ratios, named=False) for name in names}
 
 
 def _by_dataset_and_teacher(frame: pd.DataFrame) -> list[tuple[tuple, pd.DataFrame]]:
@@ -137,25 +176,10 @@ def _capacity_sections(items: list[CapacityTable]) -> list[Section]:
             f"{item.dataset} · teacher {sweep.name} vs {sweep.param}{held} · "
             f"{item.student} {item.size} student · {item.metric}"
         )
-        sections.append(Section(title, item.table, CAPACITY_NOTE, "capacity", item.metric))
+        sections.append(
+            Section(title, item.table, CAPACITY_NOTE, "capacity", item.metric, dataset=item.dataset)
+        )
     return sections
-
-
-def _choose_baseline(modes: list[str], baseline: str | None) -> tuple[str | None, str]:
-    """The baseline of the comparisons and, when there is none, the reason."""
-    if baseline is None:
-        if "raw" in modes:
-            return "raw", ""
-        return None, (
-            "no comparison with a baseline: these results have no 'raw' mode; choose one with "
-            f"--baseline ({', '.join(modes)})"
-        )
-    if baseline not in modes:
-        raise KDError(
-            f"--baseline '{baseline}' is not a mode of these results; use one of "
-            f"{', '.join(modes) or '(none)'}"
-        )
-    return baseline, ""
 
 
 def _nonfinite_note(scores: pd.DataFrame) -> list[str]:
@@ -199,7 +223,14 @@ def _dataset_sections(
             table = per_dataset_table(part, dataset, teacher, student, metric)
             where = f"{dataset} · teacher {teacher} · {student} student"
             sections.append(
-                Section(f"{where} · {metric}", table, PER_DATASET_NOTE, "per-dataset", metric)
+                Section(
+                    f"{where} · {metric}",
+                    table,
+                    PER_DATASET_NOTE,
+                    "per-dataset",
+                    metric,
+                    dataset=str(dataset),
+                )
             )
             if baseline is None:
                 continue
@@ -212,7 +243,7 @@ def _dataset_sections(
                 short += [str(dataset)] if str(dataset) not in short else []
                 continue
             name = labels.get(baseline, baseline)
-            sections.append(_within_section(where, within, name, ratio, metric))
+            sections.append(_within_section(where, within, name, ratio, metric, str(dataset)))
     if one_split:
         notes.append(
             f"no within-dataset test for {few(one_split)}: it needs at least 2 splits of a "
@@ -227,7 +258,7 @@ def _dataset_sections(
 
 
 def _within_section(
-    where: str, within: pd.DataFrame, name: str, ratio: SplitRatio, metric: str
+    where: str, within: pd.DataFrame, name: str, ratio: SplitRatio, metric: str, dataset: str
 ) -> Section:
     """The Nadeau–Bengio test of each mode against the baseline (``name``) on one dataset."""
     return Section(
@@ -240,6 +271,7 @@ def _within_section(
         f"share training rows); {ratio.source}; {WITHIN_NO_P}",
         "within",
         metric,
+        dataset=dataset,
     )
 
 
@@ -257,9 +289,12 @@ def _bayes_sections(
     ratios: dict[str, SplitRatio],
 ) -> list[Section]:
     """The Bayesian comparisons, less those within a dataset of one split each (no test; the
-    note on within-dataset tests already says why)."""
+    note on within-dataset tests already says why). A within-dataset table lists every dataset,
+    so it goes with the tests across datasets, unless there is only one."""
+    names = results["dataset"].astype(str).unique()
+    only = str(names[0]) if len(names) == 1 else None
     return [
-        Section(title, table, note, "bayes", metric)
+        Section(title, table, note, "bayes", metric, dataset=only if scope == "within" else None)
         for title, table, note, scope in bayes_tables(
             results, metric, modes, baseline, rope, ratios
         )
@@ -286,6 +321,7 @@ def _compression_sections(
                     f"XGBoost, node arrays for scikit-learn trees) beside the mean held-out {metric} "
                     "of each mode",
                     "compression",
+                    dataset=str(dataset),
                 )
             )
     return sections
@@ -304,7 +340,7 @@ def _pareto_sections(table: pd.DataFrame, metric: str, notes: list[str]) -> list
         points = front_points(part, metric).drop(columns=["dataset", "teacher"])
         title = f"{dataset} · teacher {teacher} · Pareto front of {metric} vs {against}"
         note = PARETO_NOTE.format(metric=metric)
-        sections.append(Section(title, points, note, "pareto", metric))
+        sections.append(Section(title, points, note, "pareto", metric, dataset=str(dataset)))
     if unmeasured:
         notes.append(
             f"no prediction latency for {few(unmeasured)} (a run from before kd measured it): "

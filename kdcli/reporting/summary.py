@@ -13,11 +13,17 @@ import pandas as pd
 from kdcli.errors import KDError
 from kdcli.records import size_key
 from kdcli.reporting.bayes import bayes_tables
-from kdcli.reporting.compare import friedman_table, mean_ranks, versus_baseline
+from kdcli.reporting.compare import (
+    choose_baseline,
+    friedman_table,
+    mean_ranks,
+    versus_baseline,
+)
 from kdcli.reporting.model import Report, Section
+from kdcli.reporting.numerics import quiet_numerics
 from kdcli.reporting.per_dataset import best_modes, per_dataset_table
 from kdcli.reporting.results_frame import TEACHER_MODE
-from kdcli.reporting.sections import _choose_baseline, quiet_numerics
+from kdcli.reporting.study_verdict import study_verdict
 from kdcli.science.metrics import LOWER_IS_BETTER
 from kdcli.science.targets import ordered_modes
 
@@ -46,8 +52,13 @@ def summary_report(
     labels: dict | None = None,
     rope: float | None = None,
 ) -> Report:
-    """A report holding only the summary section (:func:`summary_section`) and its notes."""
+    """A report holding only the summary section (:func:`summary_section`), its notes and the
+    verdict across datasets of its teacher and student."""
     report = Report(source, metric)
+    scores = results[(results["metric"] == metric) & (results["mode"] != TEACHER_MODE)]
+    teacher = _pick(scores["teacher"], teacher, "--teacher", "teachers")
+    scores = scores[scores["teacher"].astype(str) == teacher]
+    student = _pick(scores["student"], student, "--student", "students")
     with quiet_numerics():
         section, baseline, notes = summary_section(
             results,
@@ -62,6 +73,13 @@ def summary_report(
     report.sections.append(section)
     report.baseline = baseline
     report.notes += notes
+    if scores["dataset"].nunique() >= 2:  # the verdict of the summary's teacher and student
+        config = results[
+            (results["teacher"].astype(str) == teacher)
+            & (results["student"].astype(str) == student)
+        ]
+        with quiet_numerics():
+            report.verdict = study_verdict(config, metric, baseline, labels or {})
     return report
 
 
@@ -93,7 +111,7 @@ def summary_section(
         raise KDError(f"--size {size} is not a size of the {student} student; use one of {shown}")
     size = str(size)
     modes = ordered_modes(scores["mode"].unique())
-    baseline, why = _choose_baseline(modes, baseline)
+    baseline, why = choose_baseline(modes, baseline)
     config = _config_of(results, teacher, student, size)
     table = _dataset_rows(results, scores, teacher, student, size, metric, modes)
     table = pd.concat([table, _stat_rows(config, metric, modes, baseline, labels, rope)])
@@ -152,14 +170,14 @@ def _dataset_rows(
         for mode in modes:
             means[mode] = float(row.get(f"{mode}_mean", math.nan))
             record[mode] = means[mode]
-            record[f"{mode}_se"] = float(row.get(f"{mode}_naive_se", math.nan))
+            record[f"{mode}_naive_se"] = float(row.get(f"{mode}_naive_se", math.nan))
         record["best"] = "=".join(best_modes(means, lower))
         records.append(record)
     return pd.DataFrame.from_records(records, columns=_columns(modes))
 
 
 def _columns(modes: list[str]) -> list[str]:
-    return [ROW, STAT, *(c for m in modes for c in (m, f"{m}_se")), "best"]
+    return [ROW, STAT, *(c for m in modes for c in (m, f"{m}_naive_se")), "best"]
 
 
 def _stat_rows(

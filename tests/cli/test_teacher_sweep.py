@@ -69,8 +69,9 @@ def test_each_variant_is_a_unit_with_its_label_and_parseable_values(study):
 
 def test_the_report_opens_with_the_capacity_table_and_draws_its_figure(study):
     text = (study / "a" / "report.md").read_text()
-    first = text.index("## ")
-    assert text[first:].startswith("## breast_cancer · teacher rf vs max_depth · tree 4 student")
+    assert text.index("## Verdict") < text.index("## breast_cancer")  # the answer first
+    first = text.index("### ")  # then the one dataset's part, its capacity table first
+    assert text[first:].startswith("### breast_cancer · teacher rf vs max_depth · tree 4 student")
     table = text[first:].split("\n\n")[2].splitlines()
     assert table[0] == "| max_depth | teacher | raw | vanilla | corrected | mixed | n |"
     assert [row.split(" | ")[0] for row in table[2:]] == ["| 1", "| None"]

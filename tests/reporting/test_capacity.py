@@ -155,18 +155,21 @@ def test_a_product_grid_holds_the_other_parameter_fixed():
     assert len(titles) == 5
 
 
-def test_report_sections_first_and_in_every_format():
+def test_report_sections_first_of_each_dataset_and_in_every_format():
     frame = sweep_frame()
     labels = {"vanilla:logit": "KD student (logit)"}
     rep = build_report(frame, "auc", "run", labels=labels)
-    kinds = [s.kind for s in rep.sections]
-    assert kinds[:2] == ["capacity", "capacity"] and "capacity" not in kinds[2:]
-    first = rep.sections[0]
+    datasets = [p for p in rep.parts() if p.dataset]
+    assert [p.title for p in datasets] == ["a", "b"]
+    for part in datasets:  # a sweep's headline opens each dataset's part
+        assert part.sections[0].kind == "capacity"
+        assert "capacity" not in [s.kind for s in part.sections[1:]]
+    first = datasets[0].sections[0]
     assert first.title == "a · teacher rf vs max_depth · tree 4 student · auc"
     assert "mean ± naive SE" in first.note and "teacher variant itself" in first.note
 
     md = render(rep, "md")
-    assert "## a · teacher rf vs max_depth · tree 4 student · auc" in md
+    assert "### a · teacher rf vs max_depth · tree 4 student · auc" in md
     header = "| max_depth | teacher | raw | KD student (logit) | corrected:logit | mixed | n |"
     assert header in md
     teacher = 0.70 + 0.015
@@ -256,9 +259,7 @@ def test_report_run_draws_the_capacity_plots_and_links_them(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert rep.plots[0] == png  # the headline figure first
     md = render(rep, "md", links_from=run)
-    assert (
-        "![a-capacity-rf-max_depth-tree-4-auc](plots/a-capacity-rf-max_depth-tree-4-auc.png)" in md
-    )
+    assert "](plots/a-capacity-rf-max_depth-tree-4-auc.png)" in md
     assert len(rep.sections_of("capacity")) == 2
 
 

@@ -91,12 +91,12 @@ def test_html_is_self_contained_with_plots(kd, tmp_path):
     )
     assert code == 0, err
     html = (tmp_path / "r.html").read_text()
-    # two datasets, the rank plot and a critical-difference diagram per size (4, full)
-    assert html.count("data:image/png;base64,") == 5
+    # two datasets, their grid, the rank plot and a critical-difference diagram per size
+    assert html.count("data:image/png;base64,") == 6
     assert "<table" in html and "each mode vs raw across datasets" in html
     for png in (run / "plots").glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
-    assert len(list((run / "plots").glob("*.svg"))) == 5
+    assert len(list((run / "plots").glob("*.svg"))) == 6
 
 
 def test_markdown_file_links_its_plots_relative_to_itself(kd, tmp_path):
@@ -109,7 +109,7 @@ def test_markdown_file_links_its_plots_relative_to_itself(kd, tmp_path):
     )
     assert code == 0, err
     links = [line for line in (folder / "report.md").read_text().splitlines() if "![" in line]
-    assert len(links) == 5
+    assert len(links) == 6
     for line in links:
         target = line[line.index("](") + 2 : -1]
         assert target.startswith("plots/") and (folder / target).is_file(), line
@@ -248,19 +248,19 @@ def test_markdown_and_html_show_n_beside_p_and_the_cd_diagram(kd, tmp_path):
     code, _, err = kd("report", run, "--format", "md", "--out", tmp_path / "r.md", "--save-plots")
     assert code == 0, err
     md = (tmp_path / "r.md").read_text()
-    versus = md[md.index("## each mode vs raw across datasets") :]
+    versus = md[md.index("### each mode vs raw across datasets") :]
     assert "| teacher | student | size | mode | N | n | wins | ties | losses |" in versus
     assert (
         "| corrected | 10 | 10 | 10 | 0 | 0 | 0.9839 (-1.6%) | 0 | 0.0020 (n=10 of N=10) "
         "| 0.0039 (n=10 of N=10) |"
     ) in versus
-    friedman = md[md.index("## Friedman test across datasets") :]
+    friedman = md[md.index("### Friedman test across datasets") :]
     assert "| 10 | 3 | 15.0000 | 27.0000 | 2 | 18 | 3.81e-06 (N=10) | F |" in friedman
     # J = 2 splits: no within-dataset p, and the note column says why
     assert "naive SE" in md and "(J=2)" not in md and "fewer than 3 splits" in md
     cd = run / "plots" / "cd-lightgbm-tree-8-error"
     assert cd.with_suffix(".png").is_file() and cd.with_suffix(".svg").is_file()
-    assert "![cd-lightgbm-tree-8-error](run/plots/cd-lightgbm-tree-8-error.png)" in md
+    assert "](run/plots/cd-lightgbm-tree-8-error.png)" in md
     assert cd.with_suffix(".svg").read_text().lstrip().startswith("<?xml")
 
     code, _, err = kd("report", run, "--format", "html", "--out", tmp_path / "r.html", "--no-plots")
@@ -269,8 +269,9 @@ def test_markdown_and_html_show_n_beside_p_and_the_cd_diagram(kd, tmp_path):
     assert "0.0020 (n=10 of N=10)" in html and "Nemenyi" in html and "naive SE" in html
     code, _, err = kd("report", run, "--format", "html", "--out", tmp_path / "r.html")
     html = (tmp_path / "r.html").read_text()
-    assert code == 0 and "alt='cd-lightgbm-tree-8-error'" in html
-    assert html.count("data:image/png;base64,") == 10 + 1 + 1  # datasets, ranks, CD
+    cd_title = "critical-difference diagram: mean rank of each target by error over 10 datasets"
+    assert code == 0 and f"alt='{cd_title}" in html
+    assert html.count("data:image/png;base64,") == 10 + 1 + 1 + 1  # datasets, grid, ranks, CD
 
 
 def test_one_dataset_says_why_there_is_no_test_across_datasets(kd, tmp_path):
@@ -360,7 +361,7 @@ def test_friedman_p_is_never_printed_as_zero(kd, tmp_path):
     with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text in the SVG
         code, md, err = kd("report", run, "--metric", "auc", "--format", "md", "--save-plots")
     assert code == 0, err
-    friedman = md[md.index("## Friedman test across datasets") :].split("\n## ")[0]
+    friedman = md[md.index("### Friedman test across datasets") :].split("\n## ")[0]
     assert "| 2 | 4 | 6.0000 | inf | 3 | 3 | 0.0417 (N=2) | exact |" in friedman
     assert "exact" in friedman.split("\n")[2]  # the note says which p it is
     title = (run / "plots" / "cd-lightgbm-tree-8-auc.svg").read_text()
@@ -468,9 +469,9 @@ def test_kd_report_writes_nothing_beside_the_run_unless_asked(kd, tmp_path):
         assert kd("report", run, "--format", fmt)[0] == 0
     code, _, err = kd("report", run, "--format", "html", "--out", tmp_path / "r.html")
     assert code == 0, err
-    assert (tmp_path / "r.html").read_text().count("data:image/png;base64,") == 5
+    assert (tmp_path / "r.html").read_text().count("data:image/png;base64,") == 6
     assert _listing(run) == before  # the html's images were drawn elsewhere and embedded
     assert kd("report", run, "--format", "md", "--save-plots")[0] == 0
-    assert len(list((run / "plots").glob("*.png"))) == 5
+    assert len(list((run / "plots").glob("*.png"))) == 6
     line = one_line_error(*kd("report", run, "--plots", tmp_path / "p", "--save-plots"))
     assert "--save-plots" in line and "--plots" in line
