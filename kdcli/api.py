@@ -205,13 +205,17 @@ def run_study(
     progress: StudyProgress | None = None,
     command: str = "",
     spread_from: float = 10.0,
+    memory_per_unit: str | int | None = None,
 ) -> StudyRun:
     """Run, or resume, a study in the folder ``out`` (made by :func:`study_settings`): one result
     file per finished unit, so the same call after an interruption runs only what is left.
     ``executor`` is 'local' (``jobs`` worker processes) or 'dask' (a cluster at ``address``, or
     a local one of ``jobs`` workers); on Dask, a unit estimated to take ``spread_from``
-    seconds or more spreads its fits over the cluster's workers."""
-    execution = Execution(jobs, threads, executor, address, timeout_per_unit, spread_from)
+    seconds or more spreads its fits over the cluster's workers. ``memory_per_unit`` caps each
+    unit's worker ('4G', '512M', or MiB as a number; a unit past it fails as ``memory``)."""
+    execution = Execution(
+        jobs, threads, executor, address, timeout_per_unit, spread_from, memory_per_unit
+    )
     return _run_study(
         settings,
         None if out is None else Path(out),

@@ -16,6 +16,7 @@ from kdcli.cli import (  # noqa: F401 - register commands
     check,
     datasets,
     distill,
+    export,
     fit,
     predict,
     report,

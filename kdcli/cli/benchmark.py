@@ -25,8 +25,9 @@ def benchmark(
     suite: Annotated[
         str,
         typer.Option(
-            help="Suite: openml-cc18, paper, demo (the suites kd ships), dir:PATH or a "
-            "manifest .csv."
+            help="Suite: openml-cc18, paper, demo (the suites kd ships), dir:PATH, a manifest "
+            ".csv or a live OpenML suite (openml-suite:ID, cc18, amlb-classification; fetched "
+            "once, then read from the cache)."
         ),
     ] = "demo",
     datasets: Annotated[
@@ -70,6 +71,17 @@ def benchmark(
             help="Seconds after which a unit is stopped and recorded as failed.", show_default=False
         ),
     ] = None,
+    memory_per_unit: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SIZE",
+            help="Memory cap of each unit's worker, e.g. 4G, 1.5G, 512M (a bare number is MiB): "
+            "a unit past it fails as 'memory' and --retry-failed with a larger cap reruns it. "
+            "Locally an address-space limit (RLIMIT_AS); on a local Dask cluster each worker's "
+            "--memory-limit.",
+            show_default=False,
+        ),
+    ] = None,
     spread_from: Annotated[
         float,
         typer.Option(
@@ -89,9 +101,9 @@ def benchmark(
     Each finished unit is kept in --out; the same command resumes; exit code 1 if any unit
     failed (they are listed, and --retry-failed re-runs them).
     """
-    study = study_settings(suite, datasets, **options)
-    announce_teacher_model(study.fit)
     display = StudyDisplay(quiet=quiet or json_, live=sys.stderr.isatty())
+    study = study_settings(suite, datasets, openml=openml, notice=display.notice, **options)
+    announce_teacher_model(study.fit)
     with display:
         report = api.run_study(
             study,
@@ -102,6 +114,7 @@ def benchmark(
             address=address,
             timeout_per_unit=timeout_per_unit,
             spread_from=spread_from,
+            memory_per_unit=memory_per_unit,
             retry_failed=retry_failed,
             openml=openml,
             progress=display,

@@ -1,4 +1,4 @@
-"""`kd datasets list` and `kd datasets fetch`."""
+"""`kd datasets list`, `kd datasets fetch` and `kd datasets manifest`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from kdcli.cli.app import datasets_app, stderr_console, stdout_console
 from kdcli.cli.options import CacheDir, Debug, Offline, OpenMLServer
 from kdcli.data.catalog import check_spec, fetch_all, list_row
 from kdcli.data.openml_source import OpenMLConfig
-from kdcli.data.suites import Member, select, suite_members
+from kdcli.data.suites import Member, manifest_csv, select, suite_members
 from kdcli.errors import KDError
 
 
@@ -23,7 +23,8 @@ def datasets_list(
     suite: Annotated[
         str,
         typer.Option(
-            help="Suite: one kd ships (openml-cc18, paper, demo), dir:PATH or a manifest .csv."
+            help="Suite: one kd ships (openml-cc18, paper, demo), dir:PATH, a manifest .csv or "
+            "a live OpenML suite (openml-suite:ID, cc18, amlb-classification; fetched once)."
         ),
     ] = "demo",
     datasets: Annotated[
@@ -45,7 +46,8 @@ def datasets_list(
     """
 
     cfg = OpenMLConfig.from_env(cache_dir, openml_server, True)
-    rows = [list_row(m, cfg) for m in select(suite_members(suite), datasets)]
+    members = suite_members(suite, openml=cfg, notice=_notice)
+    rows = [list_row(m, cfg) for m in select(members, datasets)]
     if json_:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -118,12 +120,12 @@ def datasets_fetch(
         raise KDError("give dataset SPECs or --suite, not both")
     for spec in specs or []:  # a typo on the command line is bad input, not a failed fetch
         check_spec(spec)
+    cfg = OpenMLConfig.from_env(cache_dir, openml_server, offline)
     members = (
-        select(suite_members(suite), datasets)
+        select(suite_members(suite, openml=cfg, notice=_notice), datasets)
         if suite
         else [Member(name=spec, spec=spec) for spec in specs or []]
     )
-    cfg = OpenMLConfig.from_env(cache_dir, openml_server, offline)
     console = stderr_console()
     show_progress = not quiet and sys.stderr.isatty()
     with Progress(
@@ -156,3 +158,41 @@ def datasets_fetch(
         )
     if failed:
         raise typer.Exit(1)
+
+
+@datasets_app.command("manifest")
+def datasets_manifest(
+    suite: Annotated[
+        str,
+        typer.Option(
+            help="The suite to write: openml-suite:ID (or cc18, amlb-classification), one kd "
+            "ships, dir:PATH or a manifest .csv."
+        ),
+    ],
+    datasets: Annotated[
+        str | None, typer.Option(help="Only these members, comma-separated.", show_default=False)
+    ] = None,
+    cache_dir: CacheDir = None,
+    offline: Offline = False,
+    openml_server: OpenMLServer = None,
+    debug: Debug = False,
+) -> None:
+    """Write a suite's manifest to stdout, for a person to edit and pass back as --suite FILE.
+
+    A live OpenML suite is fetched once (then read from the cache); the tasks it leaves out
+    (not classification) are named in a comment at the top and a notice on stderr.
+    """
+
+    cfg = OpenMLConfig.from_env(cache_dir, openml_server, offline)
+    skipped: list[str] = []
+
+    def notice(text: str) -> None:
+        skipped.append(text)
+        _notice(text)
+
+    members = select(suite_members(suite, openml=cfg, notice=notice), datasets)
+    typer.echo(manifest_csv(suite, members, skipped), nl=False)
+
+
+def _notice(text: str) -> None:
+    stderr_console().print(f"kd: notice: {text}", markup=False, highlight=False, soft_wrap=True)

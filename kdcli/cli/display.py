@@ -170,7 +170,8 @@ class StudyDisplay(StudyProgress):
                         "fits": report.fits,
                         "fit_seconds": round(report.fit_seconds, 2),
                         "failures": [
-                            {k: f.get(k) for k in ("unit", "error")} for f in report.failures
+                            {k: f.get(k) for k in ("unit", "error", "kind")}
+                            for f in report.failures
                         ],
                         "summary": json.loads(report.summary.to_json(orient="records"))
                         if report.summary is not None and len(report.summary)

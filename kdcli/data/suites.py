@@ -12,7 +12,9 @@ members or one line naming the bad line of the file.
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -24,6 +26,8 @@ from kdcli.text import one_line, shown
 
 if TYPE_CHECKING:
     import sys
+
+    from kdcli.data.openml_source import OpenMLConfig
 
     if sys.version_info >= (3, 11):
         from importlib.resources.abc import Traversable
@@ -52,6 +56,15 @@ def _bundled() -> dict[str, Traversable]:
     """kd's own manifests by suite name."""
     files = resources.files(SUITES_PACKAGE).iterdir()
     return {f.name.removesuffix(".csv"): f for f in files if f.name.endswith(".csv")}
+
+
+OPENML_SUITE = "openml-suite:"
+OPENML_ALIASES = {"cc18": 99, "amlb-classification": 271}  # live OpenML suites by a short name
+
+
+def is_openml_suite(text: str) -> bool:
+    """``openml-suite:ID``, or one of :data:`OPENML_ALIASES`."""
+    return text.startswith(OPENML_SUITE) or text in OPENML_ALIASES
 
 
 def available_suites() -> list[str]:
@@ -197,8 +210,19 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def suite_members(suite: str) -> list[Member]:
-    """Members of a named suite, a manifest file, or ``dir:PATH``."""
+def suite_members(
+    suite: str,
+    *,
+    openml: OpenMLConfig | None = None,
+    notice: Callable[[str], None] | None = None,
+) -> list[Member]:
+    """Members of a named suite, a manifest file, ``dir:PATH`` or a live OpenML suite
+    (``openml-suite:ID`` or an alias, :mod:`.openml_suite`: fetched once with ``openml``'s
+    settings, then read from the cache; ``notice`` hears which tasks it leaves out)."""
+    if is_openml_suite(suite):
+        from kdcli.data.openml_suite import openml_suite_members  # it builds Members: import late
+
+        return openml_suite_members(suite, openml, notice)
     if suite.startswith("dir:"):
         return folder_members(local_path(suite[4:], "the folder").resolve())
     path = local_path(suite, "the suite")
@@ -208,7 +232,8 @@ def suite_members(suite: str) -> list[Member]:
     if manifest is None:
         names = ", ".join(available_suites()) or "(none found)"
         raise KDError(
-            f"unknown suite '{shown(suite)}'; use one of {names}, dir:PATH or a manifest .csv"
+            f"unknown suite '{shown(suite)}'; use one of {names}, dir:PATH, openml-suite:ID "
+            "or a manifest .csv"
         )
     with resources.as_file(manifest) as path:  # a real file, even from a zipped install
         return read_manifest(path)
@@ -229,3 +254,20 @@ def select(members: list[Member], names: str | None) -> list[Member]:
             )
         chosen.append(by_name[name])
     return chosen
+
+
+MANIFEST_COLUMNS = ("name", "spec", "task_id", "dataset_id", "rows", "features", "classes")
+
+
+def manifest_csv(suite: str, members: list[Member], comments: Sequence[str] = ()) -> str:
+    """``members`` as a manifest :func:`read_manifest` reads back: a comment naming the suite
+    (and ``comments``, e.g. the tasks left out), then ``name,spec`` and the sizes kd knows."""
+    out = io.StringIO()
+    out.write(f"# kd suite manifest of {one_line(suite)}; edit it and pass it as --suite FILE\n")
+    out.writelines(f"# {one_line(c)}\n" for c in comments)
+    # text quoted: a '#' in a name is not read back as a comment
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    writer.writerow(MANIFEST_COLUMNS)
+    for m in members:
+        writer.writerow(["" if (v := getattr(m, c)) is None else v for c in MANIFEST_COLUMNS])
+    return out.getvalue()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,14 @@ from kdcli.errors import SettingError
 from kdcli.settings import values
 
 EXECUTORS = ("local", "dask")
+# What a local worker needs under --memory-per-unit before its unit's data: the address space of
+# a worker that imported kd, LightGBM and XGBoost and fitted iris (measured, see docs/studies.md:
+# 731 MiB with LightGBM, 909 MiB with XGBoost, plus about 8 MiB per fit thread), with room.
+MEMORY_FLOOR_MIB = 1024
+MEMORY_PER_THREAD_MIB = 16
+MEMORY_MAX_MIB = 2**30  # 1024T: well inside what setrlimit takes
+_SIZE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([kmgt]?)(?:i?b)?", re.IGNORECASE)
+_MIB_PER_UNIT = {"k": 1 / 1024, "": 1, "m": 1, "g": 1024, "t": 1024**2}
 
 
 def usable_cores() -> int:
@@ -63,6 +72,28 @@ def available_memory(root: Path = Path("/sys/fs/cgroup")) -> int | None:
     return min(known) if known else None
 
 
+def memory_mib(param: str, value: object) -> int:
+    """A memory size in whole MiB: ``4G``, ``1.5G``, ``512M``, ``4096`` (a bare number is MiB, as
+    in Slurm's ``--mem``); K, M, G, T are powers of 1024, with or without B or iB."""
+    text = str(value).strip()
+    match = None if isinstance(value, bool) else _SIZE.fullmatch(text)
+    if match is None:
+        raise SettingError(
+            param,
+            f"{{opt}} '{values.text_of(text)}' is not a size; write e.g. 4G, 1.5G, 512M or 4096 "
+            "(a bare number is MiB)",
+        )
+    mib = round(float(match[1]) * _MIB_PER_UNIT[match[2].lower()])
+    if mib >= MEMORY_MAX_MIB:
+        raise SettingError(param, f"{{opt}} {values.text_of(text)} is more than any machine has")
+    return mib
+
+
+def size_text(mib: int) -> str:
+    """``4096`` → ``4G``, ``1536`` → ``1536M``: as the user may write it back."""
+    return f"{mib // 1024}G" if mib and mib % 1024 == 0 else f"{mib}M"
+
+
 @dataclass(frozen=True)
 class Execution:
     """How a study runs: ``jobs`` units at once; ``threads`` fits side by side in each.
@@ -75,6 +106,10 @@ class Execution:
     ``spread_from`` seconds sends its fits to the cluster's free worker threads
     (:mod:`kdcli.study.spread`); a smaller one runs its fits itself, side by side on its fair
     share of the cores: usable cores // jobs.
+
+    ``memory_per_unit`` (MiB; text such as ``4G`` is read by :func:`memory_mib`) caps each
+    unit's worker (:mod:`kdcli.study.memory_cap`). Like the timeout it is not part of the study's
+    identity: a study resumed with another cap is the same study.
     """
 
     jobs: int = 1  # units at once (worker processes, or Dask slots)
@@ -83,6 +118,7 @@ class Execution:
     address: str | None = None  # a Dask scheduler
     timeout_per_unit: float | None = None  # seconds
     spread_from: float = 10.0  # Dask: estimated unit seconds from which its fits spread
+    memory_per_unit: int | str | None = None  # MiB (after checking), None: no cap
 
     def __post_init__(self) -> None:
         values.integer("jobs", self.jobs, 1)
@@ -101,6 +137,28 @@ class Execution:
         if spread < 0:
             raise SettingError("spread_from", f"{{opt}} must be {what}, got {spread}")
         object.__setattr__(self, "spread_from", spread)
+        if self.memory_per_unit is not None:
+            object.__setattr__(self, "memory_per_unit", self._memory_cap())
+
+    def _memory_cap(self) -> int:
+        """The cap in MiB, refused below what a worker needs to load its libraries."""
+        mib = memory_mib("memory_per_unit", self.memory_per_unit)
+        threads = self.threads_per_fit
+        floor = MEMORY_FLOOR_MIB + MEMORY_PER_THREAD_MIB * threads
+        if mib < floor:
+            given = values.text_of(str(self.memory_per_unit).strip())
+            raise SettingError(
+                "memory_per_unit",
+                f"{{opt}} {given} is below the {size_text(floor)} a worker with {threads} fit "
+                f"thread{'s' if threads > 1 else ''} needs to load its libraries; give at least "
+                f"{size_text(floor)}",
+            )
+        return mib
+
+    @property
+    def memory_bytes(self) -> int | None:
+        """The cap per unit in bytes; None: no cap."""
+        return None if self.memory_per_unit is None else int(self.memory_per_unit) * 2**20
 
     @property
     def threads_per_fit(self) -> int:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kdcli.data.openml_source import OpenMLConfig
 from kdcli.data.suites import Member, select, suite_members
 from kdcli.errors import SettingError
 from kdcli.settings.fit import FitSettings
@@ -42,13 +44,21 @@ class StudySettings:
 
 
 def study_settings(
-    suite: str = "demo", datasets: str | list[str] | None = None, **settings: Any
+    suite: str = "demo",
+    datasets: str | list[str] | None = None,
+    *,
+    openml: OpenMLConfig | None = None,
+    notice: Callable[[str], None] | None = None,
+    **settings: Any,
 ) -> StudySettings:
-    """A study over a suite (a name under datasets/, ``dir:PATH`` or a manifest .csv), or only
-    the members named in ``datasets``; ``settings`` are those of :func:`fit_settings`."""
+    """A study over a suite (one kd ships, ``dir:PATH``, a manifest .csv or a live OpenML suite,
+    ``openml-suite:ID``, fetched once with ``openml``'s settings), or only the members named in
+    ``datasets``; ``notice`` hears which tasks of a live suite are left out; ``settings`` are
+    those of :func:`fit_settings`."""
     fit = fit_settings(**settings)
     names = ",".join(datasets) if isinstance(datasets, list) else datasets
-    members = tuple(Member(m.name, m.spec) for m in select(suite_members(suite), names))
+    listed = suite_members(suite, openml=openml, notice=notice)
+    members = tuple(Member(m.name, m.spec) for m in select(listed, names))
     if any(t.model for t in fit.teachers) and len(members) != 1:
         raise SettingError(
             "teacher_model",

@@ -19,6 +19,7 @@ An estimate orders work and sizes the ETA; it never changes a number, and it nev
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import zlib
@@ -161,7 +162,7 @@ def _groups(family: str, fit: FitSettings) -> int:
 
 def member_shapes(study: StudySettings, cfg: OpenMLConfig) -> dict[str, Shape | None]:
     """Each member's shape, None where kd cannot tell without loading the data."""
-    listed = _listed_members(study)
+    listed = _listed_members(study, cfg)
     out: dict[str, Shape | None] = {}
     for member in study.members:
         known = listed.get(member.name, member)
@@ -169,10 +170,12 @@ def member_shapes(study: StudySettings, cfg: OpenMLConfig) -> dict[str, Shape | 
     return out
 
 
-def _listed_members(study: StudySettings) -> dict[str, Member]:
-    """The suite's members as its manifest lists them (a study's spec keeps names and specs)."""
+def _listed_members(study: StudySettings, cfg: OpenMLConfig) -> dict[str, Member]:
+    """The suite's members as its manifest lists them (a study's spec keeps names and specs);
+    a live OpenML suite from the cache only (estimates never fetch)."""
     try:
-        return {m.name: m for m in suite_members(study.suite)}
+        offline = dataclasses.replace(cfg, offline=True)
+        return {m.name: m for m in suite_members(study.suite, openml=offline)}
     except Exception:  # a suite moved or changed since: estimates go on without it
         return {}
 

@@ -21,6 +21,7 @@ from multiprocessing.connection import wait
 
 from kdcli.errors import KDError
 from kdcli.settings.execution import usable_cores
+from kdcli.study.memory_cap import died_under_cap, failure, limit_address_space
 from kdcli.study.tokens import TokenBroker
 from kdcli.text import one_line, shown
 
@@ -32,11 +33,14 @@ class Outcome:
     error: str | None = None  # one line, when it failed
     detail: str = ""  # traceback or more context
     seconds: float = 0.0
+    kind: str = ""  # of a failure: error, timeout or memory (kdcli.study.memory_cap)
 
     def __post_init__(self) -> None:
         # a failure's record always says something beyond its one line
         if self.error is not None and not self.detail.strip():
             self.detail = self.error
+        if self.error is not None and not self.kind:
+            self.kind = "error"
 
 
 def _short_error(err: BaseException) -> str:
@@ -52,6 +56,7 @@ def _timed_out(unit_id: str, timeout: float, seconds: float) -> Outcome:
         detail=f"the unit ran {seconds:.1f} s, past --timeout-per-unit {timeout:g} s, and was "
         "stopped; raise --timeout-per-unit, or give the unit less to do",
         seconds=seconds,
+        kind="timeout",
     )
 
 
@@ -145,13 +150,18 @@ def _die_with(lifeline) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _child(payload: dict, conn, lifeline=None, tokens=None, budget_size: int = 0) -> None:
+def _child(
+    payload: dict, conn, lifeline=None, tokens=None, budget_size: int = 0, memory: int | None = None
+) -> None:
     """Body of a local worker process: run the unit, send back its result or its error.
 
     Ctrl-C and SIGTERM are the parent's business (it stops the workers); a worker ignores them.
     ``tokens`` is its pipe to the study's token broker: every fit of the unit holds tokens of
-    the one core budget (:mod:`kdcli.study.tokens`).
+    the one core budget (:mod:`kdcli.study.tokens`). ``memory``: bytes of address space it may
+    take, set before anything else (:mod:`kdcli.study.memory_cap`).
     """
+    if memory:
+        limit_address_space(memory)
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, set(STOP_SIGNALS))
@@ -173,7 +183,8 @@ def _child(payload: dict, conn, lifeline=None, tokens=None, budget_size: int = 0
     try:
         conn.send(("ok", run_unit(payload)))
     except BaseException as err:
-        conn.send(("error", (_short_error(err), traceback.format_exc(limit=20))))
+        trace = traceback.format_exc(limit=20)
+        conn.send(("error", failure(err, _short_error(err), trace, memory)))
     finally:
         conn.close()
 
@@ -204,8 +215,14 @@ class LocalExecutor:
         """Units at once."""
         return self.jobs
 
-    def __init__(self, jobs: int = 1, timeout: float | None = None, budget: int | None = None):
-        self.jobs, self.timeout = max(1, jobs), timeout
+    def __init__(
+        self,
+        jobs: int = 1,
+        timeout: float | None = None,
+        budget: int | None = None,
+        memory: int | None = None,  # bytes of address space per worker (--memory-per-unit)
+    ):
+        self.jobs, self.timeout, self.memory = max(1, jobs), timeout, memory
         self.budget = max(1, budget if budget is not None else usable_cores())
         self.broker: TokenBroker | None = None  # the latest run's (its most_lent: a check)
         methods = mp.get_all_start_methods()
@@ -232,7 +249,7 @@ class LocalExecutor:
                     # not a daemon: scikit-learn's joblib refuses to parallelise inside daemons
                     proc = self.ctx.Process(
                         target=_child,
-                        args=(payload, child, lifeline, tokens, self.budget),
+                        args=(payload, child, lifeline, tokens, self.budget, self.memory),
                         daemon=False,
                     )
                     # a worker the cleanup cannot see would outlive us
@@ -266,18 +283,17 @@ class LocalExecutor:
             lifeline.close()
             keep_alive.close()
 
-    @staticmethod
-    def _receive(conn, unit_id: str, proc, seconds: float) -> Outcome:
+    def _receive(self, conn, unit_id: str, proc, seconds: float) -> Outcome:
         try:
-            kind, value = conn.recv()
+            status, value = conn.recv()
         except (EOFError, OSError):
             proc.join(5)
-            error, detail = _died(proc)
-            return Outcome(unit_id, error=error, detail=detail, seconds=seconds)
-        if kind == "ok":
+            error, detail, kind = died_under_cap(*_died(proc), self.memory)
+            return Outcome(unit_id, error=error, detail=detail, seconds=seconds, kind=kind)
+        if status == "ok":
             return Outcome(unit_id, result=value, seconds=seconds)
-        message, detail = value
-        return Outcome(unit_id, error=message, detail=detail, seconds=seconds)
+        message, detail, kind = value
+        return Outcome(unit_id, error=message, detail=detail, seconds=seconds, kind=kind)
 
 
 def _not_an_address(address: str, err: Exception) -> KDError:
@@ -309,9 +325,11 @@ class DaskExecutor:
 
     Workers need kd installed and access to the data (a shared cache folder, or the network to
     fetch into their own). A worker lost mid-unit (e.g. out of memory) is retried by Dask on
-    another; past its allowed failures the unit is recorded as failed. A unit past ``timeout``
-    is recorded as failed and released (Dask cannot stop a running task; its worker finishes it
-    and the result is discarded).
+    another; past its allowed failures the unit is recorded as failed, of kind memory (Dask's
+    KilledWorker). A unit past ``timeout`` is recorded as failed and released (Dask cannot stop a
+    running task; its worker finishes it and the result is discarded). ``memory`` (bytes) is the
+    ``memory_limit`` of each worker of the local cluster; a cluster at ``address`` keeps its
+    workers' own (:mod:`kdcli.study.memory_cap`).
     """
 
     def __init__(
@@ -320,13 +338,10 @@ class DaskExecutor:
         jobs: int = 1,
         timeout: float | None = None,
         threads: int = 1,
+        memory: int | None = None,
     ):
-        self.address, self.jobs, self.timeout, self.threads = (
-            address,
-            max(1, jobs),
-            timeout,
-            threads,
-        )
+        self.address, self.jobs, self.timeout = address, max(1, jobs), timeout
+        self.threads, self.memory = threads, memory
 
     def connect(self) -> None:
         """Reach the scheduler (or start a local cluster) before anything is written."""
@@ -374,6 +389,7 @@ class DaskExecutor:
                 processes=True,
                 dashboard_address=None,
                 silence_logs=50,
+                memory_limit=self.memory or "auto",  # the nanny restarts a worker past 95 %
             )
         return Client(cluster), cluster
 
@@ -413,12 +429,10 @@ class DaskExecutor:
                             )
                         else:
                             err = future.exception()
-                            outcome = Outcome(
-                                unit_id,
-                                error=_short_error(err),
-                                detail="".join(traceback.format_exception(err)),
-                                seconds=now - started,
-                            )
+                            trace = "".join(traceback.format_exception(err))
+                            cap = None if self.address else self.memory  # kd set it or not
+                            line, detail, kind = failure(err, _short_error(err), trace, cap)
+                            outcome = Outcome(unit_id, None, line, detail, now - started, kind)
                     elif self.timeout is not None and now - started > self.timeout:
                         future.cancel()
                         outcome = _timed_out(unit_id, self.timeout, now - started)

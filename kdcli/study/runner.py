@@ -17,6 +17,7 @@ from kdcli.study.cost import longest_first, member_shapes, unit_estimates
 from kdcli.study.data_state import current_hashes
 from kdcli.study.executors import DaskExecutor, LocalExecutor, Outcome
 from kdcli.study.lock import StudyLock
+from kdcli.study.memory_cap import address_notice
 from kdcli.study.plan import PlanFailure, Unit, plan_units
 from kdcli.study.results_dir import ResultsDir
 from kdcli.study.run_folder import RunFolder, check_out_dir
@@ -81,12 +82,14 @@ def run_study(
         raise SettingError("out", "a study needs {opt} DIR: every finished unit is kept there")
     cfg = cfg or OpenMLConfig.from_env()
     progress = progress or StudyProgress()
-    threads = execution.threads_per_fit
+    threads, memory = execution.threads_per_fit, execution.memory_bytes
     executor = (
-        DaskExecutor(execution.address, execution.jobs, execution.timeout_per_unit, threads)
+        DaskExecutor(execution.address, execution.jobs, execution.timeout_per_unit, threads, memory)
         if execution.executor == "dask"
-        else LocalExecutor(execution.jobs, execution.timeout_per_unit)
+        else LocalExecutor(execution.jobs, execution.timeout_per_unit, memory=memory)
     )
+    if memory and execution.address:  # workers kd did not start keep their own limit
+        progress.notice(address_notice(execution.address, memory))
     check_out_dir(Path(out), "kd-benchmark")
     store = ResultsDir(Path(out))
     store.check_usable()
@@ -171,6 +174,7 @@ def _run(study, store, executor, execution, cfg, progress, retry_failed, threads
                         "fold": unit.fold,
                         "teacher": unit.teacher,
                         "error": outcome.error,
+                        "kind": outcome.kind,  # error, timeout or memory
                         "detail": outcome.detail,
                         "seconds": round(outcome.seconds, 2),
                         "estimated_seconds": estimate,
@@ -222,6 +226,7 @@ def _finish(store, record: dict, report: StudyRun, execution: Execution, threads
         threads_per_fit=threads,
         executor=execution.executor,
         jobs=execution.jobs,
+        memory_per_unit=execution.memory_per_unit,  # MiB; how it ran, not the study's identity
     )
     record.setdefault("timings", []).append(
         {

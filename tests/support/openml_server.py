@@ -55,6 +55,71 @@ UNKNOWN_STUDY = (601, "Study does not exist. ")
 FUNCTION_NOT_VALID = (100, "Function not valid")
 
 
+NO_TASKS = (482, "No results")
+
+# The tasks of the stored suite (study_suite.xml lists tasks 4, 5 and 6) as the task listing
+# describes them. ../shared holds no listing, so each is described on a dataset this server
+# has: two classification tasks and one regression task, as a mixed suite such as the AutoML
+# Benchmark's has. (name, dataset id, task type id, task type, target, rows, features, classes)
+SUITE_TASKS = {
+    4: ("iris", 61, 1, "Supervised Classification", "class", 150, 5, 3),
+    5: ("anneal", 2, 1, "Supervised Classification", "class", 898, 39, 5),
+    6: ("iris", 61, 2, "Supervised Regression", "petallength", 150, 5, 0),
+}
+
+
+def _task_list_xml(task_ids: list[int]) -> bytes:
+    """OpenML's ``task/list`` answer for ``task_ids``: ids, type, dataset, inputs, qualities."""
+    tasks = []
+    for tid in task_ids:
+        name, did, ttid, kind, target, rows, features, classes = SUITE_TASKS[tid]
+        qualities = {
+            "NumberOfInstances": rows,
+            "NumberOfFeatures": features,
+            "NumberOfClasses": classes,
+            "NumberOfMissingValues": 0,
+        }
+        tasks.append(
+            "  <oml:task>\n"
+            f"    <oml:task_id>{tid}</oml:task_id>\n"
+            f"    <oml:task_type_id>{ttid}</oml:task_type_id>\n"
+            f"    <oml:task_type>{kind}</oml:task_type>\n"
+            f"    <oml:did>{did}</oml:did>\n"
+            f"    <oml:name>{name}</oml:name>\n"
+            "    <oml:status>active</oml:status>\n"
+            "    <oml:format>ARFF</oml:format>\n"
+            '    <oml:input name="estimation_procedure">1</oml:input>\n'
+            f'    <oml:input name="target_feature">{target}</oml:input>\n'
+            + "".join(
+                f'    <oml:quality name="{q}">{v:.1f}</oml:quality>\n' for q, v in qualities.items()
+            )
+            + "  </oml:task>\n"
+        )
+    return (
+        '<oml:tasks xmlns:oml="http://openml.org/openml">\n' + "".join(tasks) + "</oml:tasks>\n"
+    ).encode()
+
+
+def _estimation_procedures_xml() -> bytes:
+    """OpenML's ``estimationprocedure/list`` answer, the procedures the listing refers to."""
+    procedures = [
+        (1, 1, "10-fold Crossvalidation", "crossvalidation"),
+        (7, 2, "10-fold Crossvalidation", "crossvalidation"),
+    ]
+    items = "".join(
+        "  <oml:estimationprocedure>\n"
+        f"    <oml:id>{pid}</oml:id>\n    <oml:ttid>{ttid}</oml:ttid>\n"
+        f"    <oml:name>{name}</oml:name>\n    <oml:type>{kind}</oml:type>\n"
+        "  </oml:estimationprocedure>\n"
+        for pid, ttid, name, kind in procedures
+    )
+    return (
+        '<oml:estimationprocedures xmlns:oml="http://openml.org/openml">\n'
+        + items
+        + "</oml:estimationprocedures>\n"
+    ).encode()
+
+
 def _proxy_error_page(status: int) -> bytes:
     """An error page like the one nginx sends when the backend fails (HTML, not well-formed XML)."""
     try:
@@ -417,7 +482,22 @@ class OpenMLTestServer:
         for key in (_element_text(suite_text, "id"), _element_text(suite_text, "alias")):
             if key:
                 routes[f"{API_PREFIX}study/{key}"] = Resource(suite, XML_TYPE)
+        routes[f"{API_PREFIX}estimationprocedure/list"] = Resource(
+            _estimation_procedures_xml(), XML_TYPE
+        )
         return routes
+
+    def _task_list(self, endpoint: str) -> Resource | None:
+        """``task/list/.../task_id/4,5,6/...``: the listed tasks of :data:`SUITE_TASKS` that
+        were asked for, in OpenML's listing format; none known is OpenML's 'no results'."""
+        match = re.search(r"(?:^|/)task_id/([\d,]+)", endpoint)
+        if not endpoint.startswith("task/list") or match is None:
+            return None
+        asked = [int(t) for t in match.group(1).split(",") if t]
+        known = [t for t in asked if t in SUITE_TASKS]
+        if not known:
+            return Resource(oml_error_xml(*NO_TASKS), XML_TYPE, status=412)
+        return Resource(_task_list_xml(known), XML_TYPE)
 
     def _add_dataset(
         self,
@@ -460,6 +540,9 @@ class OpenMLTestServer:
             return resource
         if path.startswith(API_PREFIX):
             endpoint = path[len(API_PREFIX) :]
+            listing = self._task_list(endpoint)
+            if listing is not None:
+                return listing
             if endpoint.startswith("data/features/"):
                 code = UNKNOWN_DATASET_FEATURES
             elif endpoint.startswith("data/qualities/"):
