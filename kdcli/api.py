@@ -206,13 +206,15 @@ def run_study(
     command: str = "",
     spread_from: float = 10.0,
     memory_per_unit: str | int | None = None,
+    config: dict | None = None,
 ) -> StudyRun:
     """Run, or resume, a study in the folder ``out`` (made by :func:`study_settings`): one result
     file per finished unit, so the same call after an interruption runs only what is left.
     ``executor`` is 'local' (``jobs`` worker processes) or 'dask' (a cluster at ``address``, or
     a local one of ``jobs`` workers); on Dask, a unit estimated to take ``spread_from``
     seconds or more spreads its fits over the cluster's workers. ``memory_per_unit`` caps each
-    unit's worker ('4G', '512M', or MiB as a number; a unit past it fails as ``memory``)."""
+    unit's worker ('4G', '512M', or MiB as a number; a unit past it fails as ``memory``).
+    ``config``: the options as given (`kd benchmark --print-config`), recorded in run.json."""
     execution = Execution(
         jobs, threads, executor, address, timeout_per_unit, spread_from, memory_per_unit
     )
@@ -225,6 +227,7 @@ def run_study(
         retry_failed,
         command,
         package_versions(),
+        config,
     )
 
 

@@ -10,10 +10,12 @@ import typer
 
 from kdcli import api
 from kdcli.cli.app import app, command_line
+from kdcli.cli.config_file import given_values
 from kdcli.cli.display import StudyDisplay
 from kdcli.cli.options import announce_teacher_model, with_settings_options
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.settings import DEFAULTS, study_settings
+from kdcli.study import mlflow_log
 
 
 @app.command()
@@ -92,6 +94,18 @@ def benchmark(
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Run only the units that failed before.")
     ] = False,
+    mlflow: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URI",
+            help="Log the study to MLflow when it ends (file: store, path or http(s) server): "
+            "a run per study, a nested run per unit, each logged once (needs kd[mlflow]).",
+            show_default=False,
+        ),
+    ] = None,
+    mlflow_experiment: Annotated[
+        str, typer.Option(metavar="NAME", help="The MLflow experiment of --mlflow.")
+    ] = "kd",
     json_: bool = False,
     quiet: bool = False,
     debug: bool = False,
@@ -104,6 +118,8 @@ def benchmark(
     display = StudyDisplay(quiet=quiet or json_, live=sys.stderr.isatty())
     study = study_settings(suite, datasets, openml=openml, notice=display.notice, **options)
     announce_teacher_model(study.fit)
+    if mlflow is not None:  # MLflow missing or its store unusable: refused before any unit runs
+        mlflow = mlflow_log.check_mlflow(mlflow, mlflow_experiment)
     with display:
         report = api.run_study(
             study,
@@ -119,9 +135,23 @@ def benchmark(
             openml=openml,
             progress=display,
             command=command_line(),
+            config=given_values(ctx),
         )
     display.finish(report, study, json_)
+    if mlflow is not None:  # however the study ended: logging is idempotent, a resume adds to it
+        logged = mlflow_log.log_study(
+            report.out, mlflow, mlflow_experiment, display.notice, report=mlflow_report
+        )
+        display.notice(mlflow_log.describe(logged, mlflow, mlflow_experiment))
     if report.interrupted:
         raise typer.Exit(143 if report.terminated else 130)
     if report.failures:
         raise typer.Exit(1)
+
+
+def mlflow_report(run: Path, into: Path) -> None:
+    """The report `--mlflow` logs, as `kd report` writes it: Markdown linking the plots drawn in
+    INTO/plots, and HTML embedding them (:mod:`kdcli.study.mlflow_log` sits below reporting)."""
+    rep = api.report(run, plots=into / "plots")
+    (into / "report.md").write_text(api.render(rep, "md", links_from=into), encoding="utf-8")
+    (into / "report.html").write_text(api.render(rep, "html"), encoding="utf-8")

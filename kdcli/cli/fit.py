@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from kdcli import api
 from kdcli.cli.app import app, command_line, stderr_console, stdout_console
+from kdcli.cli.config_file import given_values
 from kdcli.cli.options import announce_teacher_model, with_settings_options
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.science.metrics import EXCESS_METRICS, METRICS
@@ -118,6 +119,7 @@ def fit(
         )
     record = api.fit_record(plan, result, seconds=time.perf_counter() - t0, command=command_line())
     record["execution"] = {"threads": threads}
+    record["config"] = given_values(ctx)  # --print-config's file: the options as given
     if out is not None:  # refused before any fit above; save_fit writes the four together
         api.save_fit(out, result, record=record, force=force)
     if json_:

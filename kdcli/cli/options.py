@@ -11,7 +11,9 @@ from typing import Annotated, Any, cast, get_type_hints
 
 import typer
 
+from kdcli.cli.config_file import config_path, from_config, given_values, load_config, toml_text
 from kdcli.data.openml_source import OpenMLConfig
+from kdcli.errors import KDError, SettingError
 from kdcli.settings import DEFAULTS
 
 TeacherParam = Annotated[
@@ -204,6 +206,33 @@ OpenMLServer = Annotated[
     ),
 ]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
+
+
+def _config_callback(ctx: typer.Context, param: typer.CallbackParam, value: Path | None):
+    return load_config(ctx, param, None if value is None else str(value))
+
+
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        is_eager=True,
+        callback=_config_callback,
+        show_default=False,
+        help="Take options from this TOML file: each key an option's name without the dashes "
+        '(sizes = "8,64", teacher-param = ["num_leaves=31"], repeats = 5); the command line '
+        "overrides it.",
+    ),
+]
+PrintConfig = Annotated[
+    bool,
+    typer.Option(
+        "--print-config",
+        help="Print the options given (by --config and the command line) as a TOML config "
+        "file that --config reads back, and exit.",
+    ),
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no tables.")]
 Json = Annotated[
     bool, typer.Option("--json", help="Print the run record as JSON on stdout instead of tables.")
@@ -273,6 +302,10 @@ DATA_PARAMS = [
     _shared("offline", Offline, False),
     _shared("openml_server", OpenMLServer, None),
 ]
+CONFIG_PARAMS = [
+    _shared("config", ConfigFile, None),
+    _shared("print_config", PrintConfig, False),
+]
 OUTPUT_PARAMS = [
     _shared("json_", Json, False),
     _shared("quiet", Quiet, False),
@@ -282,9 +315,10 @@ SETTING_NAMES = {*DEFAULTS, "preset"}
 
 
 def given(ctx: typer.Context, name: str) -> bool:
-    """Whether an option came from the command line or the environment (it beats a preset)."""
+    """Whether an option came from the command line, the environment or a --config file (it
+    beats a preset)."""
     source = ctx.get_parameter_source(name)
-    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT", "DEFAULT_MAP")
 
 
 def with_settings_options(command):
@@ -292,7 +326,7 @@ def with_settings_options(command):
     (the settings given explicitly, for :func:`kdcli.settings.fit_settings`; its own
     ``teacher`` among them) and ``openml`` (where data comes from) in their place."""
     hints = get_type_hints(command, include_extras=True)  # the command module's names
-    shared = SETTING_PARAMS + DATA_PARAMS + OUTPUT_PARAMS
+    shared = SETTING_PARAMS + DATA_PARAMS + CONFIG_PARAMS + OUTPUT_PARAMS
     names = {"options", "openml"} | {p.name for p in shared}
     own = [
         p.replace(annotation=hints.get(p.name, p.annotation))
@@ -302,12 +336,26 @@ def with_settings_options(command):
 
     @functools.wraps(command)
     def wrapper(ctx: typer.Context, **kwargs):
+        kwargs.pop("config")
+        if kwargs.pop("print_config"):
+            typer.echo(toml_text(given_values(ctx), ctx.command_path), nl=False)
+            raise typer.Exit(0)
         options = {k: kwargs.pop(k) for k in list(kwargs) if k in SETTING_NAMES}
         options = {k: v for k, v in options.items() if given(ctx, k)}
         openml = OpenMLConfig.from_env(
             kwargs.pop("cache_dir"), kwargs.pop("openml_server"), kwargs.pop("offline")
         )
-        return command(ctx=ctx, options=options, openml=openml, **kwargs)
+        try:
+            return command(ctx=ctx, options=options, openml=openml, **kwargs)
+        except SettingError as err:  # a bad value from the file: name the file and its key
+            path = config_path(ctx)
+            if path is None or not from_config(ctx, err.param):
+                raise
+            key = err.param.replace("_", "-")
+            raise KDError(
+                f"--config {path}: {err.render(key)}; fix key '{key}' in the file, or give "
+                f"{err.option} on the command line"
+            ) from None
 
     cast(Any, wrapper).__signature__ = inspect.Signature([*own, *shared])
     wrapper.__annotations__ = {p.name: p.annotation for p in [*own, *shared]}

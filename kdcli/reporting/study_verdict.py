@@ -112,10 +112,8 @@ def _against(versus: pd.DataFrame, baseline: str, labels: dict) -> str:
     for mode, rows in significant.groupby("mode", sort=False):
         for _, row in rows.iterrows():
             (better if _is_better(row) else worse).append((str(mode), row))
-    claims = [_claim(mode, rows, f"beats {name}", labels) for mode, rows in _by_mode(better)]
-    claims += [
-        _claim(mode, rows, f"is worse than {name}", labels) for mode, rows in _by_mode(worse)
-    ]
+    claims = _claims(_by_mode(better), ("beats", "beat"), name, labels)
+    claims += _claims(_by_mode(worse), ("is worse than", "are worse than"), name, labels)
     if not better:
         smallest = versus["p_holm"].min()
         shown = "–" if pd.isna(smallest) else f"{smallest:.2g}"
@@ -135,6 +133,43 @@ def _by_mode(pairs: list[tuple[str, pd.Series]]) -> list[tuple[str, list[pd.Seri
     for mode, row in pairs:
         grouped.setdefault(mode, []).append(row)
     return list(grouped.items())
+
+
+def _claims(
+    by_mode: list[tuple[str, list[pd.Series]]], verbs: tuple[str, str], name: str, labels: dict
+) -> list[str]:
+    """One claim per set of sizes: targets that differ from the baseline at the same sizes
+    share one ('vanilla, crossfit and mixed beat raw at full (…)')."""
+    groups: dict[tuple[str, ...], list[tuple[str, list[pd.Series]]]] = {}
+    for mode, rows in by_mode:
+        sizes = tuple(sorted((str(r["size"]) for r in rows), key=size_key))
+        groups.setdefault(sizes, []).append((mode, rows))
+    claims = []
+    for group in groups.values():
+        if len(group) == 1:
+            (mode, rows), verb = group[0], verbs[0]
+            claims.append(_claim(mode, rows, f"{verb} {name}", labels))
+        else:
+            claims.append(_shared_claim(group, f"{verbs[1]} {name}", labels))
+    return claims
+
+
+def _shared_claim(group: list[tuple[str, list[pd.Series]]], verb: str, labels: dict) -> str:
+    """Several targets at the same sizes: their p range, and each one's counts where its p is
+    smallest."""
+    names = [labels.get(mode, mode) for mode, _ in group]
+    rows = [r for _, rs in group for r in rs]
+    sizes = _sizes(sorted({str(r["size"]) for r in rows}, key=size_key))
+    low, high = (f(float(r["p_holm"]) for r in rows) for f in (min, max))
+    counts = []
+    for name, (_, own) in zip(names, group, strict=True):
+        best = min(own, key=lambda r: float(r["p_holm"]))
+        counts.append(f"{name} {int(best['wins'])}/{int(best['ties'])}/{int(best['losses'])}")
+    where = ", each where its p is smallest" if len(rows) > len(group) else ""
+    return (
+        f"{_sizes(names)} {verb} at {sizes} (Holm-adjusted Wilcoxon p {low:.2g}–{high:.2g}; "
+        f"wins/ties/losses {', '.join(counts)}{where})"
+    )
 
 
 def _claim(mode: str, rows: list[pd.Series], verb: str, labels: dict) -> str:

@@ -75,9 +75,11 @@ def run_study(
     retry_failed: bool = False,
     command: str = "",
     versions: dict | None = None,
+    config: dict | None = None,
 ) -> StudyRun:
     """Run (or resume) ``study`` in the folder ``out``; Ctrl-C stops it cleanly, with every
-    finished unit kept (``report.interrupted``)."""
+    finished unit kept (``report.interrupted``). ``config``: the options as the command got
+    them, recorded in run.json as ``config`` (the latest command's)."""
     if out is None:
         raise SettingError("out", "a study needs {opt} DIR: every finished unit is kept there")
     cfg = cfg or OpenMLConfig.from_env()
@@ -103,7 +105,8 @@ def run_study(
         with StudyLock(store.path) as lock, stop_signals_interrupt():
             if (notice := lock.stale_notice()) is not None:
                 progress.notice(notice)
-            record = store.open(study, command, {"versions": versions or {}}, progress.notice)
+            extra = {"versions": versions or {}} | ({"config": config} if config else {})
+            record = store.open(study, command, extra, progress.notice)
             report = _run(study, store, executor, execution, cfg, progress, retry_failed, threads)
             _finish(store, record, report, execution, threads)
             return report

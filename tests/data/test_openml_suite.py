@@ -3,6 +3,7 @@ OpenML server serving the real study_suite.xml (suite 146: tasks 4, 5 and 6, one
 regression task), the manifest cached, read offline, and written for a person to edit."""
 
 import json
+from pathlib import Path
 
 import pytest
 from test_openml import cache, cfg_for, net, server  # noqa: F401  (fixtures)
@@ -14,6 +15,7 @@ from kdcli.errors import KDError
 from conftest import one_line_error
 
 SUITE = "openml-suite:146"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_a_live_suite_is_resolved_cached_and_its_regression_task_skipped(server, cache):  # noqa: F811
@@ -83,19 +85,16 @@ def test_kd_writes_a_manifest_a_person_edits_and_runs(server, cache, kd, tmp_pat
     assert '"name": "anneal"' in out and "not classification" in err
 
 
-def test_kd_benchmark_takes_a_live_suite_and_says_what_it_skips(server, cache, kd, tmp_path):  # noqa: F811
-    """Suite 146's tasks 4 and 5 have no task files on this server: their units fail as data
-    unavailable, which shows the study planned exactly the suite's classification tasks."""
+def test_the_cc18_example_config_runs_a_live_suite(server, cache, kd, tmp_path):  # noqa: F811
+    """examples/cc18.toml with the local server's suite 146 in place of CC18 (the command line
+    overrides the file): its classification task on anneal runs on OpenML's own fold 0."""
     out = tmp_path / "study"
-    args = ["benchmark", "--suite", SUITE, *net(server, cache), "--out", out, "--json"]
-    code, stdout, err = kd(*args, "--teacher-param", "n_estimators=5", "--sizes", "2")
+    small = ["--teacher-param", "n_estimators=10", "--sizes", "2", "--folds-outer", "0"]
+    args = ["benchmark", "--config", EXAMPLES / "cc18.toml", "--suite", SUITE, "--out", out]
+    code, stdout, err = kd(*args, *net(server, cache), "--datasets", "anneal", *small, "--json")
+    assert code == 0, err
     assert "1 of 3 tasks are not classification and are skipped" in err
     record = json.loads((out / "run.json").read_text())
-    members = record["settings"]["members"]
-    assert members == [
-        {"name": "iris", "spec": "openml-task:4"},
-        {"name": "anneal", "spec": "openml-task:5"},
-    ]
-    failures = json.loads(stdout)["failures"]
-    assert code == 1 and {f["unit"] for f in failures} == {"iris__plan", "anneal__plan"}
-    assert all("has no task" in f["error"] for f in failures)
+    assert record["settings"]["members"] == [{"name": "anneal", "spec": "openml-task:5"}]
+    assert record["config"]["suite"] == SUITE and record["config"]["jobs"] == 2  # file + CLI
+    assert json.loads(stdout)["units_run"] == 1 and (out / "results.parquet").is_file()

@@ -64,6 +64,16 @@ def test_a_mode_that_loses_everywhere_is_named_worse_and_the_best_rank_spans_siz
     assert ranks.startswith("Best mean rank: crossfit at 8–full;")
 
 
+def test_targets_that_beat_raw_at_the_same_sizes_share_one_claim():
+    rep = build_report(designed(12, {"crossfit": -0.01, "corrected": -0.02}), "error", "run")
+    first = rep.verdict[0]
+    assert "crossfit and corrected beat raw at 8 and full (Holm-adjusted Wilcoxon p " in first
+    assert (
+        "wins/ties/losses crossfit 12/0/0, corrected 12/0/0, each where its p is smallest" in first
+    )
+    assert rep.verdict[1].startswith("Best mean rank: corrected at 8–full;")
+
+
 def test_sections_come_in_reading_order_and_each_dataset_has_its_verdict():
     rep = build_report(designed(3, {"crossfit": -0.01}), "error", "run")
     kinds = [s.kind for s in rep.sections]

@@ -467,11 +467,14 @@ class OpenMLTestServer:
             qualities=_basic_qualities(iris_arff),
             arff=iris_arff,
         )
-        for task_id in (1882, 3):
-            task_dir = (*cache, "tasks", str(task_id))
+        # tasks 1882 and 3 as stored; task 5 of suite 146 (anneal, see SUITE_TASKS) is served
+        # as the stored anneal task 1882 under its id, so that the suite can run end to end
+        for task_id, stored in ((1882, 1882), (3, 3), (5, 1882)):
+            task_dir = (*cache, "tasks", str(stored))
             splits_path = f"{SPLITS_PREFIX}{task_id}/Task_{task_id}_splits.arff"
             task_xml = self._read(*task_dir, "task.xml").decode("utf-8")
             task_xml = _replace_element(task_xml, "data_splits_url", self.base_url + splits_path)
+            task_xml = _replace_element(task_xml, "task_id", str(task_id))
             routes[f"{API_PREFIX}task/{task_id}"] = Resource(task_xml.encode(), XML_TYPE)
             routes[splits_path] = Resource(
                 self._read(*task_dir, "datasplits.arff"), ARFF_TYPE, is_download=True
