@@ -30,7 +30,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from baycomp import SignedRankTest
 from baycomp.single import Posterior
 
 from kdcli.errors import SettingError
@@ -153,11 +152,42 @@ def _gain(mode_value: np.ndarray, base_value: np.ndarray, lower: bool) -> np.nda
 
 
 def _signed_rank(gains: np.ndarray, rope: float, seed: int, nsamples: int) -> dict[str, float]:
-    """baycomp's Bayesian signed-rank test on per-dataset gains (positive: mode better)."""
-    zeros = np.zeros(len(gains))
-    posterior = SignedRankTest(zeros, gains, rope, nsamples=nsamples, random_state=seed)
-    p_worse, p_rope, p_better = posterior.probs(with_rope=True)
+    """baycomp's Bayesian signed-rank test on per-dataset gains (positive: mode better), as
+    ``SignedRankTest(zeros, gains, rope, nsamples=nsamples, random_state=seed).probs()``
+    computes it (tests/reporting/test_bayes.py checks the two agree)."""
+    winners = np.argmax(signed_rank_samples(gains, rope, seed, nsamples), axis=1)
+    p_worse, p_rope, p_better = np.bincount(winners, minlength=3) / len(winners)
     return {"p_better": float(p_better), "p_rope": float(p_rope), "p_worse": float(p_worse)}
+
+
+def signed_rank_samples(gains: np.ndarray, rope: float, seed: int, nsamples: int) -> np.ndarray:
+    """The posterior sample of baycomp's ``SignedRankTest.sample`` (Benavoli et al. 2014):
+    the same Dirichlet draws from the same ``RandomState``, with each draw's quadratic forms
+    w'Aw computed for all draws at once instead of in baycomp's Python loop (0.6 s per
+    comparison at 50,000 draws, most of a report's time). Columns: P(worse), P(rope),
+    P(better)."""
+    diff = np.concatenate(([0.0], np.asarray(gains, dtype=float)))  # y - x, x = 0; the prior
+    sums = diff[:, None] + diff[None, :]
+    weights = np.ones(len(diff))
+    weights[0] = 0.5  # baycomp's default prior
+    draws = np.random.RandomState(seed).dirichlet(weights, nsamples)
+
+    def mass(region: np.ndarray) -> np.ndarray:
+        return np.sum((draws @ region) * draws, axis=1)
+
+    samples = np.zeros((nsamples, 3))
+    if rope > 0:
+        samples[:, 0] = mass(_heaviside(-sums, 2 * rope))
+        samples[:, 2] = mass(_heaviside(sums, 2 * rope))
+        samples[:, 1] = -samples[:, 0] - samples[:, 2] + 1
+    else:
+        samples[:, 2] = mass(_heaviside(sums, 0.0))
+        samples[:, 0] = -samples[:, 2] + 1
+    return samples
+
+
+def _heaviside(a: np.ndarray, threshold: float) -> np.ndarray:
+    return (a > threshold).astype(float) + 0.5 * (a == threshold).astype(float)
 
 
 def _across(

@@ -10,7 +10,7 @@ from scipy.stats import t as student_t
 
 from kdcli.errors import SettingError
 from kdcli.records import RESULT_COLUMNS
-from kdcli.reporting.bayes import bayes_tables, check_rope, default_rope
+from kdcli.reporting.bayes import _signed_rank, bayes_tables, check_rope, default_rope
 from kdcli.reporting.split_sizes import SplitRatio, split_ratios
 from kdcli.study.run_folder import RunFolder
 
@@ -202,3 +202,20 @@ def test_a_real_kd_fit_with_repeats(kd, tmp_path):
         assert row[["p_better", "p_rope", "p_worse"]].sum() == pytest.approx(1.0)
     else:
         assert "variance is 0" in within.note
+
+
+@pytest.mark.parametrize("rope", [0.0, 0.001, 0.01])
+def test_the_signed_rank_sample_is_baycomps_to_the_last_draw(rope):
+    """kd computes baycomp's posterior sample without its Python loop: the same draws, the same
+    probabilities, exactly, on gains with ties, zeros and values on the rope's edge."""
+    rng = np.random.default_rng(7)
+    for trial in range(25):
+        n = int(rng.integers(2, 40))
+        gains = rng.normal(0, 0.01, n) * (rng.random(n) > 0.2)
+        gains = np.round(gains, 3) if trial % 3 == 0 else gains
+        seed = int(rng.integers(0, 10_000))
+        ours = _signed_rank(gains, rope, seed, 4000)
+        theirs = baycomp.SignedRankTest(
+            np.zeros(n), gains, rope, nsamples=4000, random_state=seed
+        ).probs(with_rope=True)
+        assert (ours["p_worse"], ours["p_rope"], ours["p_better"]) == tuple(theirs)
