@@ -140,7 +140,8 @@ def report(
         check_out_file(out)
     folder = None if summary else plots_folder(run, plots, save_plots, no_plots)
     with ExitStack() as stack:
-        if folder is None and format_ == "html" and not (no_plots or summary):
+        embedded = folder is None and format_ == "html" and not (no_plots or summary)
+        if embedded:
             folder = stack.enter_context(_temporary_plots())  # read before it is removed
         rep = api.report(
             run,
@@ -153,6 +154,7 @@ def report(
             student=student,
             size=size,
             plot_style=plot_style,
+            png_only=embedded,  # the page embeds PNGs; no SVG or PDF to throw away
         )
         _emit(rep, format_, out)
 

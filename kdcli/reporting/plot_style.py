@@ -38,6 +38,11 @@ class PlotStyle:
     grid_columns: int
     linewidth: float
     markersize: float
+    formats: tuple[str, ...] = (
+        "png",
+        "svg",
+        "pdf",
+    )  # a page's image, an editable vector, a paper's
 
     def rc(self) -> dict[Any, Any]:
         """The rcParams of the style: every font size a number of points (never 'small', which

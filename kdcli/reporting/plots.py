@@ -52,17 +52,14 @@ def _name(*parts: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", "-".join(parts)).strip("-")
 
 
-FORMATS = ("png", "svg", "pdf")  # a page's image, an editable vector, a paper's figure
-
-
 def _save(fig, out_dir: Path, stem: str, style: PlotStyle) -> tuple[Path, ...]:
-    """PNG (at the style's dpi), SVG and PDF at the figure's own size (so its fonts print at
-    their size), each written atomically; a folder that cannot take them is one line naming it
+    """The style's formats (PNG at its dpi, SVG and PDF; PNG alone for a page that embeds
+    them) at the figure's own size (so its fonts print at their size), each written atomically; a folder that cannot take them is one line naming it
     and --plots (kdcli.atomic)."""
     paths = []
     try:
         with style.context():  # text stays text: editable in an SVG, embedded in a PDF
-            for fmt in FORMATS:
+            for fmt in style.formats:
                 path = out_dir / f"{stem}.{fmt}"
                 atomic_write(
                     path,

@@ -7,6 +7,7 @@ formats in :mod:`.render`; this module only joins a run's files to them.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +38,7 @@ def report_run(
     student: str | None = None,
     size: str | None = None,
     plot_style: str = "paper",
+    png_only: bool = False,
 ) -> Report:
     """The report of a `kd fit`/`kd benchmark` output folder (or a results CSV): ``metric``
     defaults to the run's preset's, else error; plots go to ``plots`` (default RUN/plots);
@@ -45,7 +47,8 @@ def report_run(
     the one summary table (:func:`~.summary.summary_report`) of ``student`` at ``size``
     (default: the first student, the middle size) instead, without plots; its Bayesian rows
     only with ``rope``. ``plot_style``: ``paper`` (figures at a journal column's printed size)
-    or ``screen`` (larger)."""
+    or ``screen`` (larger); ``png_only``: no SVG or PDF copies (an HTML page embeds the PNGs
+    alone)."""
     run = Path(run)
     held = RunFolder.of(run)
     record = held.record()  # format 2, whichever kd wrote it
@@ -57,6 +60,8 @@ def report_run(
     _check_metric(run, results, metric)
     check_rope(rope, metric)  # before any work
     style = _plot_style(plot_style)
+    if png_only:
+        style = dataclasses.replace(style, formats=("png",))
     if summary:
         rep = summary_report(
             results,

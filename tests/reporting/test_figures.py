@@ -252,3 +252,13 @@ def test_the_report_lists_its_figures_in_order_with_their_datasets(tmp_path):
         assert [p.suffix for p in figure.files] == [".png", ".svg", ".pdf"]
         assert all(p.is_file() for p in figure.files) and figure.title
     assert rep.figures[0].title.startswith("a: held-out error of tree students")
+
+
+def test_an_html_page_draws_only_the_pngs_it_embeds(tmp_path):
+    run = make_run(tmp_path / "run")
+    folder = tmp_path / "embedded"
+    rep = report_run(run, plots=folder, png_only=True)
+    assert rep.plots and {p.suffix for p in folder.iterdir()} == {".png"}
+    full = report_run(run, plots=tmp_path / "all")
+    assert {p.suffix for p in (tmp_path / "all").iterdir()} == {".png", ".svg", ".pdf"}
+    assert [p.name for p in rep.plots] == [p.name for p in full.plots]
