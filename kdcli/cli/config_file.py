@@ -176,11 +176,9 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return (
-            repr(value)
-            if math.isfinite(value)
-            else ("nan" if value != value else ("inf" if value > 0 else "-inf"))
-        )
+        if math.isnan(value):
+            return "nan"
+        return repr(value) if math.isfinite(value) else ("inf" if value > 0 else "-inf")
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string

@@ -25,8 +25,6 @@ from kdcli.data.suites import OPENML_ALIASES, OPENML_SUITE, Member
 from kdcli.errors import KDError
 from kdcli.text import shown
 
-PREFIX = OPENML_SUITE
-ALIASES = OPENML_ALIASES  # the README's names → OpenML suite ids
 CLASSIFICATION = "Supervised Classification"  # OpenML's name of the one task type kd runs
 MANIFEST = "manifest.csv"
 COLUMNS = ("name", "spec", "task_id", "dataset_id", "rows", "features", "classes", "task_type")
@@ -34,13 +32,13 @@ COLUMNS = ("name", "spec", "task_id", "dataset_id", "rows", "features", "classes
 
 def suite_key(text: str) -> str:
     """The suite's id (or OpenML alias) as OpenML knows it: 'cc18' → '99'."""
-    if text in ALIASES:
-        return str(ALIASES[text])
-    key = text[len(PREFIX) :].strip()
+    if text in OPENML_ALIASES:
+        return str(OPENML_ALIASES[text])
+    key = text[len(OPENML_SUITE) :].strip()
     if not key or not all(c.isalnum() or c in "-_." for c in key):
         raise KDError(
             f"'{shown(text)}' needs a suite id or alias, e.g. openml-suite:99 "
-            f"(or one of {', '.join(ALIASES)})"
+            f"(or one of {', '.join(OPENML_ALIASES)})"
         )
     return key
 

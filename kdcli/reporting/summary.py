@@ -55,10 +55,7 @@ def summary_report(
     """A report holding only the summary section (:func:`summary_section`), its notes and the
     verdict across datasets of its teacher and student."""
     report = Report(source, metric)
-    scores = results[(results["metric"] == metric) & (results["mode"] != TEACHER_MODE)]
-    teacher = _pick(scores["teacher"], teacher, "--teacher", "teachers")
-    scores = scores[scores["teacher"].astype(str) == teacher]
-    student = _pick(scores["student"], student, "--student", "students")
+    scores, teacher, student = _chosen(results, metric, teacher, student)
     with quiet_numerics():
         section, baseline, notes = summary_section(
             results,
@@ -98,11 +95,7 @@ def summary_section(
     to the first of the results, size to :func:`default_size`; the Bayesian rows only when
     ``rope`` is given. Returns the section, the baseline used and notes on what is absent."""
     labels = labels or {}
-    scores = results[(results["metric"] == metric) & (results["mode"] != TEACHER_MODE)]
-    teacher = _pick(scores["teacher"], teacher, "--teacher", "teachers")
-    scores = scores[scores["teacher"].astype(str) == teacher]
-    student = _pick(scores["student"], student, "--student", "students")
-    scores = scores[scores["student"].astype(str) == student]
+    scores, teacher, student = _chosen(results, metric, teacher, student)
     sizes = [str(s) for s in scores["size"].unique()]
     if size is None:
         size = default_size(sizes)
@@ -125,6 +118,18 @@ def summary_section(
     if scores["dataset"].nunique() < 2:
         notes.append("no test across datasets in the summary: it needs at least 2 datasets")
     return section, baseline, notes
+
+
+def _chosen(
+    results: pd.DataFrame, metric: str, teacher: str | None, student: str | None
+) -> tuple[pd.DataFrame, str, str]:
+    """The scores of one teacher and student (each given, or the first of the results), and
+    the two chosen."""
+    scores = results[(results["metric"] == metric) & (results["mode"] != TEACHER_MODE)]
+    teacher = _pick(scores["teacher"], teacher, "--teacher", "teachers")
+    scores = scores[scores["teacher"].astype(str) == teacher]
+    student = _pick(scores["student"], student, "--student", "students")
+    return scores[scores["student"].astype(str) == student], teacher, student
 
 
 def _pick(values: pd.Series, chosen: str | None, option: str, what: str) -> str:

@@ -259,7 +259,9 @@ def test_report_run_draws_the_capacity_plots_and_links_them(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert rep.plots[0] == png  # the headline figure first
     md = render(rep, "md", links_from=run)
-    assert "](plots/a-capacity-rf-max_depth-tree-4-auc.png)" in md
+    capacity = rep.figures[0]  # linked under its title in words, not its file name
+    assert capacity.title.startswith("a: ") and capacity.png == png
+    assert f"![{capacity.title}](plots/a-capacity-rf-max_depth-tree-4-auc.png)" in md
     assert len(rep.sections_of("capacity")) == 2
 
 

@@ -2,6 +2,7 @@
 then a real `kd fit` whose report draws the figures and lists exactly the non-dominated points."""
 
 import json
+import re
 import shutil
 
 import matplotlib
@@ -147,7 +148,10 @@ def test_the_figure_has_both_panels_the_teacher_and_is_linked(fitted, capsys, tm
         for words in ("error vs bytes", "error vs latency", "teacher (lightgbm)", "Pareto front"):
             assert words in svg, (stem, words)
         assert (plots / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert f"/{stem}.png)" in md and "![" in md
+        (alt,) = re.findall(rf"!\[([^\]]+)\]\([^)]*/{stem}\.png\)", md)
+        assert (
+            alt == f"sklearn:breast_cancer: error of {student} students from lightgbm by model size"
+        )
 
 
 def png_width(path) -> int:

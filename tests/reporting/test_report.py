@@ -260,7 +260,11 @@ def test_markdown_and_html_show_n_beside_p_and_the_cd_diagram(kd, tmp_path):
     assert "naive SE" in md and "(J=2)" not in md and "fewer than 3 splits" in md
     cd = run / "plots" / "cd-lightgbm-tree-8-error"
     assert cd.with_suffix(".png").is_file() and cd.with_suffix(".svg").is_file()
-    assert "](run/plots/cd-lightgbm-tree-8-error.png)" in md
+    cd_alt = "critical-difference diagram: mean rank of each target by error over 10 datasets"
+    assert (
+        f"![{cd_alt} · teacher lightgbm · tree students of size 8](run/plots/cd-lightgbm-tree-8-error.png)"
+        in md
+    )
     assert cd.with_suffix(".svg").read_text().lstrip().startswith("<?xml")
 
     code, _, err = kd("report", run, "--format", "html", "--out", tmp_path / "r.html", "--no-plots")
