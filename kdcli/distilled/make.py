@@ -13,7 +13,6 @@ from kdcli.distilled.card import FORMAT, KIND
 from kdcli.distilled.columns import schema_of
 from kdcli.distilled.estimate import Estimate, outer_estimate
 from kdcli.distilled.model import DistilledModel, latency
-from kdcli.distilled.onnx_export import student_onnx
 from kdcli.distilled.procedure import Distilled, DistillRequest, codes_of, distill_rows
 from kdcli.science.model_size import model_size
 from kdcli.settings.fit import FitSettings
@@ -40,6 +39,8 @@ def distill_dataset(
         estimate = outer_estimate(ds.X, ds.y, ds.n_classes, fit, r, fit.seed)
     say("fitting the teachers and the student on every row")
     fitted = distill_rows(ds.X, ds.y, ds.n_classes, fit, r, fit.seed)
+    from kdcli.distilled.onnx_export import student_onnx  # onnx loads only to export
+
     onnx_bytes = student_onnx(
         fitted.student, r.family, fitted.n_features, ds.n_classes, fitted.scale, fitted.eps
     ).SerializeToString()

@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from kdcli.distilled.model import latency
-from kdcli.distilled.onnx_export import student_onnx
 from kdcli.distilled.student import build_student, fit_student
 from kdcli.errors import KDError
 from kdcli.experiment.split_context import SplitContext, SplitRows, training_folds
@@ -251,6 +250,8 @@ def choose_size(data: _Rows, fit: FitSettings, request: DistillRequest) -> Disti
     of target and its student on every row, exported to measure model.onnx's bytes and batch
     latency; of the sizes within the budget, the smallest whose CV score is within one SE of
     the best one's. Refused in one line when no size fits."""
+    from kdcli.distilled.onnx_export import student_onnx  # onnx loads only to export
+
     rows = []
     for size in fit.sizes[request.family]:
         scored = _score(data, fit, request, size)

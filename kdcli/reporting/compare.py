@@ -19,7 +19,13 @@ import pandas as pd
 
 from kdcli.errors import KDError
 from kdcli.records import size_key
-from kdcli.reporting.results_frame import CONFIG, SPLIT, _lower_is_better, _sorted_configs
+from kdcli.reporting.results_frame import (
+    CONFIG,
+    SPLIT,
+    _lower_is_better,
+    _sorted_configs,
+    named_rows,
+)
 from kdcli.reporting.shared_splits import _by_config, _split_values, dataset_means
 from kdcli.reporting.stats import (
     ALPHA,
@@ -220,12 +226,13 @@ def within_dataset(
     last), modes in order.
     """
     _lower_is_better(metric)
-    values = _split_values(results, metric)
-    values = values[
-        (values["dataset"] == str(dataset))
-        & (values["teacher"] == str(teacher))
-        & (values["student"] == str(student))
-    ]
+    mine = named_rows(results, dataset=dataset, teacher=teacher, student=student, metric=metric)
+    return within_tests(_split_values(mine, metric), baseline, test_train_ratio)
+
+
+def within_tests(values: pd.DataFrame, baseline: str, test_train_ratio: float) -> pd.DataFrame:
+    """:func:`within_dataset`'s table from one (dataset, teacher, student)'s per-split values
+    (:func:`~kdcli.reporting.shared_splits._split_values`)."""
     columns = ["size", "mode", "J", "mean_difference", "naive_se", "corrected_se", "t", "df", "p"]
     columns.append("note")
     if baseline not in set(values["mode"]):
@@ -234,13 +241,15 @@ def within_dataset(
     records = []
     for size in sorted(values["size"].unique(), key=size_key):
         at_size = wide.loc[size]
+        column = {mode: at_size[mode].to_numpy(dtype=float) for mode in at_size.columns}
         for mode in ordered_modes(at_size.columns):
             if mode == baseline:
                 continue
-            pair = at_size[[mode, baseline]].dropna()
-            if pair.empty:
+            m, b = column[mode], column[baseline]
+            both = ~(np.isnan(m) | np.isnan(b))  # the splits both have a value on
+            if not both.any():
                 continue
-            m, b = pair[mode].to_numpy(dtype=float), pair[baseline].to_numpy(dtype=float)
+            m, b = m[both], b[both]
             diff = np.where(same_values(m, b), 0.0, m - b)
             test = corrected_resampled_t(diff, test_train_ratio)
             records.append(
@@ -275,3 +284,27 @@ def choose_baseline(modes: list[str], baseline: str | None) -> tuple[str | None,
             f"{', '.join(modes) or '(none)'}"
         )
     return baseline, ""
+
+
+class WithinTests:
+    """Every (dataset, teacher, student)'s :func:`within_dataset` tests of one results frame,
+    from one pass over it, each computed once: a report asks for them per dataset section and
+    again for each dataset's verdict."""
+
+    def __init__(self, results: pd.DataFrame, metric: str) -> None:
+        _lower_is_better(metric)
+        values = _split_values(results, metric)
+        keys = ["dataset", "teacher", "student"]
+        self._values = {k: v for k, v in values.groupby(keys, sort=False)}
+        self._empty = values.iloc[:0]
+        self._done: dict[tuple, pd.DataFrame] = {}
+
+    def __call__(
+        self, dataset: str, teacher: str, student: str, baseline: str, test_train_ratio: float
+    ) -> pd.DataFrame:
+        ratio = None if math.isnan(test_train_ratio) else test_train_ratio  # NaN != NaN
+        key = (str(dataset), str(teacher), str(student), baseline, ratio)
+        if key not in self._done:
+            values = self._values.get(key[:3], self._empty)
+            self._done[key] = within_tests(values, baseline, test_train_ratio)
+        return self._done[key]

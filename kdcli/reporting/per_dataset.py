@@ -12,7 +12,13 @@ import math
 import pandas as pd
 
 from kdcli.records import size_key
-from kdcli.reporting.results_frame import SPLIT, TEACHER_MODE, _lower_is_better, _normalise
+from kdcli.reporting.results_frame import (
+    SPLIT,
+    TEACHER_MODE,
+    _lower_is_better,
+    _normalise,
+    named_rows,
+)
 from kdcli.reporting.stats import same
 from kdcli.science.targets import ordered_modes
 
@@ -22,15 +28,19 @@ def _split_stats(values: pd.DataFrame) -> tuple[float, float, int]:
     of a cell's rows; a NaN split makes the mean and SE NaN (pandas would skip it)."""
     value = pd.to_numeric(values["value"], errors="coerce").astype(float)
     grouped = values.assign(value=value).groupby(SPLIT)["value"]
-    per_split = grouped.agg(mean="mean", count="count", rows="size")
+    return _cell_stats(grouped.agg(mean="mean", count="count", rows="size"))
+
+
+def _cell_stats(per_split: pd.DataFrame) -> tuple[float, float, int]:
+    """:func:`_split_stats` from a cell's per-split ``mean``, ``count`` and ``rows``."""
     n = len(per_split)
     if n == 0:
         return math.nan, math.nan, 0
     if (per_split["count"] < per_split["rows"]).any():
         return math.nan, math.nan, n
-    per_split = per_split["mean"]
-    mean = float(per_split.mean())
-    se = float(per_split.std(ddof=1)) / math.sqrt(n) if n > 1 else math.nan
+    means = per_split["mean"]
+    mean = float(means.mean())
+    se = float(means.std(ddof=1)) / math.sqrt(n) if n > 1 else math.nan
     return mean, se, n
 
 
@@ -51,25 +61,20 @@ def per_dataset_table(
     ``best``. A NaN on one split makes its cell's mean and SE NaN, as in every kd table.
     """
     lower = _lower_is_better(metric)
-    frame = _normalise(results)
-    frame = frame[
-        (frame["dataset"] == str(dataset))
-        & (frame["teacher"] == str(teacher))
-        & (frame["metric"] == metric)
-    ]
+    frame = _normalise(named_rows(results, dataset=dataset, teacher=teacher, metric=metric))
     rows = frame[(frame["student"] == str(student)) & (frame["mode"] != TEACHER_MODE)]
     teacher_rows = frame[frame["mode"] == TEACHER_MODE]
     modes = ordered_modes(rows["mode"].unique())
     sizes = sorted(rows["size"].unique(), key=size_key)
     t_mean, t_se, t_n = _split_stats(teacher_rows)
+    cells = _per_split(rows)
 
     records = []
     for size in sizes:
-        at_size = rows[rows["size"] == size]
         record: dict[str, object] = {"size": size}
         means = {}
         for mode in modes:
-            mean, se, n = _split_stats(at_size[at_size["mode"] == mode])
+            mean, se, n = _cell_stats(cells.get((size, mode), _NO_SPLITS))
             record.update({f"{mode}_mean": mean, f"{mode}_naive_se": se, f"{mode}_n": n})
             means[mode] = mean
         record.update({"teacher_mean": t_mean, "teacher_naive_se": t_se, "teacher_n": t_n})
@@ -84,6 +89,22 @@ def per_dataset_table(
     for column in [c for c in columns if c.endswith("_n")]:
         table[column] = table[column].astype(int)
     return table
+
+
+_NO_SPLITS = pd.DataFrame({"mean": [], "count": [], "rows": []})
+
+
+def _per_split(rows: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
+    """Each (size, mode) cell's per-split ``mean``, ``count`` and ``rows`` from one grouping of
+    the student's rows (what :func:`_split_stats` computes cell by cell, splits in the same
+    order)."""
+    value = pd.to_numeric(rows["value"], errors="coerce").astype(float)
+    grouped = rows.assign(value=value).groupby(["size", "mode", *SPLIT])["value"]
+    per_split = grouped.agg(mean="mean", count="count", rows="size")
+    return {
+        (str(size), str(mode)): cell.droplevel([0, 1])
+        for (size, mode), cell in per_split.groupby(level=[0, 1], sort=False)
+    }
 
 
 def best_modes(means: dict[str, float], lower: bool) -> list[str]:

@@ -66,6 +66,16 @@ def _normalise(results: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def named_rows(results: pd.DataFrame, **names: str) -> pd.DataFrame:
+    """The rows whose name columns are the given values, compared as text (as
+    :func:`_normalise` makes them), taken before any copy: a report asks for many slices of one
+    large frame."""
+    keep = np.ones(len(results), dtype=bool)
+    for column, value in names.items():
+        keep &= (results[column].astype(str) == str(value)).to_numpy()
+    return results[keep]
+
+
 def _sorted_configs(frame: pd.DataFrame, by_mode: bool = False) -> pd.DataFrame:
     """Rows sorted by teacher, student, size (numeric, "full" last) and, ``by_mode``, mode in
     kd's order; with a fresh index."""

@@ -16,7 +16,7 @@ import pandas as pd
 from kdcli.reporting.across import across_datasets, few
 from kdcli.reporting.bayes import bayes_tables
 from kdcli.reporting.capacity import CapacityTable, capacity_tables, teacher_order
-from kdcli.reporting.compare import choose_baseline, within_dataset
+from kdcli.reporting.compare import WithinTests, choose_baseline
 from kdcli.reporting.compression import compression_table
 from kdcli.reporting.coverage import coverage
 from kdcli.reporting.model import Report, Section
@@ -97,8 +97,9 @@ def build_report(
         report.capacity = capacity_tables(results, metric)
         sections = _summary_sections(results, metric, baseline, labels, rope)
         sections += _capacity_sections(report.capacity)
+        tests = WithinTests(scores, metric)
         sections += _dataset_sections(
-            scores, metric, baseline, labels, ratios, planned, report.notes
+            scores, metric, baseline, labels, ratios, planned, report.notes, tests
         )
         sections += across_datasets(results, metric, modes, baseline, labels, report.notes)
         sections += _bayes_sections(results, metric, modes, baseline, rope, ratios)
@@ -106,8 +107,8 @@ def build_report(
         report.pareto = pareto_table(results, metric, latency)
         sections += _pareto_sections(report.pareto, metric, report.notes)
         report.sections = sorted(sections, key=_reading_order)
-        report.verdict = report_verdict(results, metric, baseline, labels, ratios)
-        report.dataset_verdicts = _dataset_verdicts(results, metric, ratios)
+        report.verdict = report_verdict(results, metric, baseline, labels, ratios, tests)
+        report.dataset_verdicts = _dataset_verdicts(results, metric, ratios, tests)
     for section in report.sections:
         section.labels = labels
     return report
@@ -148,7 +149,7 @@ def _summary_sections(
 
 
 def _dataset_verdicts(
-    results: pd.DataFrame, metric: str, ratios: dict[str, SplitRatio]
+    results: pd.DataFrame, metric: str, ratios: dict[str, SplitRatio], tests: WithinTests
 ) -> dict[str, list[str]]:
     """Each dataset's own verdict (its best target against raw and vanilla, tested over its
     splits), when the report has more than one dataset (with one, it is the report's)."""
@@ -156,7 +157,10 @@ def _dataset_verdicts(
     names = sorted(scores["dataset"].astype(str).unique())
     if len(names) < 2:
         return {}
-    return {name: dataset_verdict(results, metric, name, ratios, named=False) for name in names}
+    return {
+        name: dataset_verdict(results, metric, name, ratios, named=False, tests=tests)
+        for name in names
+    }
 
 
 def _by_dataset_and_teacher(frame: pd.DataFrame) -> list[tuple[tuple, pd.DataFrame]]:
@@ -211,6 +215,7 @@ def _dataset_sections(
     ratios: dict[str, SplitRatio],
     planned: Planned | None,
     notes: list[str],
+    tests: WithinTests,
 ) -> list[Section]:
     """Per dataset, teacher and student: the table of means, then (with a baseline) the test of
     each mode against it within that dataset. ``notes`` gets the datasets with too few splits
@@ -235,7 +240,7 @@ def _dataset_sections(
             if baseline is None:
                 continue
             ratio = ratios.get(str(dataset), SplitRatio(math.nan, "n_test/n_train unknown"))
-            within = within_dataset(part, dataset, teacher, student, metric, baseline, ratio.ratio)
+            within = tests(dataset, teacher, student, baseline, ratio.ratio)
             if within.empty:  # no mode but the baseline: nothing to compare
                 continue
             if (within["J"] < 2).all():

@@ -14,7 +14,7 @@ import math
 import pandas as pd
 
 from kdcli.records import size_key
-from kdcli.reporting.compare import friedman_table, mean_ranks, versus_baseline
+from kdcli.reporting.compare import WithinTests, friedman_table, mean_ranks, versus_baseline
 from kdcli.reporting.per_dataset import best_modes
 from kdcli.reporting.results_frame import CONFIG, TEACHER_MODE
 from kdcli.reporting.split_sizes import SplitRatio
@@ -28,13 +28,14 @@ def report_verdict(
     baseline: str | None,
     labels: dict,
     ratios: dict[str, SplitRatio],
+    tests: WithinTests | None = None,
 ) -> list[str]:
     """The verdict of a whole report: across datasets when there are two or more, else the one
-    dataset's own (:func:`dataset_verdict`)."""
+    dataset's own (:func:`dataset_verdict`, with the report's ``tests`` when given)."""
     scores = results[(results["metric"] == metric) & (results["mode"] != TEACHER_MODE)]
     datasets = sorted(scores["dataset"].astype(str).unique())
     if len(datasets) == 1:
-        return dataset_verdict(results, metric, datasets[0], ratios)
+        return dataset_verdict(results, metric, datasets[0], ratios, tests=tests)
     return study_verdict(results, metric, baseline, labels)
 
 
@@ -44,12 +45,14 @@ def dataset_verdict(
     dataset: str,
     ratios: dict[str, SplitRatio],
     named: bool = True,
+    tests: WithinTests | None = None,
 ) -> list[str]:
     """One dataset's lines: at each size the best target against raw and vanilla, tested over
-    the dataset's splits; ``named``: each line starts with the dataset's name."""
+    the dataset's splits; ``named``: each line starts with the dataset's name; ``tests``: the
+    report's within-dataset tests, when it has them."""
     part = results[results["dataset"].astype(str) == dataset]
     ratio = ratios.get(dataset, SplitRatio(math.nan, "n_test/n_train unknown")).ratio
-    lines = fit_verdict(part, metric, ratio)
+    lines = fit_verdict(part, metric, ratio, tests)
     return [f"{dataset}, {line}" for line in lines] if named else lines
 
 

@@ -11,7 +11,7 @@ import math
 import pandas as pd
 
 from kdcli.records import cell_means, size_key
-from kdcli.reporting.compare import within_dataset
+from kdcli.reporting.compare import WithinTests
 from kdcli.reporting.per_dataset import best_modes
 from kdcli.science.metrics import LOWER_IS_BETTER
 from kdcli.science.targets import ordered_modes
@@ -20,8 +20,14 @@ BASELINES = ("raw", "vanilla")
 MIN_SPLITS = 3  # a corrected t-test needs a variance of at least 2 degrees of freedom
 
 
-def fit_verdict(results: pd.DataFrame, metric: str, test_train_ratio: float) -> list[str]:
-    """One line per (teacher, student, size) of a one-dataset fit's long results."""
+def fit_verdict(
+    results: pd.DataFrame,
+    metric: str,
+    test_train_ratio: float,
+    tests: WithinTests | None = None,
+) -> list[str]:
+    """One line per (teacher, student, size) of a one-dataset fit's long results; ``tests``: the
+    within-dataset tests of a report that holds these results (made here without it)."""
     lower = LOWER_IS_BETTER[metric]
     means = cell_means(results)
     means = means[(means["metric"] == metric) & (means["mode"] != "teacher")]
@@ -29,13 +35,11 @@ def fit_verdict(results: pd.DataFrame, metric: str, test_train_ratio: float) -> 
         return []
     dataset = str(results["dataset"].iloc[0])  # kd fit: one dataset
     teachers = sorted(set(means["teacher"].astype(str)))
+    tests = tests or WithinTests(results, metric)
     lines = []
     for (teacher, student), part in means.groupby(["teacher", "student"], sort=True):
-        tests = {
-            b: within_dataset(
-                results, dataset, str(teacher), str(student), metric, b, test_train_ratio
-            )
-            for b in BASELINES
+        against = {
+            b: tests(dataset, str(teacher), str(student), b, test_train_ratio) for b in BASELINES
         }
         who = f"{student}" if len(teachers) == 1 else f"teacher {teacher}, {student}"
         for size in sorted(set(part["size"].astype(str)), key=size_key):
@@ -44,7 +48,7 @@ def fit_verdict(results: pd.DataFrame, metric: str, test_train_ratio: float) -> 
             best = best_modes(by_mode, lower)
             if not best:
                 continue
-            lines.append(f"{who} {size}: " + _line(best, by_mode, metric, lower, tests, size))
+            lines.append(f"{who} {size}: " + _line(best, by_mode, metric, lower, against, size))
     return lines
 
 

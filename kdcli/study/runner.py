@@ -21,7 +21,7 @@ from kdcli.study.memory_cap import address_notice
 from kdcli.study.plan import PlanFailure, Unit, plan_units
 from kdcli.study.results_dir import ResultsDir
 from kdcli.study.run_folder import RunFolder, check_out_dir
-from kdcli.study.signals import stop_signals_interrupt
+from kdcli.study.signals import Stop, stop_signals_interrupt
 from kdcli.study.unit import payload
 
 
@@ -102,19 +102,23 @@ def run_study(
         )
     executor.connect()  # an unreachable scheduler is reported before DIR is touched
     try:
-        with StudyLock(store.path) as lock, stop_signals_interrupt():
+        with StudyLock(store.path) as lock, stop_signals_interrupt() as stop:
             if (notice := lock.stale_notice()) is not None:
                 progress.notice(notice)
             extra = {"versions": versions or {}} | ({"config": config} if config else {})
             record = store.open(study, command, extra, progress.notice)
-            report = _run(study, store, executor, execution, cfg, progress, retry_failed, threads)
+            report = _run(
+                study, store, executor, execution, cfg, progress, retry_failed, threads, stop
+            )
             _finish(store, record, report, execution, threads)
             return report
     finally:
         executor.close()
 
 
-def _run(study, store, executor, execution, cfg, progress, retry_failed, threads) -> StudyRun:
+def _run(
+    study, store, executor, execution, cfg, progress, retry_failed, threads, stop: Stop
+) -> StudyRun:
     t0 = time.perf_counter()
     units, plan_failures = plan_units(study, cfg, progress.planning)
     failed_members = {pf.dataset for pf in plan_failures}
@@ -158,6 +162,7 @@ def _run(study, store, executor, execution, cfg, progress, retry_failed, threads
     ]
     try:
         for outcome in executor.run(work, lambda uid: progress.unit_started(by_id[uid])):
+            stop.check()  # a stop whose exception a finalizer swallowed: taken now
             unit = by_id[outcome.unit_id]
             estimate = round(estimates[unit.unit_id], 2)
             if outcome.result is not None:
@@ -186,9 +191,10 @@ def _run(study, store, executor, execution, cfg, progress, retry_failed, threads
                 report.failed_now += 1
             report.ran += 1
             progress.unit_finished(unit, outcome)
-    except KeyboardInterrupt as stop:
+        stop.check()
+    except KeyboardInterrupt as signal_:
         report.interrupted = True
-        report.terminated = isinstance(stop, Terminated)
+        report.terminated = isinstance(signal_, Terminated)
     report.seconds = time.perf_counter() - t0
     report.done = int(sum(store.done(u) for u in units))
     report.results = store.assemble(units)

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import csv_with_an_empty_column, shared_path
 
-FAST = ["--teacher-param", "n_estimators=40", "--threads", "1"]
+FAST = ["--teacher-param", "n_estimators=10", "--threads", "1"]
 COLUMNS = [
     "dataset",
     "repeat",
@@ -78,7 +78,7 @@ def test_breast_cancer_writes_long_results_and_run_record(kd, tmp_path):
     assert record["command"].startswith("kd fit --dataset sklearn:breast_cancer")
     fit = record["settings"]["fit"]
     assert fit["folds"] == 5 and fit["teachers"][0]["name"] == "lightgbm"
-    assert fit["teachers"][0]["params"] == {"n_estimators": 40}
+    assert fit["teachers"][0]["params"] == {"n_estimators": 10}
     assert {"numpy", "lightgbm", "xgboost", "scikit-learn"} <= set(record["versions"])
     assert record["timings"]["total_seconds"] > 0 and len(record["timings"]["repeats"]) == 2
     assert record["dataset"]["rows"] == 569

@@ -4,7 +4,9 @@
 Real failures, no mocks: a full and a read-only file system are small tmpfs mounts in a private
 user and mount namespace (`unshare -Urm`, no root needed, nothing seen outside), /dev/full for
 ENOSPC, /sys (which refuses new files even to root), a path through a regular file, a name too
-long. Permission bits are tested only when not root, since root writes through them.
+long. Permission bits are tested only when not root, since root writes through them. The
+commands on small file systems share one namespace and one Python process, each run as
+`python -m kdcli` runs it, on its own mount, with its own stderr.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import runpy
 import shutil
 import stat
 import subprocess
@@ -21,6 +24,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 import pytest
@@ -105,37 +109,148 @@ def test_files_written_together_appear_together_or_not_at_all(tmp_path):
 # ---------------------------------------------------------------- real file systems
 
 
-def kd_in_small_fs(tmp_path: Path, args: list, options: str) -> tuple:
-    """Run `kd ARGS` with a fresh tmpfs (mount ``options``) at a new folder, seen only by that
-    process; MNT in an argument is the mount. Returns (exit code, stderr, the paths the mount
-    holds afterwards, the mount)."""
+@dataclass(frozen=True)
+class SmallFsJob:
+    """`kd ARGS` on a fresh tmpfs mounted with ``options``; MNT in an argument is the mount."""
+
+    args: list
+    options: str
+
+
+@dataclass(frozen=True)
+class SmallFsRun:
+    """What the command did: its exit code, its stderr, the paths its mount holds after it."""
+
+    code: int
+    err: str
+    left: list[str]
+    mnt: Path
+
+
+def run_as_python_m_kdcli(args: list[str]) -> int:
+    """``args`` as `python -m kdcli ARGS` runs them (``kdcli.__main__`` as ``__main__``); the exit
+    code that process would end with, a traceback on stderr for an uncaught exception."""
+    import traceback
+
+    sys.argv = ["kd", *args]
+    try:
+        runpy.run_module("kdcli", run_name="__main__", alter_sys=True)
+    except SystemExit as end:
+        if end.code is None or isinstance(end.code, int):
+            return end.code or 0
+        print(end.code, file=sys.stderr)
+        return 1
+    except BaseException:
+        traceback.print_exc()
+        return 1
+    return 0
+
+
+def _run_small_fs_jobs(plan: str, result: str) -> None:
+    """Inside the namespace: each job of ``plan`` (JSON) with fd 2 to its own file, then the
+    listing of its mount; the exit codes and listings written to ``result``."""
+    done = {}
+    for name, job in json.loads(Path(plan).read_text()).items():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = os.dup(2)
+        err = os.open(job["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        os.dup2(err, 2)
+        os.close(err)
+        try:
+            code = run_as_python_m_kdcli(job["args"])
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+        listing = subprocess.run(
+            f"cd '{job['mnt']}' && find . | sort", shell=True, capture_output=True, text=True
+        )
+        done[name] = {"code": code, "left": listing.stdout.splitlines()}
+    Path(result).write_text(json.dumps(done))
+
+
+DRIVER = (
+    "import sys; sys.path[:0] = [{tests!r}, {here!r}]; "
+    "from test_destinations import _run_small_fs_jobs; _run_small_fs_jobs(*sys.argv[1:])"
+)
+
+
+def kd_in_small_fs(tmp_path: Path, jobs: dict[str, SmallFsJob]) -> dict[str, SmallFsRun]:
+    """Run each job's `kd ARGS` with a fresh tmpfs of its own at a new folder, seen only by the
+    one process that runs them all, one after another (one start of Python and kd, not one
+    each). Skips where no private tmpfs can be mounted."""
     if shutil.which("unshare") is None:
         pytest.skip("no unshare here")
-    mnt = Path(tempfile.mkdtemp(dir=tmp_path))
-    quoted = " ".join(f"'{str(a).replace('MNT', str(mnt))}'" for a in args)
+    plan, mounts = {}, []
+    for name, job in jobs.items():
+        mnt = Path(tempfile.mkdtemp(dir=tmp_path))
+        args = [str(a).replace("MNT", str(mnt)) for a in job.args]
+        plan[name] = {"args": args, "mnt": str(mnt), "err": str(tmp_path / f"{name}.err")}
+        mounts.append(f"mount -t tmpfs -o {job.options} none '{mnt}' || exit 99; ")
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    result = tmp_path / "result.json"
+    driver = DRIVER.format(tests=str(PROJECT / "tests"), here=str(Path(__file__).parent))
     script = (
-        f"mount -t tmpfs -o {options} none '{mnt}' || exit 99; "
-        f"{sys.executable} -m kdcli {quoted}; echo \"rc=$?\"; cd '{mnt}' && find . | sort"
+        "echo in-namespace; "
+        + "".join(mounts)
+        + f"exec {sys.executable} -c \"$0\" '{tmp_path}/plan.json' '{result}'"
     )
     proc = subprocess.run(
-        ["unshare", "-Urm", "sh", "-c", script],
+        ["unshare", "-Urm", "sh", "-c", script, driver],
         capture_output=True,
         text=True,
         cwd=PROJECT,
         timeout=300,
         check=False,
     )
-    if proc.returncode == 99 or "rc=" not in proc.stdout:
+    if proc.returncode == 99 or "in-namespace" not in proc.stdout:
         pytest.skip(f"no private tmpfs mount here (unshare -Urm): {proc.stderr.strip()[:200]}")
-    rc = next(line for line in proc.stdout.splitlines() if line.startswith("rc="))
-    left = [line for line in proc.stdout.splitlines() if line.startswith(".")]
-    return int(rc[3:]), proc.stderr, left, mnt
+    assert proc.returncode == 0 and result.exists(), (proc.returncode, proc.stderr[-3000:])
+    done = json.loads(result.read_text())
+    return {
+        name: SmallFsRun(
+            done[name]["code"],
+            Path(plan[name]["err"]).read_text(),
+            done[name]["left"],
+            Path(plan[name]["mnt"]),
+        )
+        for name in jobs
+    }
 
 
-def test_fit_out_on_a_full_disk_leaves_nothing(tmp_path):
+STUDY_ON_A_FULL_DISK = SmallFsJob(
+    ["benchmark", "--suite", "demo", "--datasets", "wine", "--student", "tree", "--sizes", "2",
+     "--modes", "raw", "--teacher-param", "n_estimators=5", "--out", "MNT/study"],
+    "size=16k",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def small_fs(request, tmp_path_factory, run_dir) -> dict[str, SmallFsRun]:
+    """kd fit and kd report on full and read-only file systems, in one namespace and process;
+    with them the study on a full disk, when its (slow) test is among those run."""
+    jobs = {
+        "fit-full": SmallFsJob([*FIT, "-q", "--out", "MNT/run"], "size=16k"),
+        "fit-ro": SmallFsJob([*FIT, "--out", "MNT/run"], "size=16k,ro"),
+        "report-out-ro": SmallFsJob(
+            ["report", run_dir, "--no-plots", "--out", "MNT/report.md"], "size=16k,ro"
+        ),
+        "report-plots-ro": SmallFsJob(
+            ["report", run_dir, "--plots", "MNT/plots", "--format", "md"], "size=16k,ro"
+        ),
+    }
+    study_test = test_a_study_on_a_full_disk_names_a_real_fix.__name__
+    if any(item.name == study_test for item in request.session.items):
+        jobs["study-full"] = STUDY_ON_A_FULL_DISK
+    return kd_in_small_fs(tmp_path_factory.mktemp("small-fs"), jobs)
+
+
+def test_fit_out_on_a_full_disk_leaves_nothing(small_fs):
     """16 kB: results.csv, summary.csv and latency.csv fit, run.json does not. Before, those
     three were left behind without their run.json."""
-    rc, err, left, mnt = kd_in_small_fs(tmp_path, [*FIT, "-q", "--out", "MNT/run"], "size=16k")
+    rc, err, left, mnt = astuple(small_fs["fit-full"])
     assert rc == 2, err
     assert err.strip() == (
         f"kd: error: the disk is full at {mnt}/run; free space or choose another --out"
@@ -143,19 +258,16 @@ def test_fit_out_on_a_full_disk_leaves_nothing(tmp_path):
     assert left == ["."], f"a failed --out must leave nothing, found {left}"
 
 
-def test_fit_out_on_a_read_only_file_system_is_refused_before_work(tmp_path):
-    rc, err, left, mnt = kd_in_small_fs(tmp_path, [*FIT, "--out", "MNT/run"], "size=16k,ro")
+def test_fit_out_on_a_read_only_file_system_is_refused_before_work(small_fs):
+    rc, err, left, mnt = astuple(small_fs["fit-ro"])
     assert rc == 2, err
     assert err == f"kd: error: --out {mnt}/run: {mnt} is not writable; choose another folder\n"
     assert left == ["."]
 
 
-def test_report_out_and_plots_on_a_read_only_file_system(tmp_path, run_dir):
-    for args in (
-        ["report", run_dir, "--no-plots", "--out", "MNT/report.md"],
-        ["report", run_dir, "--plots", "MNT/plots", "--format", "md"],
-    ):
-        rc, err, left, mnt = kd_in_small_fs(tmp_path, args, "size=16k,ro")
+def test_report_out_and_plots_on_a_read_only_file_system(small_fs):
+    for name in ("report-out-ro", "report-plots-ro"):
+        rc, err, left, mnt = astuple(small_fs[name])
         assert rc == 2 and err.count("\n") == 1, err
         assert str(mnt) in err and "not writable" in err, err
         assert left == ["."]
@@ -464,11 +576,8 @@ def test_without_an_option_the_fix_offered_is_one_that_exists(number, fix):
 
 
 @pytest.mark.slow
-def test_a_study_on_a_full_disk_names_a_real_fix(tmp_path):
-    args = ["benchmark", "--suite", "demo", "--datasets", "wine", "--student", "tree",
-            "--sizes", "2", "--modes", "raw", "--teacher-param", "n_estimators=5",
-            "--out", "MNT/study"]  # fmt: skip
-    rc, err, _left, _mnt = kd_in_small_fs(tmp_path, args, "size=16k")
+def test_a_study_on_a_full_disk_names_a_real_fix(small_fs):
+    rc, err, _left, _mnt = astuple(small_fs["study-full"])  # STUDY_ON_A_FULL_DISK
     assert rc == 2, err
     lines = [line for line in err.splitlines() if line.startswith("kd: error:")]
     assert len(lines) == 1 and "the disk is full" in lines[0], err

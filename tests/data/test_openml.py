@@ -1,6 +1,7 @@
 """The OpenML path end to end: the real `openml` client against a real HTTP server on 127.0.0.1
 serving the real files in ../shared/openml-format. No test reaches the internet."""
 
+import functools
 import json
 
 import arff
@@ -19,7 +20,7 @@ from conftest import SHARED
 from support.openml_server import OpenMLTestServer
 
 FORMAT = SHARED / "openml-format"
-FAST = ["--teacher-param", "n_estimators=30", "--threads", "1", "--sizes", "8"]
+FAST = ["--teacher-param", "n_estimators=10", "--threads", "1", "--sizes", "8"]
 
 
 @pytest.fixture
@@ -46,21 +47,27 @@ def net(server, cache):
     return ["--openml-server", server.url, "--cache-dir", str(cache)]
 
 
-def official_test_rows(repeat, fold):
-    """Rows the task's own ARFF marks TEST for (repeat, fold), parsed independently of kd."""
+@functools.cache
+def _official_test_splits() -> np.ndarray:
+    """(repeat, fold, rowid) of every TEST row of the task's own ARFF, parsed independently of
+    kd, once: the file holds all 100 splits."""
     with open(FORMAT / "cache/org/openml/test/tasks/1882/datasplits.arff") as fh:
         data = arff.load(fh)
     names = [a[0].lower() for a in data["attributes"]]
     col = {n: i for i, n in enumerate(names)}
-    return np.sort(
+    return np.array(
         [
-            int(r[col["rowid"]])
+            (int(r[col["repeat"]]), int(r[col["fold"]]), int(r[col["rowid"]]))
             for r in data["data"]
             if r[col["type"]] == "TEST"
-            and int(r[col["repeat"]]) == repeat
-            and int(r[col["fold"]]) == fold
         ]
     )
+
+
+def official_test_rows(repeat, fold):
+    """Rows the task's own ARFF marks TEST for (repeat, fold)."""
+    splits = _official_test_splits()
+    return np.sort(splits[(splits[:, 0] == repeat) & (splits[:, 1] == fold), 2])
 
 
 def test_fetch_then_offline_reuse_with_the_server_stopped(server, cache, kd, tmp_path):

@@ -120,13 +120,14 @@ def test_the_card_says_what_was_fitted_and_reads_back(files, tmp_path):
 def test_auto_takes_a_cross_fit_target_from_an_overfit_teacher_and_labels_from_a_useless_one(
     seed,
 ):
-    """A 100-tree forest fits its training rows almost exactly (its in-sample probabilities are
-    close to the labels), so out-of-fold probabilities carry what the vanilla ones lose. A
-    one-split booster of learning rate 0.01 predicts the class shares: nothing to learn from."""
+    """A forest of full-depth trees (20 of them) fits its training rows almost exactly (its
+    in-sample probabilities are close to the labels), so out-of-fold probabilities carry what the
+    vanilla ones lose. A one-split booster of learning rate 0.01 predicts the class shares:
+    nothing to learn from."""
     data = "synthetic:binary?n=2000&noise=0.2"
     overfit = kdcli.distill(
         data, student="tree", size=64, estimate_folds=0, threads=2, seed=seed,
-        teacher="rf", teacher_param=["n_estimators=100"],
+        teacher="rf", teacher_param=["n_estimators=20"],
     )  # fmt: skip
     assert overfit.card["student"]["mode"] in ("crossfit", "corrected")
     scores = {c["mode"]: c["cv"] for c in overfit.card["selection"]["candidates"]}
@@ -213,6 +214,7 @@ def test_bad_distill_input_is_one_line_and_nothing_is_written(tmp_path, capsys):
 def test_model_dir_is_written_whole_replaced_only_with_force_and_checked_on_load(tmp_path, capsys):
     out = tmp_path / "m"
     args = ["distill", "-q", "--estimate-folds", "0", "--size", "4", "--out", out]
+    args += ["--teacher-param", "n_estimators=20", "--select-c", "paper"]  # quick fits
     assert run_kd(args, capsys)[0] == 0
     first = (out / "model.onnx").read_bytes()
     assert "--force" in one_line_error(*run_kd(args, capsys))
@@ -246,7 +248,8 @@ def test_size_auto_takes_the_best_size_within_the_budget(tmp_path, capsys):
     top = min(feasible, key=lambda r: r["cv"])
     first = next(r for r in feasible if r["cv"] <= top["cv"] + top["se"])
     assert chosen[0] is not None and first["size"] == chosen[0]["size"]
-    line = one_line_error(*run_kd([*args, "--max-bytes", "100", "--out", tmp_path / "x"], capsys))
+    tiny = ["--max-bytes", "100", "--dataset", "sklearn:iris"]  # every size fitted, then refused
+    line = one_line_error(*run_kd([*args, *tiny, "--out", tmp_path / "x"], capsys))
     assert "no tree student fits the budget (--max-bytes 100)" in line
     line = one_line_error(
         *run_kd([*args[:-2], "--max-bytes", "3k", "--out", tmp_path / "y"], capsys)

@@ -4,6 +4,7 @@ style each figure is saved at its printed size (one column 3.5 in, two columns 7
 at least 8 pt there, its legend below the axes; a grid of every dataset's curves per student."""
 
 import re
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -13,10 +14,12 @@ from PIL import Image
 from test_capacity import sweep_frame
 from test_report import make_run, make_study
 
+import kdcli
 from kdcli.reporting.capacity import capacity_tables
-from kdcli.reporting.cd_diagram import draw_cd
+from kdcli.reporting.cd_diagram import cd_diagrams, draw_cd
 from kdcli.reporting.compare import mean_ranks
 from kdcli.reporting.grid import grid_figure
+from kdcli.reporting.model import Report
 from kdcli.reporting.pareto import pareto_table
 from kdcli.reporting.plot_style import PAPER, SCREEN
 from kdcli.reporting.plots import (
@@ -31,9 +34,25 @@ from kdcli.reporting.report import report_run
 from conftest import one_line_error
 
 
-def test_every_figure_is_a_300_dpi_png_a_pdf_and_an_svg_with_text(kd, tmp_path):
-    run = make_run(tmp_path / "run")
-    assert kd("report", run, "--format", "md", "--save-plots")[0] == 0
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory) -> tuple[Path, Report]:
+    """make_run's report with every figure drawn into RUN/plots, where `kd report --save-plots`
+    writes them (that option itself is tested in test_report.py); the tests below only read
+    it."""
+    run = make_run(tmp_path_factory.mktemp("drawn") / "run")
+    return run, report_run(run, plots=run / "plots")
+
+
+def one_dataset_run(path: Path) -> Path:
+    """make_run's dataset a alone: its one figure, without the grid, ranks and CD diagrams."""
+    run = make_run(path, members=("a",))
+    results = pd.read_csv(run / "results.csv", dtype={"size": str}, keep_default_na=False)
+    results[results["dataset"] == "a"].to_csv(run / "results.csv", index=False)
+    return run
+
+
+def test_every_figure_is_a_300_dpi_png_a_pdf_and_an_svg_with_text(drawn):
+    run, _ = drawn
     pngs = sorted((run / "plots").glob("*.png"))
     assert len(pngs) == 6  # two datasets, their grid, the mean ranks, a CD diagram per size
     for png in pngs:
@@ -53,9 +72,13 @@ def test_one_dataset_gets_no_mean_rank_figure_and_no_grid(kd, tmp_path):
     assert names and not [n for n in names if n.startswith(("mean-rank", "grid"))]
 
 
-def test_the_critical_difference_diagram_is_titled_in_words(kd, tmp_path):
+def test_the_critical_difference_diagram_is_titled_in_words(tmp_path):
+    """Drawn as `kd report` draws it, from the report's rank and Friedman tables (alone: the
+    other figures are not about its title)."""
     run = make_study(tmp_path / "run", datasets=10, splits=2)
-    assert kd("report", run, "--format", "md", "--save-plots")[0] == 0
+    rep = kdcli.report(run, draw_plots=False)
+    (ranks,), (tests,) = rep.sections_of("ranks"), rep.sections_of("friedman")
+    cd_diagrams(ranks.table, tests.table, "error", run / "plots")
     (cd,) = sorted((run / "plots").glob("cd-*.svg"))[:1]
     svg = cd.read_text()
     assert "Mean rank of each target by error over 10 datasets" in svg
@@ -65,10 +88,9 @@ def test_the_critical_difference_diagram_is_titled_in_words(kd, tmp_path):
 # ---------------------------------------------------------------- the printed size
 
 
-def test_paper_figures_are_saved_at_their_printed_size(kd, tmp_path):
+def test_paper_figures_are_saved_at_their_printed_size(drawn):
     """No bbox_inches="tight": a one-column PNG is 3.5 in x 300 dpi wide, a two-column 7 in."""
-    run = make_run(tmp_path / "run")
-    assert kd("report", run, "--format", "md", "--save-plots")[0] == 0
+    run, _ = drawn
     plots = run / "plots"
     widths = {p.stem: Image.open(p).size[0] for p in plots.glob("*.png")}
     for one in ("a-lightgbm-tree-error", "b-lightgbm-tree-error", "mean-rank-lightgbm-tree-error"):
@@ -84,7 +106,7 @@ def test_paper_figures_are_saved_at_their_printed_size(kd, tmp_path):
 
 
 def test_the_screen_style_draws_larger_figures(kd, tmp_path):
-    run = make_run(tmp_path / "run")
+    run = one_dataset_run(tmp_path / "run")
     args = ("report", run, "--format", "md", "--plots")
     assert kd(*args, tmp_path / "paper")[0] == 0
     assert kd(*args, tmp_path / "screen", "--plot-style", "screen")[0] == 0
@@ -121,9 +143,9 @@ def _with_bytes(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat([frame, models], ignore_index=True), latency
 
 
-def _figures(tmp_path):
+def _figures(folder: Path):
     """Every kind of figure, in the paper style, as kd draws it before saving."""
-    results = _results(make_run(tmp_path / "run"))
+    results = _results(make_run(folder / "run"))
     names = ("lightgbm", "tree", "error")
     tables = {d: size_table(results, d, *names) for d in ("a", "b")}
     ranks = mean_ranks(results, "error")
@@ -143,13 +165,14 @@ def _figures(tmp_path):
     }
 
 
-@pytest.fixture
-def figures(tmp_path):
-    drawn = _figures(tmp_path)
-    for fig in drawn.values():
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory):
+    """Drawn once for the tests below, which only measure them."""
+    made = _figures(tmp_path_factory.mktemp("figures"))
+    for fig in made.values():
         fig.canvas.draw()  # constrained layout places everything
-    yield drawn
-    for fig in drawn.values():
+    yield made
+    for fig in made.values():
         plt.close(fig)
 
 
@@ -221,7 +244,8 @@ def test_the_grid_has_a_panel_per_dataset_with_every_mode_and_the_teacher(kd, tm
         assert [t.get_text() for t in legend.get_texts()] == shown
     finally:
         plt.close(fig)
-    assert kd("report", run, "--format", "json", "--plots", tmp_path / "plots")[0] == 0
+    two = make_study(tmp_path / "two", datasets=2, splits=2)  # one grid, whatever the count
+    assert kd("report", two, "--format", "json", "--plots", tmp_path / "plots")[0] == 0
     assert [p.name for p in (tmp_path / "plots").glob("grid-*.png")] == [
         "grid-lightgbm-tree-error.png"
     ]
@@ -234,9 +258,8 @@ def test_one_dataset_of_a_study_gets_no_grid(kd, tmp_path):
     assert names == ["d0-lightgbm-tree-error.png"]
 
 
-def test_the_report_lists_its_figures_in_order_with_their_datasets(tmp_path):
-    run = make_run(tmp_path / "run")
-    rep = report_run(run, plots=tmp_path / "plots")
+def test_the_report_lists_its_figures_in_order_with_their_datasets(drawn):
+    _, rep = drawn
     stems = [f.png.stem for f in rep.figures]
     assert stems == [
         "a-lightgbm-tree-error",
@@ -254,11 +277,10 @@ def test_the_report_lists_its_figures_in_order_with_their_datasets(tmp_path):
     assert rep.figures[0].title.startswith("a: held-out error of tree students")
 
 
-def test_an_html_page_draws_only_the_pngs_it_embeds(tmp_path):
-    run = make_run(tmp_path / "run")
+def test_an_html_page_draws_only_the_pngs_it_embeds(drawn, tmp_path):
+    run, full = drawn  # every format, into RUN/plots
     folder = tmp_path / "embedded"
     rep = report_run(run, plots=folder, png_only=True)
     assert rep.plots and {p.suffix for p in folder.iterdir()} == {".png"}
-    full = report_run(run, plots=tmp_path / "all")
-    assert {p.suffix for p in (tmp_path / "all").iterdir()} == {".png", ".svg", ".pdf"}
+    assert {p.suffix for p in (run / "plots").iterdir()} == {".png", ".svg", ".pdf"}
     assert [p.name for p in rep.plots] == [p.name for p in full.plots]

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from test_report_order import designed
 
-from kdcli.reporting.model import Figure
+from kdcli.reporting.model import Figure, Report
 from kdcli.reporting.render import render
 from kdcli.reporting.sections import build_report
 
@@ -53,7 +53,7 @@ def figure(path, title: str, dataset: str | None) -> Figure:
     return Figure((path,), title, dataset)
 
 
-def report_with_figures(tmp_path):
+def report_with_figures(tmp_path) -> Report:
     rep = build_report(designed(3, {"crossfit": -0.01}), "error", "run <&> 'quoted'")
     rep.figures = [
         figure(tmp_path / "d01.png", "d01: held-out error of tree students by size", "d01"),
@@ -63,8 +63,14 @@ def report_with_figures(tmp_path):
     return rep
 
 
-def test_the_page_opens_with_the_verdict_and_every_contents_link_lands(tmp_path):
-    html = render(report_with_figures(tmp_path), "html")
+@pytest.fixture(scope="module")
+def page_html(tmp_path_factory) -> str:
+    """The HTML page of :func:`report_with_figures`, built once: the tests below only read it."""
+    return render(report_with_figures(tmp_path_factory.mktemp("page")), "html")
+
+
+def test_the_page_opens_with_the_verdict_and_every_contents_link_lands(page_html):
+    html = page_html
     page = parsed(html)
     ids = [a["id"] for _, a, _ in page.tags if "id" in a]
     assert len(ids) == len(set(ids))  # anchors are unique
@@ -77,8 +83,8 @@ def test_the_page_opens_with_the_verdict_and_every_contents_link_lands(tmp_path)
     assert "run &lt;&amp;&gt; &#x27;quoted&#x27;" in html  # user text escaped
 
 
-def test_a_datasets_figure_sits_beside_its_tables_under_a_title_in_words(tmp_path):
-    html = render(report_with_figures(tmp_path), "html")
+def test_a_datasets_figure_sits_beside_its_tables_under_a_title_in_words(page_html):
+    html = page_html
     page = parsed(html)
     images = [(a, ancestors) for t, a, ancestors in page.tags if t == "img"]
     assert len(images) == 2
@@ -91,8 +97,8 @@ def test_a_datasets_figure_sits_beside_its_tables_under_a_title_in_words(tmp_pat
     assert "<figcaption>every dataset&#x27;s error by tree size</figcaption>" in html
 
 
-def test_one_file_that_needs_no_network_and_prints(tmp_path):
-    html = render(report_with_figures(tmp_path), "html")
+def test_one_file_that_needs_no_network_and_prints(page_html):
+    html = page_html
     page = parsed(html)
     for tag, attrs, _ in page.tags:
         for key in ("src", "href"):
@@ -108,9 +114,9 @@ def chromium() -> str | None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(chromium() is None, reason="Chromium is not installed (apt install chromium)")
-def test_chromium_renders_the_page_with_its_contents_and_figures(tmp_path):
+def test_chromium_renders_the_page_with_its_contents_and_figures(page_html, tmp_path):
     page = tmp_path / "report.html"
-    page.write_text(render(report_with_figures(tmp_path), "html"))
+    page.write_text(page_html)
     shot = tmp_path / "shot.png"
     browser = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
     subprocess.run(

@@ -1,9 +1,12 @@
 """The Pareto front of the metric against model bytes and latency: the rule on hand-made points,
 then a real `kd fit` whose report draws the figures and lists exactly the non-dominated points."""
 
+import contextlib
+import io
 import json
 import re
 import shutil
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -96,6 +99,19 @@ def fitted(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def linked(fitted, tmp_path_factory) -> tuple[str, Path]:
+    """`kd report --format md --plots DIR` of the fit, SVG text kept as text: the Markdown and
+    DIR, which the tests below only read."""
+    plots = tmp_path_factory.mktemp("linked") / "plots"
+    out = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none"}), contextlib.redirect_stdout(out):
+        with pytest.raises(SystemExit) as done:
+            main(["report", str(fitted), "--format", "md", "--plots", str(plots)])
+    assert done.value.code == 0
+    return out.getvalue(), plots
+
+
 def recomputed_fronts(run, metric="error") -> set[tuple[str, str, str, str]]:
     """(student, mode, size, axis) of every non-dominated point, from the run's own files."""
     results = pd.read_csv(run / "results.csv", dtype={"size": str})
@@ -137,11 +153,8 @@ def test_the_section_lists_exactly_the_non_dominated_points(fitted, capsys):
         assert words in out
 
 
-def test_the_figure_has_both_panels_the_teacher_and_is_linked(fitted, capsys, tmp_path):
-    plots = tmp_path / "plots"
-    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text in the SVG
-        code, md, err = run_kd(["report", fitted, "--format", "md", "--plots", plots], capsys)
-    assert code == 0, err
+def test_the_figure_has_both_panels_the_teacher_and_is_linked(linked):
+    md, plots = linked
     for student in ("tree", "gbdt"):
         stem = f"sklearn-breast_cancer-lightgbm-{student}-pareto-error"
         svg = (plots / f"{stem}.svg").read_text()
@@ -158,7 +171,9 @@ def png_width(path) -> int:
     return int.from_bytes(path.read_bytes()[16:20], "big")
 
 
-def test_an_old_run_without_latency_gets_the_bytes_panel_and_a_note(fitted, capsys, tmp_path):
+def test_an_old_run_without_latency_gets_the_bytes_panel_and_a_note(
+    fitted, linked, capsys, tmp_path
+):
     old = tmp_path / "old"
     shutil.copytree(fitted, old, ignore=shutil.ignore_patterns("plots"))
     (old / "latency.csv").unlink()
@@ -175,7 +190,5 @@ def test_an_old_run_without_latency_gets_the_bytes_panel_and_a_note(fitted, caps
     stem = "sklearn-breast_cancer-lightgbm-tree-pareto-error"
     svg = (old / "plots" / f"{stem}.svg").read_text()
     assert "error vs bytes" in svg and "error vs latency" not in svg
-    both = tmp_path / "both"
-    code, _, err = run_kd(["report", fitted, "--format", "md", "--plots", both], capsys)
-    assert code == 0, err
+    _, both = linked  # the same figure with its latency panel
     assert png_width(old / "plots" / f"{stem}.png") < png_width(both / f"{stem}.png")

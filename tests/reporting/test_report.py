@@ -1,5 +1,7 @@
 """`kd report`: tables, statistics, formats and plots from hand-built results with known answers."""
 
+import contextlib
+import io
 import json
 import math
 
@@ -7,8 +9,20 @@ import pandas as pd
 import pytest
 
 import kdcli
+from kdcli.cli import main
+from kdcli.reporting.render import render
 
 from conftest import one_line_error
+
+
+def kd_stdout(*args) -> str:
+    """`kd ARGS` in-process where capsys is not at hand (a module-scoped fixture): its stdout,
+    after checking that it exited 0."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as done:
+        main([str(a) for a in args])
+    assert done.value.code == 0
+    return out.getvalue()
 
 
 def make_run(path, drop_fold=False, members=("a", "b", "gone")):
@@ -195,12 +209,16 @@ def make_study(path, datasets=10, splits=5, test_size=0.25):
     return path
 
 
-def test_ten_datasets_give_the_exact_wilcoxon_p_with_n_beside_it(kd, tmp_path):
+@pytest.fixture(scope="module")
+def study_json(tmp_path_factory) -> dict:
+    """`kd report --format json` of make_study's ten datasets, read by the tests below."""
+    run = make_study(tmp_path_factory.mktemp("study") / "run")
+    return json.loads(kd_stdout("report", run, "--format", "json", "--no-plots"))
+
+
+def test_ten_datasets_give_the_exact_wilcoxon_p_with_n_beside_it(study_json):
     """Issue 13's Done-when, through the command: 10 per-dataset pairs, exact p = 2 / 2**10."""
-    run = make_study(tmp_path / "run")
-    code, out, err = kd("report", run, "--format", "json", "--no-plots")
-    assert code == 0, err
-    report = json.loads(out)
+    report = study_json
     (versus,) = [s for s in report["sections"] if s["kind"] == "versus"]
     rows = {r["mode"]: r for r in versus["rows"]}
     corrected = rows["corrected"]
@@ -224,11 +242,8 @@ def test_ten_datasets_give_the_exact_wilcoxon_p_with_n_beside_it(kd, tmp_path):
     assert r["groups"] == "raw, vanilla"  # corrected stands apart: 1.5 > CD = 1.048
 
 
-def test_within_dataset_test_is_labelled_and_corrected(kd, tmp_path):
-    run = make_study(tmp_path / "run")
-    code, out, err = kd("report", run, "--format", "json", "--no-plots")
-    assert code == 0, err
-    sections = json.loads(out)["sections"]
+def test_within_dataset_test_is_labelled_and_corrected(study_json):
+    sections = study_json["sections"]
     within = next(s for s in sections if s["kind"] == "within" and s["title"].startswith("d0 ·"))
     assert "within one dataset only" in within["note"]
     assert "n_test/n_train ≈ 0.3333 (test size 0.25)" in within["note"]
@@ -244,10 +259,18 @@ def test_within_dataset_test_is_labelled_and_corrected(kd, tmp_path):
 
 
 def test_markdown_and_html_show_n_beside_p_and_the_cd_diagram(kd, tmp_path):
+    """One report, its figures drawn once into RUN/plots (where --save-plots puts them) as the
+    PNGs a page embeds, shown as Markdown linked from beside the run and as an HTML page; the
+    command itself writes the page without figures. The CD diagram's vector copies are drawn
+    by the function the report draws it with. (The command's paths that draw, link or embed
+    plots are tested above and in test_kd_report_writes_nothing_beside_the_run_unless_asked.)"""
+    from kdcli.reporting.cd_diagram import cd_diagrams
+
     run = make_study(tmp_path / "run", datasets=10, splits=2)
-    code, _, err = kd("report", run, "--format", "md", "--out", tmp_path / "r.md", "--save-plots")
-    assert code == 0, err
-    md = (tmp_path / "r.md").read_text()
+    rep = kdcli.report(run, plots=run / "plots", png_only=True)
+    (ranks,), (tests,) = rep.sections_of("ranks"), rep.sections_of("friedman")
+    cd_diagrams(ranks.table, tests.table, "error", run / "plots")  # PNG, SVG and PDF
+    md = render(rep, "md", links_from=tmp_path)  # as `--out tmp_path/r.md` links them
     versus = md[md.index("### each mode vs raw across datasets") :]
     assert "| teacher | student | size | mode | N | n | wins | ties | losses |" in versus
     assert (
@@ -271,10 +294,9 @@ def test_markdown_and_html_show_n_beside_p_and_the_cd_diagram(kd, tmp_path):
     assert code == 0, err
     html = (tmp_path / "r.html").read_text()
     assert "0.0020 (n=10 of N=10)" in html and "Nemenyi" in html and "naive SE" in html
-    code, _, err = kd("report", run, "--format", "html", "--out", tmp_path / "r.html")
-    html = (tmp_path / "r.html").read_text()
+    html = render(rep, "html")
     cd_title = "critical-difference diagram: mean rank of each target by error over 10 datasets"
-    assert code == 0 and f"alt='{cd_title}" in html
+    assert f"alt='{cd_title}" in html
     assert html.count("data:image/png;base64,") == 10 + 1 + 1 + 1  # datasets, grid, ranks, CD
 
 
@@ -291,7 +313,7 @@ def test_one_dataset_says_why_there_is_no_test_across_datasets(kd, tmp_path):
 
 
 def test_baseline_option_and_api(kd, tmp_path):
-    run = make_study(tmp_path / "run")
+    run = make_study(tmp_path / "run", datasets=3)
     rep = kdcli.report(run, draw_plots=False, baseline="vanilla")
     assert rep.baseline == "vanilla"
     (versus,) = rep.sections_of("versus")
@@ -354,7 +376,11 @@ ALIKE = {  # the README's 3-tree AUCs: both datasets rank the four modes alike
 
 
 def test_friedman_p_is_never_printed_as_zero(kd, tmp_path):
+    """In the Markdown table, and in the title of the CD diagram drawn from the report's own
+    rank and Friedman tables (as `kd report --save-plots` draws it, without the other figures)."""
     import matplotlib
+
+    from kdcli.reporting.cd_diagram import cd_diagrams
 
     rows = [
         (dataset, 0, mode, v)
@@ -362,12 +388,15 @@ def test_friedman_p_is_never_printed_as_zero(kd, tmp_path):
         for mode, v in zip(("raw", "vanilla", "crossfit", "corrected"), values, strict=True)
     ]
     run = write_run(tmp_path / "run", rows, metric="auc")
-    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text in the SVG
-        code, md, err = kd("report", run, "--metric", "auc", "--format", "md", "--save-plots")
+    code, md, err = kd("report", run, "--metric", "auc", "--format", "md", "--no-plots")
     assert code == 0, err
     friedman = md[md.index("### Friedman test across datasets") :].split("\n## ")[0]
     assert "| 2 | 4 | 6.0000 | inf | 3 | 3 | 0.0417 (N=2) | exact |" in friedman
     assert "exact" in friedman.split("\n")[2]  # the note says which p it is
+    rep = kdcli.report(run, "auc", draw_plots=False)
+    (ranks,), (tests,) = rep.sections_of("ranks"), rep.sections_of("friedman")
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text in the SVG
+        cd_diagrams(ranks.table, tests.table, "auc", run / "plots")
     title = (run / "plots" / "cd-lightgbm-tree-8-auc.svg").read_text()
     assert "Friedman p = 0.0417 (exact)" in title and "p = 0 " not in title
 
@@ -385,22 +414,21 @@ def test_wilcoxon_n_beside_p_and_geo_mean_ratio_in_every_format(kd, tmp_path):
         rows += [(f"d{i}", 0, "raw", 0.3), (f"d{i}", 0, "corrected", 0.3 - gap)]
     run = write_run(tmp_path / "run", rows)
     shown = "0.0020 (n=10 of N=28; 18 ties)"
-    for fmt in ("md", "html"):
-        code, out, err = kd("report", run, "--format", fmt, "--no-plots")
-        assert code == 0, err
+    rep = kdcli.report(run, draw_plots=False)  # built once, shown in each format
+    md = render(rep, "md")
+    for fmt, out in (("md", md), ("html", render(rep, "html"))):
         assert shown in out, fmt
-    rep = kdcli.report(run, draw_plots=False)
     console = Console(file=StringIO(), width=400)
     render_rich(rep, console)
     assert shown in console.file.getvalue()
-    code, out, _ = kd("report", run, "--format", "json", "--no-plots")
+    code, out, err = kd("report", run, "--format", "json", "--no-plots")  # the command's path
+    assert code == 0, err
     (versus,) = [s for s in json.loads(out)["sections"] if s["kind"] == "versus"]
     assert (versus["rows"][0]["n"], versus["rows"][0]["N"]) == (10, 28)
     # geometric mean of 0.3 - 0.001 (i + 1) over 0.3, as a ratio and a change
     ratio = math.exp(sum(math.log(1 - (i + 1) / 300) for i in range(10)) / 28)
     assert versus["rows"][0]["geo_mean_ratio"] == pytest.approx(ratio)
-    code, out, _ = kd("report", run, "--format", "md", "--no-plots")
-    assert f"{ratio:.4f} ({100 * (ratio - 1):+.1f}%)" in out and "geo_mean_ratio" in out
+    assert f"{ratio:.4f} ({100 * (ratio - 1):+.1f}%)" in md and "geo_mean_ratio" in md
 
 
 def test_two_splits_print_no_within_dataset_p_and_say_why(kd, tmp_path):
@@ -450,13 +478,12 @@ def test_the_bayesian_comparison_is_a_section_in_every_format_with_its_rope(kd, 
     crossfit = [r for r in within if r["mode"] == "crossfit"]
     assert len(crossfit) == 4 and all(r["p_better"] > 0.95 for r in crossfit)  # 2 datasets x 2
     assert {r["mode"] for r in across} == {"vanilla", "crossfit"}
-    code, out, _ = kd("report", run, "--format", "json", "--no-plots", "--rope", "0.5")
-    wide = [s for s in json.loads(out)["sections"] if s["kind"] == "bayes"][1]["rows"]
-    assert all(r["p_rope"] > 0.95 for r in wide if r["mode"] == "crossfit")
-    for fmt in ("md", "html", "rich"):
-        code, out, err = kd("report", run, "--format", fmt, "--no-plots")
-        assert code == 0 and "Bayesian comparison with raw within each dataset" in out, err
     rep = kdcli.report(run, draw_plots=False, rope=0.5)
+    wide = [s for s in json.loads(render(rep, "json"))["sections"] if s["kind"] == "bayes"][1]
+    assert all(r["p_rope"] > 0.95 for r in wide["rows"] if r["mode"] == "crossfit")
+    default = kdcli.report(run, draw_plots=False)  # built once, shown in each format
+    for fmt in ("md", "html", "rich"):
+        assert "Bayesian comparison with raw within each dataset" in render(default, fmt), fmt
     assert [s.title for s in rep.sections_of("bayes")] == [s["title"] for s in bayes]
     line = one_line_error(*kd("report", run, "--no-plots", "--rope", "-1"))
     assert "--rope must be a number ≥ 0" in line

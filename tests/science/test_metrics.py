@@ -51,6 +51,37 @@ def test_multiclass_metrics_match_sklearn():
     assert m["auc"] == pytest.approx(roc_auc_score(y, P, multi_class="ovr", average="macro"))
 
 
+def test_log_loss_is_scikit_learns_to_the_bit_and_refuses_what_it_refuses():
+    """kd's log loss skips scikit-learn's checks for speed; its value must not move."""
+    from kdcli.science.metrics import log_loss as kd_log_loss
+
+    rng = np.random.default_rng(7)
+    for trial in range(300):
+        n, k = int(rng.integers(1, 500)), int(rng.integers(2, 12))
+        P = rng.dirichlet(np.ones(k) * rng.uniform(0.05, 3), size=n)
+        if trial % 3 == 0:  # exact zeros and ones: the clipping decides
+            P[rng.random(P.shape) < 0.2] = 0.0
+            P[:, 0] += 1e-3
+            P /= P.sum(axis=1, keepdims=True)
+        if trial % 4 == 0:
+            P = P.astype(np.float32)
+        y = rng.integers(0, k, n)
+        assert kd_log_loss(y, P) == float(log_loss(y, P, labels=np.arange(k))), trial
+    y, P = _data(3)
+    for bad_P, bad_y in (
+        (np.where(P > 0.5, np.nan, P), y),
+        (P * 2, y),
+        (-P, y),
+        (P, np.where(y == 0, 3, y)),
+        (P, y[:-1]),
+        (P, y + 0.5),
+    ):
+        with pytest.raises(ValueError):
+            log_loss(bad_y, bad_P, labels=np.arange(3))
+        with pytest.raises(ValueError):
+            kd_log_loss(bad_y, bad_P)
+
+
 def test_macro_auc_skips_a_class_absent_from_the_held_out_rows():
     y, P = _data(4)
     keep = y != 3

@@ -22,8 +22,8 @@ from kdcli.science.selection_rows import (
     stratified_rows,
 )
 
-FIT = {  # small and quick: a 30-tree teacher, 8-leaf trees
-    "teacher_param": {"n_estimators": 30},
+FIT = {  # small and quick: a 10-tree teacher, 8-leaf trees
+    "teacher_param": {"n_estimators": 10},
     "sizes": [8],
     "c_grid": "1e-3,0.1,10",
 }

@@ -1,32 +1,35 @@
 """`kd benchmark`: resume after kill -9 and Ctrl-C, teacher reuse, failures, executors agree."""
 
 import contextlib
+import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from kdcli.cli import main
 from kdcli.study.runner import StudyProgress
 
 from conftest import csv_with_an_empty_column, one_line_error
 from support.paths import ROOT as PROJECT
 
 FAST = ["--teacher-param", "n_estimators=20", "--sizes", "4", "--threads", "1"]
+SUITE = "name,spec\niris,sklearn:iris\nwine,sklearn:wine\ncancer,sklearn:breast_cancer\n"
 
 
 @pytest.fixture
 def manifest(tmp_path):
     path = tmp_path / "suite.csv"
-    path.write_text(
-        "name,spec\niris,sklearn:iris\nwine,sklearn:wine\ncancer,sklearn:breast_cancer\n"
-    )
+    path.write_text(SUITE)
     return path
 
 
@@ -46,6 +49,52 @@ def bench_args(manifest, out, cache, *extra):
 
 def results(out):
     return pd.read_parquet(Path(out) / "results.parquet")
+
+
+def kd_once(args) -> tuple[int, str, str]:
+    """`kd ARGS` in-process outside any test (the ``kd`` fixture needs a test's capsys):
+    (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main([str(a) for a in args])
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+    return code, out.getvalue(), err.getvalue()
+
+
+@dataclass(frozen=True)
+class Clean:
+    """A finished study of ``bench_args(manifest, out, cache)``, run once with ``--json``."""
+
+    manifest: Path
+    out: Path
+    cache: Path
+    report: dict
+
+    def args(self, out, cache, *extra):
+        return bench_args(self.manifest, out, cache, *extra)
+
+    def copy(self, tmp_path) -> tuple[Path, Path]:
+        """A copy of its folder and of its cache, for a test that writes into them."""
+        return Path(shutil.copytree(self.out, tmp_path / "out")), self.copy_cache(tmp_path)
+
+    def copy_cache(self, tmp_path) -> Path:
+        """A copy of its cache: every unit's teacher predictions, fitted once."""
+        return Path(shutil.copytree(self.cache, tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> Clean:
+    """The three datasets, one unit each, fitted once for the tests that start from a clean
+    study (they copy it where they write; its teacher cache holds every unit's teacher)."""
+    root = tmp_path_factory.mktemp("clean")
+    manifest = root / "suite.csv"
+    manifest.write_text(SUITE)
+    code, stdout, err = kd_once([*bench_args(manifest, root / "out", root / "cache"), "--json"])
+    assert code == 0, err
+    return Clean(manifest, root / "out", root / "cache", json.loads(stdout))
 
 
 def _as_from_a_shell() -> None:
@@ -80,21 +129,23 @@ def wait_for_units(out, n, proc, limit=120):
 
 @pytest.mark.slow
 def test_kill_9_loses_only_units_in_flight_and_resume_equals_a_clean_run(kd, manifest, tmp_path):
-    args = bench_args(manifest, tmp_path / "killed", tmp_path / "cache-a", "--repeats", "3")
+    """Six units (three datasets, two repeats), killed once two are done: the resume runs the
+    rest."""
+    args = bench_args(manifest, tmp_path / "killed", tmp_path / "cache-a", "--repeats", "2")
     proc = spawn(args)
     wait_for_units(tmp_path / "killed", 2, proc)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(10)
     finished = list((tmp_path / "killed" / "units").glob("*.parquet"))
-    assert 2 <= len(finished) < 9
+    assert 2 <= len(finished) < 6
     for path in finished:  # every unit file on disk is complete
         assert len(pd.read_parquet(path)) > 0
     code, _, err = kd(*args, "--quiet")
     assert code == 0, err
     record = json.loads((tmp_path / "killed" / "run.json").read_text())
-    assert record["units_done"] == 9 and len(record["commands"]) == 2
+    assert record["units_done"] == 6 and len(record["commands"]) == 2
     code, _, err = kd(
-        *bench_args(manifest, tmp_path / "clean", tmp_path / "cache-b", "--repeats", "3"), "--quiet"
+        *bench_args(manifest, tmp_path / "clean", tmp_path / "cache-b", "--repeats", "2"), "--quiet"
     )
     assert code == 0, err
     pd.testing.assert_frame_equal(results(tmp_path / "killed"), results(tmp_path / "clean"))
@@ -151,8 +202,9 @@ def test_workers_die_with_a_parent_killed_by_sigkill(tmp_path, jobs, executor):
 
 @pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_resumes(kd, manifest, tmp_path):
+    """Six units (three datasets, two repeats), interrupted after the first."""
     out = tmp_path / "out"
-    args = bench_args(manifest, out, tmp_path / "cache", "--repeats", "3")
+    args = bench_args(manifest, out, tmp_path / "cache", "--repeats", "2")
     proc = spawn(args)
     wait_for_units(out, 1, proc)
     proc.send_signal(signal.SIGINT)
@@ -160,22 +212,21 @@ def test_ctrl_c_stops_cleanly_and_resumes(kd, manifest, tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted" in err and "resume" in err and "Traceback" not in err
     kept = len(list((out / "units").glob("*.parquet")))
-    assert f"9 units, {kept} with results" in stdout  # the summary counts what is on disk
+    assert f"6 units, {kept} with results" in stdout  # the summary counts what is on disk
     code, stdout, err = kd(*args, "--json")
     assert code == 0, err
     report = json.loads(stdout)
-    assert report["units_total"] == 9 and report["units_skipped"] >= 1
-    assert report["units_run"] == 9 - report["units_skipped"]
+    assert report["units_total"] == 6 and report["units_skipped"] >= 1
+    assert report["units_run"] == 6 - report["units_skipped"]
 
 
-def test_a_rerun_or_a_new_student_fits_no_teacher(kd, manifest, tmp_path):
-    cache = tmp_path / "cache"
-    code, stdout, _ = kd(*bench_args(manifest, tmp_path / "a", cache), "--json")
-    assert code == 0 and json.loads(stdout)["teacher_predictions_reused"] == 0
+def test_a_rerun_or_a_new_student_fits_no_teacher(kd, clean, tmp_path):
+    assert clean.report["teacher_predictions_reused"] == 0  # the first run fitted them all
+    cache = clean.copy_cache(tmp_path)
     code, stdout, err = kd(
         "benchmark",
         "--suite",
-        manifest,
+        clean.manifest,
         "--out",
         tmp_path / "b",
         "--cache-dir",
@@ -193,17 +244,16 @@ def test_a_rerun_or_a_new_student_fits_no_teacher(kd, manifest, tmp_path):
     assert code == 0, err
     report = json.loads(stdout)
     assert report["teacher_predictions_reused"] == report["units_run"] == 3
-    a, b = results(tmp_path / "a"), results(tmp_path / "b")
+    a, b = results(clean.out), results(tmp_path / "b")
     b_tree = b[b.student.isin(["tree", "teacher"])].reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b_tree)
     assert set(b.student) == {"teacher", "tree", "linear"}
 
 
-def test_conflicting_settings_are_refused(kd, manifest, tmp_path):
-    out = tmp_path / "out"
-    assert kd(*bench_args(manifest, out, tmp_path / "cache"), "--quiet")[0] == 0
+def test_conflicting_settings_are_refused(kd, clean, tmp_path):
+    out, cache = clean.copy(tmp_path)  # a finished study
     before = (out / "run.json").read_text()
-    code, _, err = kd(*bench_args(manifest, out, tmp_path / "cache"), "--folds", "3")
+    code, _, err = kd(*clean.args(out, cache), "--folds", "3")
     assert code == 2 and "other settings (fit.folds differs)" in err
     assert len(err.strip().splitlines()) == 1
     assert (out / "run.json").read_text() == before
@@ -291,11 +341,11 @@ def test_a_killed_worker_is_recorded_as_failed(tmp_path):
 
 
 @pytest.mark.slow
-def test_serial_jobs_and_dask_give_identical_tables(kd, manifest, tmp_path):
+def test_serial_jobs_and_dask_give_identical_tables(kd, clean, tmp_path):
+    """The clean study ran serially; each executor here fits its own teachers."""
     from distributed import LocalCluster
 
-    code, _, err = kd(*bench_args(manifest, tmp_path / "serial", tmp_path / "c1"), "--quiet")
-    assert code == 0, err
+    manifest = clean.manifest
     code, _, err = kd(
         *bench_args(manifest, tmp_path / "jobs", tmp_path / "c2"), "--jobs", "2", "--quiet"
     )
@@ -321,15 +371,16 @@ def test_serial_jobs_and_dask_give_identical_tables(kd, manifest, tmp_path):
         "--quiet",
     )
     assert code == 0, err
-    serial = results(tmp_path / "serial")
+    serial = results(clean.out)
     assert len(serial) > 0
     pd.testing.assert_frame_equal(serial, results(tmp_path / "dask-local"))
     pd.testing.assert_frame_equal(serial, results(tmp_path / "jobs"))
     pd.testing.assert_frame_equal(serial, results(tmp_path / "dask"))
 
 
-def test_plain_output_when_not_a_terminal_and_quiet(kd, manifest, tmp_path):
-    code, stdout, err = kd(*bench_args(manifest, tmp_path / "out", tmp_path / "cache"))
+def test_plain_output_when_not_a_terminal_and_quiet(kd, clean, tmp_path):
+    cache = clean.copy_cache(tmp_path)  # its teachers are fitted: the run fits students
+    code, stdout, err = kd(*clean.args(tmp_path / "out", cache))
     assert code == 0, err
     mode = (tmp_path / "out" / "results.csv").stat().st_mode & 0o777
     umask = os.umask(0)
@@ -338,7 +389,7 @@ def test_plain_output_when_not_a_terminal_and_quiet(kd, manifest, tmp_path):
     assert "[1/3] ok" in stdout and "mean rank" in stdout  # the summary table of kd report
     latency = pd.read_csv(tmp_path / "out" / "latency.csv")
     assert set(latency.dataset) == {"iris", "wine", "cancer"} and (latency.ms_per_10k > 0).all()
-    code, stdout, err = kd(*bench_args(manifest, tmp_path / "out2", tmp_path / "cache"), "-q")
+    code, stdout, err = kd(*clean.args(tmp_path / "out2", cache), "-q")
     assert code == 0 and stdout == ""
 
 
@@ -400,11 +451,10 @@ def test_sigterm_to_a_slow_unit_leaves_no_worker(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def test_a_resume_runs_damaged_units_again_and_recovers_a_damaged_record(kd, manifest, tmp_path):
-    out = tmp_path / "out"
-    args = bench_args(manifest, out, tmp_path / "cache")
-    assert kd(*args, "--quiet")[0] == 0
-    clean = results(out)
+def test_a_resume_runs_damaged_units_again_and_recovers_a_damaged_record(kd, clean, tmp_path):
+    out, cache = clean.copy(tmp_path)  # a finished study, and the cache that made it
+    args = clean.args(out, cache)
+    finished = results(out)
     victim = sorted((out / "units").glob("*.parquet"))[0]
     victim.write_bytes(victim.read_bytes()[:200])  # e.g. a copy cut short
     record = out / "run.json"
@@ -414,7 +464,7 @@ def test_a_resume_runs_damaged_units_again_and_recovers_a_damaged_record(kd, man
     assert "run.json was damaged" in err and f"unit {victim.stem}: " in err
     report = json.loads(stdout)
     assert report["units_skipped"] == 2 and report["units_run"] == 1  # only the damaged one
-    pd.testing.assert_frame_equal(results(out), clean)
+    pd.testing.assert_frame_equal(results(out), finished)
     aside = sorted(p.name.split(".")[0] for p in (out / "damaged").iterdir())
     assert aside == sorted(["run", *[victim.stem] * 3])
 
@@ -432,11 +482,8 @@ def test_what_loading_did_to_a_dataset_is_told_once(kd, tmp_path):
     assert "empty" in json.loads((out / "run.json").read_text())["notices"]["odd"][0]
 
 
-def test_kd_report_reads_units_past_damaged_tables_and_names_a_damaged_record(
-    kd, manifest, tmp_path
-):
-    out = tmp_path / "out"
-    assert kd(*bench_args(manifest, out, tmp_path / "cache"), "--quiet")[0] == 0
+def test_kd_report_reads_units_past_damaged_tables_and_names_a_damaged_record(kd, clean, tmp_path):
+    out = Path(shutil.copytree(clean.out, tmp_path / "out"))  # a finished study
     code, expected, err = kd("report", out, "--format", "csv", "--no-plots")
     assert code == 0, err
     (out / "results.parquet").write_bytes(b"PAR1 cut short")
@@ -459,22 +506,25 @@ def test_kd_report_reads_units_past_damaged_tables_and_names_a_damaged_record(
 
 def test_a_killed_worker_leaves_no_semaphore_behind(tmp_path):
     """A forest teacher fits on threads (joblib's pools make semaphores); a worker killed at its
-    timeout mid-fit must leave none for the resource tracker to warn about at exit."""
+    timeout mid-fit must leave none for the resource tracker to warn about at exit. One unit of
+    2,000 trees: its forests fit for far longer than the timeout on any machine."""
     suite = tmp_path / "suite.csv"
-    suite.write_text("name,spec\niris,sklearn:iris\nwine,sklearn:wine\n")
+    suite.write_text("name,spec\niris,sklearn:iris\n")
     done = subprocess.run(
         [sys.executable, "-m", "kdcli", "benchmark", "--suite", str(suite), "--out",
          str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--teacher", "rf",
-         "--timeout-per-unit", "3", "--jobs", "1", "--threads", "2"],
+         "--teacher-param", "n_estimators=2000", "--timeout-per-unit", "3", "--jobs", "1",
+         "--threads", "2"],
         cwd=PROJECT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 1 and "timed out after 3 s" in done.stderr, done.stderr
     assert "leaked" not in done.stderr and "resource_tracker" not in done.stderr, done.stderr
 
 
-def test_retry_failed_needs_a_study_and_says_when_nothing_failed(kd, manifest, tmp_path):
+def test_retry_failed_needs_a_study_and_says_when_nothing_failed(kd, clean, tmp_path):
     out = tmp_path / "new"
-    args = bench_args(manifest, out, tmp_path / "cache", "--datasets", "iris")
+    cache = clean.copy_cache(tmp_path)  # iris's teacher is fitted
+    args = clean.args(out, cache, "--datasets", "iris")
     line = one_line_error(*kd(*args, "--retry-failed"))
     assert "--retry-failed" in line and "holds no study" in line
     assert not out.exists()  # nothing was made

@@ -30,6 +30,7 @@ def start(module: str, *args, cwd) -> subprocess.Popen:
 
 
 def stop(procs: list[subprocess.Popen]) -> None:
+    """Terminate ``procs`` together; any still running after 10 s is killed."""
     for proc in procs:
         if proc.poll() is None:
             proc.terminate()
@@ -44,6 +45,8 @@ def stop(procs: list[subprocess.Popen]) -> None:
 
 @pytest.mark.slow
 def test_a_study_on_a_scheduler_address_equals_the_local_run(kd, tmp_path):
+    """The local run goes first, while the scheduler and workers start. The workers are stopped
+    before their scheduler: a worker whose scheduler is gone first may take seconds to close."""
     from distributed import Client
 
     suite = tmp_path / "suite.csv"
@@ -68,9 +71,11 @@ def test_a_study_on_a_scheduler_address_equals_the_local_run(kd, tmp_path):
                     cwd=tmp_path,
                 )
             )  # fmt: skip
+        args = ["benchmark", "--suite", suite, *FAST, "--quiet"]
+        code, _, err = kd(*args, "--out", tmp_path / "local", "--cache-dir", tmp_path / "c2")
+        assert code == 0, err
         client = Client(address, timeout="30s")
         client.wait_for_workers(2, timeout=60)
-        args = ["benchmark", "--suite", suite, *FAST, "--quiet"]
         code, _, err = kd(
             *args, "--out", tmp_path / "dask", "--cache-dir", tmp_path / "c1",
             "--executor", "dask", "--address", address,
@@ -80,9 +85,8 @@ def test_a_study_on_a_scheduler_address_equals_the_local_run(kd, tmp_path):
     finally:
         if client is not None:
             client.close()
-        stop(procs)
-    code, _, err = kd(*args, "--out", tmp_path / "local", "--cache-dir", tmp_path / "c2")
-    assert code == 0, err
+        stop(procs[1:])  # the workers, then the scheduler
+        stop(procs[:1])
     dask = pd.read_parquet(tmp_path / "dask" / "results.parquet")
     assert len(dask) > 0 and set(dask["dataset"]) == {"iris", "wine"}
     pd.testing.assert_frame_equal(dask, pd.read_parquet(tmp_path / "local" / "results.parquet"))

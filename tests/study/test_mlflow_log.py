@@ -19,12 +19,21 @@ needs_mlflow = pytest.mark.skipif(
     importlib.util.find_spec("mlflow") is None,
     reason="MLflow is not installed: pip install 'kd[mlflow]'",
 )
-TINY = ["--suite", "demo", "--datasets", "iris,wine", "--teacher-param", "n_estimators=10"]
+TINY = ["--suite", "demo", "--teacher-param", "n_estimators=10"]
 TINY += ["--sizes", "2", "--jobs", "1", "--threads", "1"]
 
 
-def study(tmp: Path) -> list[str]:
-    return ["benchmark", *TINY, "--out", str(tmp / "study"), "--cache-dir", str(tmp / "cache")]
+def study(tmp: Path, datasets: str = "iris,wine") -> list[str]:
+    return [
+        "benchmark",
+        *TINY,
+        "--datasets",
+        datasets,
+        "--out",
+        str(tmp / "study"),
+        "--cache-dir",
+        str(tmp / "cache"),
+    ]
 
 
 @contextmanager
@@ -55,9 +64,10 @@ def history_lengths(client, run) -> set[int]:
 
 @pytest.fixture(scope="module")
 def grid_study(tmp_path_factory):
-    """A study of two variants of one teacher (labels MLflow would refuse), without --mlflow."""
+    """A study of two variants of one teacher (labels MLflow would refuse), without --mlflow:
+    iris alone, two repeats, so four units (one dataset: half the report's plots to draw)."""
     tmp = tmp_path_factory.mktemp("grid")
-    args = [*study(tmp), "--repeats", "1", "--teacher", "rf", "--teacher-grid"]
+    args = [*study(tmp, "iris"), "--repeats", "2", "--teacher", "rf", "--teacher-grid"]
     try:
         main([*args, "rf.max_depth=2,3"])
     except SystemExit as end:

@@ -23,17 +23,18 @@ SETTINGS = {
 KEYS = ["dataset", "repeat", "fold", "teacher", "student", "size", "mode", "metric"]
 
 
-def _suite(folder):
+def _suite(folder, dataset: str):
     path = folder / "suite.csv"
-    path.write_text("name,spec\ndigits,sklearn:digits\n")
+    path.write_text(f"name,spec\n{dataset},sklearn:{dataset}\n")
     return str(path)
 
 
-def _run(folder, name, **execution):
+def _run(folder, name, dataset: str, **execution):
+    """One unit of ``dataset`` (scikit-learn's) run with ``execution``: its sorted results and
+    its timings."""
     cfg = OpenMLConfig(cache_dir=folder / f"{name}-cache", offline=True)  # teachers fitted
-    report = kdcli.run_study(
-        study_settings(_suite(folder), **SETTINGS), folder / name, openml=cfg, **execution
-    )
+    spec = study_settings(_suite(folder, dataset), **SETTINGS)
+    report = kdcli.run_study(spec, folder / name, openml=cfg, **execution)
     assert report.done == 1 and not report.failures, report.failures
     (timings,) = [
         pd.read_json(p, typ="series") for p in (folder / name / "units").glob("*.timings.json")
@@ -43,8 +44,9 @@ def _run(folder, name, **execution):
 
 
 def test_a_lone_dask_unit_runs_its_fits_on_both_workers_with_the_serial_numbers(tmp_path):
-    serial, serial_timings = _run(tmp_path, "serial", jobs=1, threads=1)
-    spread, timings = _run(tmp_path, "dask", jobs=2, executor="dask", spread_from=0)
+    """A unit of wine: with --spread-from 0 each of its fits is shipped, however quick."""
+    serial, serial_timings = _run(tmp_path, "serial", "wine", jobs=1, threads=1)
+    spread, timings = _run(tmp_path, "dask", "wine", jobs=2, executor="dask", spread_from=0)
     pd.testing.assert_frame_equal(spread, serial)
     fits = timings["trace"]["fits"]
     workers = {f.get("worker") for f in fits if f.get("worker")}
@@ -57,8 +59,10 @@ def test_a_lone_dask_unit_runs_its_fits_on_both_workers_with_the_serial_numbers(
 
 
 def test_a_small_dask_unit_keeps_its_fits_to_itself(tmp_path):
-    """Below --spread-from (estimated seconds) shipping each fit would cost more than it saves."""
-    _results, timings = _run(tmp_path, "dask", jobs=1, executor="dask", spread_from=1e9)
+    """Below --spread-from (estimated seconds) shipping each fit would cost more than it saves.
+    A unit of iris: small, and its fits still every kind of batch."""
+    _results, timings = _run(tmp_path, "dask", "iris", jobs=1, executor="dask", spread_from=1e9)
+    assert timings["trace"]["fits"]  # fits to look at
     assert not any(f.get("worker") for f in timings["trace"]["fits"])
 
 

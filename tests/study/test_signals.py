@@ -1,0 +1,52 @@
+"""A stop signal whose exception is lost (raised while a finalizer ran, where Python prints
+"Exception ignored" and drops it) is not lost to kd: the study takes it at its next unit."""
+
+import signal
+import sys
+import weakref
+
+import pytest
+
+from kdcli.errors import Terminated
+from kdcli.study.signals import stop_signals_interrupt
+
+
+class Thing:
+    pass
+
+
+@pytest.fixture
+def told(monkeypatch) -> list[BaseException]:
+    """What reaches the interpreter's hook for lost exceptions (it prints them)."""
+    seen: list[BaseException] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda args: seen.append(args.exc_value))
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("signum", "raised"), [(signal.SIGTERM, Terminated), (signal.SIGINT, KeyboardInterrupt)]
+)
+def test_a_stop_lost_in_a_finalizer_is_raised_again_without_a_traceback(signum, raised, told):
+    hook = sys.unraisablehook
+    with stop_signals_interrupt() as stop:
+        thing = Thing()
+        weakref.finalize(thing, signal.raise_signal, signum)  # the handler runs inside it
+        del thing  # the finalizer runs now, and the exception it raises is dropped
+        assert stop.raised()
+        with pytest.raises(raised):
+            stop.check()
+    assert told == []  # no "Exception ignored" traceback for it
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # all put back
+    assert sys.unraisablehook is hook
+
+
+def test_without_a_stop_check_does_nothing_and_other_lost_exceptions_are_still_told(told):
+    def fails():
+        raise ValueError("not a stop")
+
+    with stop_signals_interrupt() as stop:
+        thing = Thing()
+        weakref.finalize(thing, fails)
+        del thing
+        stop.check()
+    assert [str(e) for e in told] == ["not a stop"]
