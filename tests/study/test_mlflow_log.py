@@ -112,6 +112,10 @@ def test_benchmark_logs_the_study_once(kd, tmp_path):
         assert {"report.md", "report.html", "plots"} <= artifacts
         plots = {a.path for a in client.list_artifacts(parent.info.run_id, "plots")}
         assert any(p.startswith("plots/cd-") and p.endswith(".png") for p in plots), plots
+        cd = {Path(p).suffix for p in plots if p.startswith("plots/cd-")}
+        assert cd == {".png", ".pdf", ".svg"}, plots  # the CD diagrams also for a paper
+        others = {Path(p).suffix for p in plots if not p.startswith("plots/cd-")}
+        assert others == {".png"}, plots
 
     code, _, err = kd(*args)  # the same command again: the study resumes, nothing is new
     assert code == 0, err
