@@ -366,6 +366,7 @@ class DaskExecutor:
 
     def _client(self):
         try:
+            import dask
             from distributed import Client, LocalCluster
         except ImportError:
             raise KDError(
@@ -382,7 +383,10 @@ class DaskExecutor:
                     f"cannot reach the Dask scheduler at {self.address} ({err}); start "
                     "one with `dask scheduler` or check --address"
                 ) from None
-        with _callers_script_left_out():  # its workers are spawned while it starts
+        # under a cap a unit that killed its worker kills the next one too (its fits are the
+        # same): it fails at once instead of restarting a worker at each of Dask's 3 retries
+        retries = {"distributed.scheduler.allowed-failures": 0} if self.memory else {}
+        with _callers_script_left_out(), dask.config.set(retries):  # workers spawn as it starts
             cluster = LocalCluster(
                 n_workers=self.jobs,
                 threads_per_worker=1,
