@@ -108,9 +108,16 @@ class UnitModel:
     train_fraction: float = 0.75  # of a dataset's rows its units trained on
 
     def seconds(self, shape: Shape, fit: FitSettings, train_fraction: float) -> float:
-        rows = min(shape.rows, fit.max_rows or shape.rows) * train_fraction / self.train_fraction
+        train = min(shape.rows, fit.max_rows or shape.rows) * train_fraction
+        rows = train / self.train_fraction  # the model's rows: a dataset's, at its fraction
         teacher = self.teacher(rows, shape.features, shape.classes)
         students = self.students(rows, shape.features, shape.classes)
+        if fit.select_rows and train > fit.select_rows:  # c and α chosen on a subsample
+            share = selection_share(fit)
+            chosen = self.students(
+                fit.select_rows / self.train_fraction, shape.features, shape.classes
+            )
+            students = students * (1 - share) + chosen * share
         return teacher * fit.teacher_fits / self.teacher_fits + students * (
             student_work(fit) / self.student_work
         )
@@ -133,6 +140,13 @@ def student_fits(fit: FitSettings) -> int:
     all of a nested family's), per mode, the selection fits (c x folds, α x folds) and a final
     fit (several where sizes of a nested group choose different c; counted once)."""
     return sum(_groups(family, fit) * _per_group(fit) for family in fit.students)
+
+
+def selection_share(fit: FitSettings) -> float:
+    """The share of a unit's student fits that choose c or α (on at most ``select_rows`` rows
+    of a large split; the final fits take every row)."""
+    total = _per_group(fit)
+    return (total - len(fit.modes)) / total if total else 0.0
 
 
 def student_work(fit: FitSettings) -> float:

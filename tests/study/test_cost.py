@@ -21,6 +21,7 @@ from kdcli.study.cost import (
     file_shape,
     longest_first,
     member_shapes,
+    selection_share,
     student_fits,
     unit_estimates,
 )
@@ -91,6 +92,29 @@ def test_the_settings_scale_the_estimate():
     assert more > default * 1.25
     # the study the model was fitted on: letter took 46 + 50 s a unit on one core
     assert 30 < more < 300
+
+
+def test_choosing_c_on_a_subsample_lowers_only_the_estimates_of_large_splits():
+    """--select-rows (default 100,000 training rows): the fits that choose c and α take at most
+    that many rows, the final students every row."""
+    every = fit_settings(select_rows="all")
+    for rows in (20_000, 130_000):  # 97,500 training rows at 0.75: below the cap
+        shape = Shape(rows, 20, 2)
+        assert UNIT_MODEL.seconds(shape, fit_settings(), 0.75) == UNIT_MODEL.seconds(
+            shape, every, 0.75
+        )
+    big = Shape(1_000_000, 20, 2)
+    capped, full = (
+        UNIT_MODEL.seconds(big, fit_settings(), 0.75),
+        UNIT_MODEL.seconds(big, every, 0.75),
+    )
+    assert capped < 0.75 * full
+    assert 0 < selection_share(fit_settings()) < 1
+    assert selection_share(fit_settings(modes="raw,vanilla")) == 0.0
+    no_choice = fit_settings(modes="raw,vanilla")  # nothing to choose: nothing to subsample
+    assert UNIT_MODEL.seconds(big, no_choice, 0.75) == UNIT_MODEL.seconds(
+        big, fit_settings(modes="raw,vanilla", select_rows="all"), 0.75
+    )
 
 
 # -- the data's shape, without loading it -----------------------------------------------------
