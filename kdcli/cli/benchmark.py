@@ -154,12 +154,9 @@ def mlflow_report(run: Path, into: Path) -> None:
     INTO/plots, and HTML embedding them (:mod:`kdcli.study.mlflow_log` sits below reporting).
     The figures are drawn as PNG alone, what MLflow keeps of them, but for the CD diagrams, also
     kept as PDF and SVG for a paper (drawing every figure in three formats took 70% of it)."""
-    from kdcli.reporting.cd_diagram import cd_diagrams
+    from kdcli.reporting.report import report_cd_diagrams
 
     rep = api.report(run, plots=into / "plots", png_only=True)
-    ranks, friedman = rep.sections_of("ranks"), rep.sections_of("friedman")
-    if ranks and friedman:
-        tables = (ranks[0].table, friedman[0].table)
-        cd_diagrams(*tables, rep.metric, into / "plots", ranks[0].labels)
+    report_cd_diagrams(rep, into / "plots")
     (into / "report.md").write_text(api.render(rep, "md", links_from=into), encoding="utf-8")
     (into / "report.html").write_text(api.render(rep, "html"), encoding="utf-8")

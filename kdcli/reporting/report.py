@@ -112,7 +112,6 @@ def _draw_plots(
     """Draw the report's figures into ``folder``, all of them or none (a failure half-way
     leaves nothing), and return them in report order: a sweep's headline (capacity) first, then
     each dataset's, the grid of all datasets, mean ranks, CD diagrams and Pareto fronts."""
-    from kdcli.reporting.cd_diagram import cd_diagrams
     from kdcli.reporting.grid import grid_plots
     from kdcli.reporting.plots import capacity_plots, metric_vs_size, pareto_plots, rank_plot
 
@@ -123,9 +122,19 @@ def _draw_plots(
         drawn += metric_vs_size(results, metric, folder, labels, style=style)
         drawn += grid_plots(results, metric, folder, labels, style=style)
         drawn += rank_plot(results, metric, folder, labels, style=style)
-        ranks, friedman = rep.sections_of("ranks"), rep.sections_of("friedman")
-        if ranks and friedman:
-            tables = (ranks[0].table, friedman[0].table)
-            drawn += cd_diagrams(*tables, metric, folder, labels, style=style)
+        drawn += report_cd_diagrams(rep, folder, style)
         drawn += pareto_plots(rep.pareto, metric, folder, labels, style=style)
     return drawn
+
+
+def report_cd_diagrams(rep: Report, folder: Path, style: PlotStyle | str = "paper") -> list[Figure]:
+    """The critical-difference diagrams of a built report (none without its rank and Friedman
+    tables), with its labels: drawn with the other figures, or alone in other formats."""
+    from kdcli.reporting.cd_diagram import cd_diagrams
+
+    ranks, friedman = rep.sections_of("ranks"), rep.sections_of("friedman")
+    if not (ranks and friedman):
+        return []
+    tables = (ranks[0].table, friedman[0].table)
+    with quiet_numerics():
+        return cd_diagrams(*tables, rep.metric, folder, ranks[0].labels, style=style)

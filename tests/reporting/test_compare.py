@@ -11,6 +11,7 @@ from scipy.stats import t as student_t
 
 from kdcli.records import RESULT_COLUMNS
 from kdcli.reporting.compare import (
+    WithinTests,
     friedman_table,
     mean_ranks,
     paired_comparison,
@@ -590,3 +591,27 @@ def test_friedman_table_when_every_dataset_ranks_alike():
             rows.append(row(v, dataset=f"d{i}", mode=mode, metric="auc"))
     r = friedman_table(frame(rows), "auc").iloc[0]
     assert r.p == pytest.approx(1 / 24) and r.p_of == "exact"
+
+
+def test_a_reports_within_tests_are_within_dataset_per_dataset():
+    """A report computes every dataset's tests in one pass (WithinTests); each must be what
+    within_dataset gives for that dataset alone, whatever else the frame holds."""
+    rng = np.random.default_rng(3)
+    rows = [
+        row(float(rng.uniform(0.1, 0.4)), dataset=d, teacher=t, size=size, repeat=j, mode=m)
+        for d in ("adult", "magic", "wine")
+        for t in ("lgbm", "rf")
+        for size in ("8", "full")
+        for j in range(4)
+        for m in ("raw", "vanilla", "corrected")
+    ]
+    rows.append(row(float("nan"), dataset="magic", teacher="rf", repeat=2, mode="vanilla"))
+    results = frame(rows)
+    tests = WithinTests(results, "error")
+    for d in ("adult", "magic", "wine"):
+        for t in ("lgbm", "rf"):
+            for baseline, ratio in (("raw", 0.25), ("vanilla", math.nan)):
+                one = within_dataset(results, d, t, "tree", "error", baseline, ratio)
+                pd.testing.assert_frame_equal(tests(d, t, "tree", baseline, ratio), one)
+                assert tests(d, t, "tree", baseline, ratio) is tests(d, t, "tree", baseline, ratio)
+    assert tests("absent", "lgbm", "tree", "raw", 0.25).empty

@@ -19,6 +19,7 @@ from kdcli.study.plan import plan_units
 from kdcli.study.unit import payload, run_unit
 
 from support.scripts import run_unguarded_script
+from support.workers import kill_its_first_worker
 
 SETTINGS = {"teacher_param": ["n_estimators=10"], "sizes": "4", "folds": 3}
 
@@ -128,18 +129,8 @@ def test_a_unit_failure_always_has_a_detail_saying_why(tmp_path):
     detail beyond the one line (it was empty)."""
     suite = _manifest(tmp_path, [("big", "synthetic:binary?n=20000")])
     work = _work(study_settings(suite), tmp_path / "cache")  # many seconds of fits
-    victim = {}
-
-    def kill_the_worker(executor):
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not victim:
-            for child in executor.ctx.active_children():
-                victim["pid"] = child.pid
-                os.kill(child.pid, signal.SIGKILL)
-            time.sleep(0.01)
-
     executor = LocalExecutor(jobs=1)
-    threading.Thread(target=kill_the_worker, args=(executor,), daemon=True).start()
+    victim = kill_its_first_worker(executor)
     (died,) = list(executor.run(work))
     assert died.error == "worker process killed (signal 9: out of memory?)"
     assert f"worker process {victim['pid']} killed" in died.detail

@@ -2,9 +2,6 @@
 the cap fails as `memory` while the study goes on, and --retry-failed with more reruns it."""
 
 import json
-import os
-import signal
-import threading
 import time
 
 import pandas as pd
@@ -20,6 +17,7 @@ from kdcli.study.plan import plan_units
 from kdcli.study.unit import payload
 
 from conftest import one_line_error
+from support.workers import kill_its_first_worker
 
 FAST = ["--teacher-param", "n_estimators=20", "--sizes", "4", "--threads", "1"]
 # 800,000 x 100 float64 features: 610 MiB drawn at once, past a 1.1G cap (a worker starts at
@@ -148,17 +146,7 @@ def test_a_worker_that_dies_under_its_cap_is_a_memory_failure(tmp_path):
     cfg = OpenMLConfig(cache_dir=tmp_path / "cache", offline=True)
     (unit,), _ = plan_units(study, cfg)
     executor = LocalExecutor(jobs=1, memory=2 * 2**30)
-    victim = {}
-
-    def kill_the_worker():
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not victim:
-            for child in executor.ctx.active_children():
-                victim["pid"] = child.pid
-                os.kill(child.pid, signal.SIGKILL)
-            time.sleep(0.01)
-
-    threading.Thread(target=kill_the_worker, daemon=True).start()
+    victim = kill_its_first_worker(executor)
     (died,) = list(executor.run([(unit.unit_id, payload(study.fit, unit, cfg, threads=1))]))
     assert victim and died.kind == "memory"
     assert died.error.startswith("failed: memory: past --memory-per-unit 2G? (worker process")
