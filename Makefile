@@ -1,6 +1,7 @@
 PYTHON ?= python3
 PIP_FLAGS ?= --quiet --disable-pip-version-check
-# pytest-xdist processes (one per core); all tests of a file run in one of them
+# pytest-xdist processes (one per core); all tests of a file run in one of them, the files in
+# the order tests/conftest.py gives (longest first), not re-sorted by their number of tests
 TEST_WORKERS ?= auto
 
 # a stamp per Python environment: `make test` installs again only when pyproject.toml changed
@@ -28,12 +29,12 @@ test: $(STAMP)  ## lint (ruff, ruff format, mypy), the docs build and the test s
 	$(PYTHON) -m ruff format --check kdcli tests benchmarks
 	$(PYTHON) -m mypy kdcli
 	NO_MKDOCS_2_WARNING=1 $(PYTHON) -m mkdocs build --strict --quiet --site-dir build/site
-	$(PYTHON) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(PYTHON) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-fast: $(STAMP)  ## lint and the tests without the slow process-level ones
 	$(PYTHON) -m ruff check kdcli tests benchmarks
 	$(PYTHON) -m ruff format --check kdcli tests benchmarks
-	$(PYTHON) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow"
+	$(PYTHON) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not slow"
 
 lint: $(STAMP)  ## ruff (checks and format) over the code, tests and benchmarks; mypy over kdcli
 	$(PYTHON) -m ruff check kdcli tests benchmarks

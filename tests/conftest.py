@@ -10,9 +10,15 @@ from support.paths import SHARED
 
 
 def pytest_collection_modifyitems(items):
-    """Files of tests marked ``heavy`` (minutes of fits) first: pytest-xdist's loadfile hands
-    files out in this order, so the longest start at once instead of ending the run alone."""
-    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+    """Files marked ``heavy(seconds)`` first, longest first: under ``--dist loadfile
+    --no-loadscope-reorder`` pytest-xdist hands files out in this order, so the long ones start
+    at once instead of ending the run alone on one worker while the other idles."""
+
+    def seconds(item) -> float:
+        mark = item.get_closest_marker("heavy")
+        return 0.0 if mark is None else float(mark.kwargs["seconds"])
+
+    items.sort(key=lambda item: -seconds(item))  # stable: a file's tests stay in order
 
 
 def run_kd(args, capsys):

@@ -12,6 +12,8 @@ from kdcli.errors import KDError, SettingError
 from support.paths import ROOT
 from support.scripts import run_unguarded_script
 
+pytestmark = pytest.mark.heavy(seconds=30)  # its file starts early under pytest-xdist
+
 README = ROOT / "README.md"
 
 

@@ -26,7 +26,7 @@ from kdcli.reporting.results_frame import (
     _sorted_configs,
     named_rows,
 )
-from kdcli.reporting.shared_splits import _by_config, _split_values, dataset_means
+from kdcli.reporting.shared_splits import _by_config, _split_values
 from kdcli.reporting.stats import (
     ALPHA,
     cd_groups,
@@ -55,9 +55,14 @@ def paired_comparison(results: pd.DataFrame, metric: str, mode: str, baseline: s
     signed-rank test on the N differences, :func:`kdcli.reporting.stats.wilcoxon_p`; NaN with
     fewer than 2 non-zero differences). Rows are sorted by teacher, student and size.
     """
-    lower = _lower_is_better(metric)
+    return _paired(list(_by_config(results, metric)), _lower_is_better(metric), mode, baseline)
+
+
+def _paired(tables: list, lower: bool, mode: str, baseline: str) -> pd.DataFrame:
+    """:func:`paired_comparison` on the per-configuration tables of :func:`_by_config`, so
+    several modes are compared on one computation of the per-dataset means."""
     records = []
-    for (teacher, student, size), wide in _by_config(results, metric):
+    for (teacher, student, size), wide in tables:
         if mode not in wide.columns or baseline not in wide.columns:
             continue
         pair = wide[[mode, baseline]].dropna()
@@ -95,13 +100,14 @@ def versus_baseline(results: pd.DataFrame, metric: str, baseline: str = "raw") -
     Columns: teacher, student, size, mode, N, n, wins, ties, losses, geo_mean_ratio, set_aside,
     p (raw) and p_holm. Rows by configuration, then mode order.
     """
-    modes = ordered_modes(dataset_means(results, metric)["mode"].unique())
+    lower = _lower_is_better(metric)
+    tables = list(_by_config(results, metric))
+    modes = ordered_modes({m for _config, wide in tables for m in wide.columns})
     parts = []
     for mode in modes:
         if mode == baseline:
             continue
-        table = paired_comparison(results, metric, mode, baseline)
-        parts.append(table.assign(mode=mode))
+        parts.append(_paired(tables, lower, mode, baseline).assign(mode=mode))
     columns = [*CONFIG, "mode", *VERSUS]
     if not parts or all(p.empty for p in parts):
         return pd.DataFrame(columns=[*columns, "p_holm"])

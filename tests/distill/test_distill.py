@@ -14,6 +14,8 @@ from kdcli.science.targets import to_proba
 
 from conftest import one_line_error, run_kd
 
+pytestmark = pytest.mark.heavy(seconds=40)  # its file starts early under pytest-xdist
+
 FAST = {  # small grids and teachers: the tests check the plumbing, not the numbers
     "teacher_param": ["n_estimators=30"],
     "c_grid": "0.01,1",

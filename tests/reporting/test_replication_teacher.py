@@ -8,6 +8,6 @@ from support.regression import reported_numbers_hold
 
 
 @pytest.mark.slow
-@pytest.mark.heavy
+@pytest.mark.heavy(seconds=55)
 def test_reported_numbers_hold(tmp_path, kd):
     reported_numbers_hold("dao2021-teacher-ci", tmp_path, kd, cells=10)

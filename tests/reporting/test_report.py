@@ -14,6 +14,8 @@ from kdcli.reporting.render import render
 
 from conftest import one_line_error
 
+pytestmark = pytest.mark.heavy(seconds=40)  # its file starts early under pytest-xdist
+
 
 def kd_stdout(*args) -> str:
     """`kd ARGS` in-process where capsys is not at hand (a module-scoped fixture): its stdout,

@@ -22,6 +22,8 @@ from kdcli.study.runner import StudyProgress
 from conftest import csv_with_an_empty_column, one_line_error
 from support.paths import ROOT as PROJECT
 
+pytestmark = pytest.mark.heavy(seconds=100)  # its file starts early under pytest-xdist
+
 FAST = ["--teacher-param", "n_estimators=20", "--sizes", "4", "--threads", "1"]
 SUITE = "name,spec\niris,sklearn:iris\nwine,sklearn:wine\ncancer,sklearn:breast_cancer\n"
 

@@ -2,13 +2,17 @@
 processes, as a cluster's job script starts them (docs/studies.md, "Running on a cluster"), give
 the same results as the local executor, and both workers run units."""
 
+import os
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
+
+import kdcli
 
 FAST = ["--teacher-param", "n_estimators=10", "--sizes", "2", "--threads", "1", "--repeats", "2"]
 
@@ -20,10 +24,17 @@ def free_port() -> int:
 
 
 def start(module: str, *args, cwd) -> subprocess.Popen:
-    """A Dask command line (`dask scheduler`, `dask worker`) of this environment."""
+    """A Dask command line (`dask scheduler`, `dask worker`) of this environment, importing the
+    kdcli under test (not whatever another checkout's install points at), as a cluster's nodes
+    must run the client's code."""
+    code = Path(kdcli.__file__).resolve().parent.parent
     return subprocess.Popen(
         [sys.executable, "-m", f"distributed.cli.{module}", *map(str, args)],
         cwd=cwd,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(code), os.environ.get("PYTHONPATH", "")]),
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
