@@ -7,6 +7,12 @@ TEST_WORKERS ?= auto
 # a stamp per Python environment: `make test` installs again only when pyproject.toml changed
 # (or another interpreter is asked for), not on every run
 STAMP := build/.installed-$(shell $(PYTHON) -c 'import hashlib, sys; print(hashlib.sha1(sys.prefix.encode()).hexdigest()[:10])')
+# ... and when this Python's kdcli is not this checkout's (a Python shared by two checkouts, one
+# installed last): the processes the tests start would import the other one
+INSTALLED := $(shell cd / && $(PYTHON) -c 'import importlib.util as u, os; s = u.find_spec("kdcli"); print(os.path.realpath(s.origin) if s and s.origin else "")' 2>/dev/null)
+ifneq ($(INSTALLED),$(realpath $(CURDIR)/kdcli/__init__.py))
+.PHONY: $(STAMP)
+endif
 
 .PHONY: help install demo test test-fast lint typecheck docs bench faults bench-contention bench-paper bench-dao2021 bench-defaults bench-scale bench-scaling bench-distill shared-study regress regress-update replicate replicate-sizes replicate-teacher clean
 
