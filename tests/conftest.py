@@ -16,6 +16,8 @@ def pytest_collection_modifyitems(items):
 
     def seconds(item) -> float:
         mark = item.get_closest_marker("heavy")
+        if mark is not None and "seconds" not in mark.kwargs:
+            raise pytest.UsageError(f"{item.nodeid}: write pytest.mark.heavy(seconds=...)")
         return 0.0 if mark is None else float(mark.kwargs["seconds"])
 
     items.sort(key=lambda item: -seconds(item))  # stable: a file's tests stay in order
