@@ -162,7 +162,6 @@ def _run(
     ]
     try:
         for outcome in executor.run(work, lambda uid: progress.unit_started(by_id[uid])):
-            stop.check()  # a stop whose exception a finalizer swallowed: taken now
             unit = by_id[outcome.unit_id]
             estimate = round(estimates[unit.unit_id], 2)
             if outcome.result is not None:
@@ -191,6 +190,7 @@ def _run(
                 report.failed_now += 1
             report.ran += 1
             progress.unit_finished(unit, outcome)
+            stop.check()  # a stop a finalizer swallowed: taken once this unit is kept
         stop.check()
     except KeyboardInterrupt as signal_:
         report.interrupted = True

@@ -1,5 +1,5 @@
 """A stop signal whose exception is lost (raised while a finalizer ran, where Python prints
-"Exception ignored" and drops it) is not lost to kd: the study takes it at its next unit."""
+"Exception ignored" and drops it) is not lost to kd: the study takes it once the unit that finishes next is kept."""
 
 import signal
 import sys
@@ -8,6 +8,7 @@ import weakref
 import pytest
 
 from kdcli.errors import Terminated
+from kdcli.study.runner import StudyProgress
 from kdcli.study.signals import stop_signals_interrupt
 
 
@@ -50,3 +51,28 @@ def test_without_a_stop_check_does_nothing_and_other_lost_exceptions_are_still_t
         del thing
         stop.check()
     assert [str(e) for e in told] == ["not a stop"]
+
+
+class _LosesTheStop(StudyProgress):
+    """Sends SIGTERM from a finalizer as the first unit starts: its exception is dropped."""
+
+    def unit_started(self, unit):
+        thing = Thing()
+        weakref.finalize(thing, signal.raise_signal, signal.SIGTERM)
+        del thing
+
+
+def test_a_study_takes_a_lost_stop_after_keeping_the_unit_that_finished(tmp_path, told):
+    import kdcli
+
+    suite = tmp_path / "suite.csv"
+    suite.write_text("name,spec\niris,sklearn:iris\nwine,sklearn:wine\n")
+    spec = kdcli.study_settings(
+        str(suite), teacher_param=["n_estimators=5"], sizes="2", modes="raw,vanilla"
+    )
+    cfg = kdcli.OpenMLConfig(cache_dir=tmp_path / "cache", offline=True)
+    out = tmp_path / "out"
+    report = kdcli.run_study(spec, out, threads=1, openml=cfg, progress=_LosesTheStop())
+    assert report.interrupted and report.terminated
+    assert report.ran == 1 and report.done == 1  # the unit in flight is kept, the next not run
+    assert told == []
