@@ -9,7 +9,8 @@ TEST_WORKERS ?= auto
 STAMP := build/.installed-$(shell $(PYTHON) -c 'import hashlib, sys; print(hashlib.sha1(sys.prefix.encode()).hexdigest()[:10])')
 # ... and when this Python's kdcli is not this checkout's (a Python shared by two checkouts, one
 # installed last): the processes the tests start would import the other one
-INSTALLED := $(shell cd / && $(PYTHON) -c 'import importlib.util as u, os; s = u.find_spec("kdcli"); print(os.path.realpath(s.origin) if s and s.origin else "")' 2>/dev/null)
+# (asked with the current folder off sys.path, where this checkout's own kdcli would be found)
+INSTALLED := $(shell $(PYTHON) -c 'import importlib.util as u, os, sys; sys.path[:] = [p for p in sys.path if p]; s = u.find_spec("kdcli"); print(os.path.realpath(s.origin) if s and s.origin else "")' 2>/dev/null)
 ifneq ($(INSTALLED),$(realpath $(CURDIR)/kdcli/__init__.py))
 .PHONY: $(STAMP)
 endif
