@@ -15,8 +15,8 @@ from kdcli.experiment.split_context import Advance
 from kdcli.science import budget
 from kdcli.science.crossfit import fits, take_rows
 from kdcli.science.model_size import model_size
-from kdcli.science.nested import NESTED, prefix_model, prefix_predictions
-from kdcli.science.students import fit_student, make_student
+from kdcli.science.nested import NESTED, prefix_model, prefix_predictions, size_groups
+from kdcli.science.students import FULL, fit_student, make_student
 from kdcli.science.targets import base_mode, mode_scale, ranking_scores, to_proba
 from kdcli.settings.fit import FitSettings
 
@@ -71,8 +71,9 @@ class Scored:
 @dataclass(frozen=True, eq=False, kw_only=True)
 class SizeGroup:
     """Sizes of ``family`` that one fitted model serves: every size of a nested family (rf,
-    gbdt: kdcli.science.nested), else one. Called as the cross-validation fit that chooses c or
-    α; it may run on a cluster's worker, so it holds only what its fits need."""
+    gbdt, and a tree's sizes but ``full``: kdcli.science.nested), else one. Called as the
+    cross-validation fit that chooses c or α; it may run on a cluster's worker, so it holds only
+    what its fits need."""
 
     family: str
     sizes: list[Size]
@@ -82,7 +83,7 @@ class SizeGroup:
 
     @property
     def nested(self) -> bool:
-        return self.family in NESTED
+        return self.family in NESTED and FULL not in self.sizes
 
     def largest(self, sizes: list[Size]) -> Size:
         """The size of the model that serves ``sizes``: a nested one serves every size up to
@@ -129,11 +130,11 @@ class FinalJob(NamedTuple):
 def family_scores(
     data: StudentData, *, family: str, settings: FitSettings, advance: Advance, log: FitLog
 ) -> list[Scored]:
-    """Every size and mode of ``family``, scored in kd's order. Nested families (rf, gbdt)
-    serve all sizes from one model of the largest size, exactly (kdcli.science.nested); the
-    others fit each size."""
+    """Every size and mode of ``family``, scored in kd's order. Nested families (rf, gbdt,
+    tree) serve all sizes from one model of the largest size, exactly (kdcli.science.nested);
+    the others fit each size."""
     sizes = list(settings.sizes[family])
-    groups = [sizes] if family in NESTED else [[size] for size in sizes]
+    groups = size_groups(family, sizes)
     parts: list[Callable[[], list[Scored]]] = [
         partial(
             group_scores,
@@ -144,7 +145,11 @@ def family_scores(
         for group in groups
     ]
     # the sizes at once under a core budget (budget.side_by_side), in order
-    return [scored for part in budget.side_by_side(parts) for scored in part]
+    scored = [scored for part in budget.side_by_side(parts) for scored in part]
+    if family == "tree":  # size by size, the order of the fits per size trees had before
+        position = {str(size): i for i, size in enumerate(sizes)}
+        scored.sort(key=lambda s: position[s.size])
+    return scored
 
 
 def group_scores(group: SizeGroup, settings: FitSettings, advance: Advance) -> list[Scored]:

@@ -8,17 +8,39 @@
 - Boosted trees: round k of a booster depends only on rounds 1..k-1 (LightGBM here draws no
   random numbers: no bagging, no feature sampling), so the first k rounds of a K-round booster
   are the k-round booster; it predicts through ``num_iteration=k``.
+- Trees of at most k leaves: scikit-learn grows them best first, splitting the leaf of the
+  largest impurity decrease next and numbering nodes as it adds them (a split's two children get
+  the next two ids), so the k-leaf tree is the first k - 1 splits of a larger tree: its nodes
+  0 .. 2k - 2, those whose children came later made leaves again (:func:`tree_prefix`). The
+  unbounded tree (size ``full``) grows depth first, so it is fitted on its own.
 
-A study of sizes 1, 2, ..., 40 thus costs 40 trees, not 126, with the numbers of separate fits.
+A study of sizes 1, 2, ..., 40 thus costs 40 trees, not 126, with the numbers of separate fits;
+tree sizes 8, 64 and 512 cost the 512-leaf tree.
 """
 
 from __future__ import annotations
 
 import copy
+import sys
 
 import numpy as np
 
-NESTED = ("rf", "gbdt")  # student families whose sizes nest
+NESTED = ("rf", "gbdt", "tree")  # student families whose sizes nest (tree: all but `full`)
+FULL = "full"  # the tree grown to purity (kdcli.science.students.FULL)
+TREE_LEAF, TREE_UNDEFINED = -1, -2  # scikit-learn's marks of a leaf's children and split
+
+
+def size_groups(family: str, sizes: list) -> list[list]:
+    """The sizes one fitted model serves, in groups: a nested family's in one (a tree's counted
+    sizes in one, ``full`` alone), any other family's each alone."""
+    if family not in NESTED:
+        return [[size] for size in sizes]
+    counted = [size for size in sizes if size != FULL]
+    return [g for g in (counted, [size for size in sizes if size == FULL]) if g]
+
+
+def _is_tree(model) -> bool:
+    return hasattr(model, "tree_") and hasattr(model, "max_leaf_nodes")
 
 
 def _is_forest(model) -> bool:
@@ -26,16 +48,25 @@ def _is_forest(model) -> bool:
 
 
 def n_rounds(model) -> int:
-    """Trees of a forest, or boosting rounds of a (per-column) booster."""
+    """Trees of a forest, boosting rounds of a (per-column) booster, or the leaves a tree was
+    allowed: unbounded once that is a leaf per row (kdcli.science.students.fit_student bounds a
+    larger size by the rows), as every larger size is then the same tree."""
+    if _is_tree(model):
+        if model.max_leaf_nodes is None:
+            raise ValueError("a tree grown depth first (size full) holds no smaller tree")
+        allowed = int(model.max_leaf_nodes)
+        return allowed if allowed < int(model.tree_.n_node_samples[0]) else sys.maxsize
     if _is_forest(model):
         return len(model.estimators_)
     return int(model.estimators_[0].n_estimators)
 
 
 def prefix_model(model, k: int):
-    """The fitted model of the first ``k`` trees (forest) or rounds (booster)."""
+    """The fitted model of the first ``k`` trees (forest), rounds (booster) or leaves (tree)."""
     if not 1 <= k <= n_rounds(model):
-        raise ValueError(f"a model of {n_rounds(model)} trees has no {k}-tree prefix")
+        raise ValueError(f"a model of size {n_rounds(model)} has no prefix of size {k}")
+    if _is_tree(model):
+        return tree_prefix(model, k)
     if not _is_forest(model):
         return BoosterPrefix(model, k)
     out = copy.copy(model)
@@ -47,6 +78,8 @@ def prefix_model(model, k: int):
 
 def prefix_predictions(model, X, sizes: list[int]) -> list[np.ndarray]:
     """Predictions of the ``k``-tree prefix for every k in ``sizes``."""
+    if _is_tree(model):
+        return [prefix_model(model, k).predict(X) for k in sizes]
     if not _is_forest(model):
         return [BoosterPrefix(model, k).predict(X) for k in sizes]
     X32 = np.asarray(X, dtype=np.float32)
@@ -59,6 +92,41 @@ def prefix_predictions(model, X, sizes: list[int]) -> list[np.ndarray]:
         if i in wanted:
             out[i] = total / i
     return [out[k] for k in sizes]
+
+
+def tree_prefix(model, leaves: int):
+    """The best-first tree of at most ``leaves`` leaves within a fitted larger one: the same
+    estimator, node arrays and depth as a fit with ``max_leaf_nodes=leaves`` on the same rows
+    and seed (tests/science/test_nested.py compares them field by field)."""
+    from sklearn.tree._tree import Tree
+
+    keep = 2 * leaves - 1  # k - 1 splits: the root and two nodes per split
+    grown = model.tree_
+    out = copy.copy(model)
+    out.max_leaf_nodes = min(leaves, model.max_leaf_nodes)  # as fit_student bounds it
+    if grown.node_count <= keep:
+        return out
+    state = grown.__getstate__()
+    nodes = state["nodes"][:keep].copy()
+    cut = nodes["left_child"] >= keep  # split later: a leaf of the smaller tree
+    nodes["left_child"][cut] = nodes["right_child"][cut] = TREE_LEAF
+    nodes["feature"][cut] = TREE_UNDEFINED
+    nodes["threshold"][cut] = TREE_UNDEFINED
+    depth = np.zeros(keep, dtype=np.intp)
+    for node in range(keep):  # a child's id is above its parent's
+        if not cut[node] and nodes["left_child"][node] != TREE_LEAF:
+            depth[nodes["left_child"][node]] = depth[nodes["right_child"][node]] = depth[node] + 1
+    tree = Tree(grown.n_features, np.asarray(grown.n_classes, dtype=np.intp), grown.n_outputs)
+    tree.__setstate__(
+        {
+            "max_depth": int(depth.max()),
+            "node_count": keep,
+            "nodes": nodes,
+            "values": state["values"][:keep].copy(),
+        }
+    )
+    out.tree_ = tree
+    return out
 
 
 class BoosterPrefix:
