@@ -32,6 +32,7 @@ from kdcli.science import budget
 from kdcli.science.correction import cv_scores
 from kdcli.science.crossfit import TeacherPredictions
 from kdcli.science.encoding import OrdinalCodes, categorical_columns, model_names
+from kdcli.science.nested import prefix_predictions, size_groups
 from kdcli.science.targets import (
     MODES,
     base_mode,
@@ -202,9 +203,15 @@ def _distill(X, y, n_classes, fit: FitSettings, request: DistillRequest, seed, a
 
 
 def _score(data: _Rows, fit: FitSettings, request: DistillRequest, size) -> list[Candidate]:
-    return score_candidates(
+    return _score_sizes(data, fit, request, [size])[0]
+
+
+def _score_sizes(
+    data: _Rows, fit: FitSettings, request: DistillRequest, sizes: list
+) -> list[list[Candidate]]:
+    return score_sizes(
         data.candidates, data.codes, data.y, data.n_classes, data.preds, data.select, fit,
-        request.family, size, data.categorical, data.seed, request.threads,
+        request.family, sizes, data.categorical, data.seed, request.threads,
     )  # fmt: skip
 
 
@@ -253,8 +260,9 @@ def choose_size(data: _Rows, fit: FitSettings, request: DistillRequest) -> Disti
     from kdcli.distilled.onnx_export import student_onnx  # onnx loads only to export
 
     rows = []
-    for size in fit.sizes[request.family]:
-        scored = _score(data, fit, request, size)
+    sizes = list(fit.sizes[request.family])
+    # nested sizes (kdcli.science.nested) share their cross-validation fits
+    for size, scored in zip(sizes, _score_sizes(data, fit, request, sizes), strict=True):
         best = one_se_choice(scored)
         student = _final(data, fit, request, size, best)
         graph = student_onnx(
@@ -320,6 +328,29 @@ def score_candidates(
 
     Fold j's teacher-based targets come from the leak-free teachers where they were fitted
     (``select_c`` nested), else from the teachers on every row (the paper's procedure)."""
+    return score_sizes(
+        candidates, codes, y, n_classes, preds, folds, fit, family, [size], categorical, seed,
+        threads,
+    )[0]  # fmt: skip
+
+
+def score_sizes(
+    candidates: list[str],
+    codes: np.ndarray,
+    y: np.ndarray,
+    n_classes: int,
+    preds: TeacherPredictions,
+    folds: list,
+    fit: FitSettings,
+    family: str,
+    sizes: list,
+    categorical: list[int],
+    seed: int,
+    threads: int = 1,
+) -> list[list[Candidate]]:
+    """:func:`score_candidates` for each of ``sizes``, in their order; sizes that nest
+    (kdcli.science.nested: a tree's sizes but ``full``, every forest or booster size) are
+    scored on the predictions of one fit of the largest, the numbers of a fit per size."""
     y1h = one_hot(y, n_classes)
     scale = mode_scale(candidates[0], fit.scale)
     grid = [(m, v) for m in candidates for v in _values(m, fit)]
@@ -340,23 +371,37 @@ def score_candidates(
             value if base == "mixed" else None,
         )
 
-    def fit_predict(train_idx, T, predict_idx):
-        model = fit_student(build_student(family, size, categorical, seed), codes[train_idx], T)
-        return [model.predict(codes[predict_idx])]
+    by_size: dict[str, list[Candidate]] = {}
+    for group in size_groups(family, list(sizes)):
+        largest = max(group, key=int) if len(group) > 1 else group[0]
 
-    values = cv_scores(
-        fit_predict,
-        targets,
-        y,
-        n_classes,
-        folds,
-        grid,
-        scale,
-        fit.eps,
-        fit.select_metric,
-        n_jobs=threads,
-        stage="select-target",
-    )[:, :, 0]
+        def fit_predict(train_idx, T, predict_idx, group=group, largest=largest):
+            student = build_student(family, largest, categorical, seed)
+            model = fit_student(student, codes[train_idx], T)
+            if len(group) == 1:
+                return [model.predict(codes[predict_idx])]
+            return prefix_predictions(model, codes[predict_idx], [int(k) for k in group])
+
+        values = cv_scores(
+            fit_predict,
+            targets,
+            y,
+            n_classes,
+            folds,
+            grid,
+            scale,
+            fit.eps,
+            fit.select_metric,
+            n_jobs=threads,
+            stage="select-target",
+        )
+        for k, size in enumerate(group):
+            by_size[str(size)] = _best_per_mode(candidates, grid, values[:, :, k])
+    return [by_size[str(size)] for size in sizes]
+
+
+def _best_per_mode(candidates: list[str], grid: list, values: np.ndarray) -> list[Candidate]:
+    """Each candidate at its best c or α: the lowest mean over the selection folds."""
     out = []
     for mode in candidates:
         idx = [i for i, (m, _v) in enumerate(grid) if m == mode]
