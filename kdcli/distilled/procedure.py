@@ -310,30 +310,6 @@ def _budget(request: DistillRequest) -> str:
     return ", ".join(parts) or "none"
 
 
-def score_candidates(
-    candidates: list[str],
-    codes: np.ndarray,
-    y: np.ndarray,
-    n_classes: int,
-    preds: TeacherPredictions,
-    folds: list,
-    fit: FitSettings,
-    family: str,
-    size,
-    categorical: list[int],
-    seed: int,
-    threads: int = 1,
-) -> list[Candidate]:
-    """Every candidate's selection-fold score at its best c or α, from one batch of fits.
-
-    Fold j's teacher-based targets come from the leak-free teachers where they were fitted
-    (``select_c`` nested), else from the teachers on every row (the paper's procedure)."""
-    return score_sizes(
-        candidates, codes, y, n_classes, preds, folds, fit, family, [size], categorical, seed,
-        threads,
-    )[0]  # fmt: skip
-
-
 def score_sizes(
     candidates: list[str],
     codes: np.ndarray,
@@ -348,9 +324,12 @@ def score_sizes(
     seed: int,
     threads: int = 1,
 ) -> list[list[Candidate]]:
-    """:func:`score_candidates` for each of ``sizes``, in their order; sizes that nest
-    (kdcli.science.nested: a tree's sizes but ``full``, every forest or booster size) are
-    scored on the predictions of one fit of the largest, the numbers of a fit per size."""
+    """Per size (in their order), every candidate's selection-fold score at its best c or α.
+
+    Fold j's teacher-based targets come from the leak-free teachers where they were fitted
+    (``select_c`` nested), else from the teachers on every row (the paper's procedure). Sizes
+    that nest (kdcli.science.nested: a tree's sizes but ``full``, every forest or booster size)
+    are scored on the predictions of one fit of the largest, the numbers of a fit per size."""
     y1h = one_hot(y, n_classes)
     scale = mode_scale(candidates[0], fit.scale)
     grid = [(m, v) for m in candidates for v in _values(m, fit)]

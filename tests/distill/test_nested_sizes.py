@@ -8,7 +8,7 @@ import pytest
 from sklearn.datasets import make_classification
 from sklearn.model_selection import StratifiedKFold
 
-from kdcli.distilled.procedure import score_candidates, score_sizes
+from kdcli.distilled.procedure import score_sizes
 from kdcli.science.targets import one_hot
 from kdcli.settings import fit_settings
 
@@ -29,6 +29,6 @@ def test_nested_sizes_score_as_a_fit_per_size(family, sizes):
     modes = ["raw", "vanilla", "crossfit", "corrected"]
     args = (modes, X, y, 3, preds, folds, fit, family)
     together = score_sizes(*args, sizes, [], 7)
-    apart = [score_candidates(*args, size, [], 7) for size in sizes]
+    apart = [score_sizes(*args, [size], [], 7)[0] for size in sizes]
     assert together == apart  # every mode's c, mean score, SE and per-fold scores
     assert len({c.cv for scored in apart for c in scored}) > len(sizes)  # sizes do differ
