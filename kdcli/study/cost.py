@@ -161,10 +161,11 @@ def student_work(fit: FitSettings) -> float:
     work = 0.0
     for family in fit.students:
         for group in size_groups(family, list(fit.sizes[family])):
+            largest = "full" if "full" in group else max(group, key=int)
             if family in ENSEMBLES:
-                weight = float(max(int(s) for s in group))
+                weight = float(largest)
             else:
-                weight = tree_weight(group[-1]) if family == "tree" else 1.0
+                weight = tree_weight(largest) if family == "tree" else 1.0
             work += _per_group(fit) * weight
     return work
 

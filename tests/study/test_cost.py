@@ -87,6 +87,7 @@ def test_the_settings_scale_the_estimate():
     eight = UNIT_MODEL.seconds(shape, fit_settings(sizes="8"), 0.75)
     nested = UNIT_MODEL.seconds(shape, fit_settings(sizes="8,64,512"), 0.75)
     assert eight < nested < default * 0.9  # one 512-leaf fit serves 8, 64, 512; full its own
+    assert UNIT_MODEL.seconds(shape, fit_settings(sizes="512,64,8"), 0.75) == nested
     assert UNIT_MODEL.seconds(shape, fit_settings(max_rows=2000), 0.75) < default / 3
     more = UNIT_MODEL.seconds(
         shape, fit_settings(modes="raw,vanilla,crossfit,corrected,mixed"), 0.75
