@@ -279,3 +279,17 @@ def test_the_synthetic_cc18_trace_matches_its_projection(shared28):
     assert cifar.work == pytest.approx(model(60000 * 1.2, 3072, 10))
     nearest = bench_scaling.nearest(units, (60000, 3072, 10))
     assert len(cifar.fits) == len(nearest.fits)
+
+
+def test_the_cc18_projection_has_a_bootstrap_interval_around_it(shared28):
+    """The model refitted on the 28 recorded units drawn with replacement: an interval that
+    holds the projection, the same for the same seed, and wide (the largest tasks lie far
+    outside the measured shapes)."""
+    header, units = shared28
+    tasks_of = header["openml_cc18_task"]
+    point = 10 * sum(bench_scaling.task_work(units, tasks_of)) / 32
+    cc18 = bench_scaling.cc18_units(units, tasks_of)
+    assert point == pytest.approx(sum(u.work for u in cc18) / 32)
+    low, high = bench_scaling.projection_interval(units, tasks_of, 32, draws=60, seed=1)
+    assert low < point < high and high > 1.5 * low
+    assert (low, high) == bench_scaling.projection_interval(units, tasks_of, 32, draws=60, seed=1)
