@@ -32,7 +32,7 @@ from kdcli.science import budget
 from kdcli.science.correction import cv_scores
 from kdcli.science.crossfit import TeacherPredictions
 from kdcli.science.encoding import OrdinalCodes, categorical_columns, model_names
-from kdcli.science.nested import prefix_predictions, size_groups
+from kdcli.science.nested import largest, prefix_predictions, size_groups
 from kdcli.science.targets import (
     MODES,
     base_mode,
@@ -352,10 +352,9 @@ def score_sizes(
 
     by_size: dict[str, list[Candidate]] = {}
     for group in size_groups(family, list(sizes)):
-        largest = max(group, key=int) if len(group) > 1 else group[0]
 
-        def fit_predict(train_idx, T, predict_idx, group=group, largest=largest):
-            student = build_student(family, largest, categorical, seed)
+        def fit_predict(train_idx, T, predict_idx, group=group):
+            student = build_student(family, largest(group), categorical, seed)
             model = fit_student(student, codes[train_idx], T)
             if len(group) == 1:
                 return [model.predict(codes[predict_idx])]

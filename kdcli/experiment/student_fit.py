@@ -15,7 +15,7 @@ from kdcli.experiment.split_context import Advance
 from kdcli.science import budget
 from kdcli.science.crossfit import fits, take_rows
 from kdcli.science.model_size import model_size
-from kdcli.science.nested import NESTED, prefix_model, prefix_predictions, size_groups
+from kdcli.science.nested import NESTED, largest, prefix_model, prefix_predictions, size_groups
 from kdcli.science.students import FULL, fit_student, make_student
 from kdcli.science.targets import base_mode, mode_scale, ranking_scores, to_proba
 from kdcli.settings.fit import FitSettings
@@ -85,15 +85,10 @@ class SizeGroup:
     def nested(self) -> bool:
         return self.family in NESTED and FULL not in self.sizes
 
-    def largest(self, sizes: list[Size]) -> Size:
-        """The size of the model that serves ``sizes``: a nested one serves every size up to
-        its own."""
-        return max(sizes, key=int) if self.nested else sizes[0]
-
     def __call__(self, train_idx: np.ndarray, T: np.ndarray, predict_rows: Any) -> list[np.ndarray]:
         """Fit on ``train_idx`` to targets ``T``; per size, the predictions of ``predict_rows``."""
         model = self.log.fit(
-            make_student(self.family, self.largest(self.sizes), 1, self.data.seed),
+            make_student(self.family, largest(self.sizes), 1, self.data.seed),
             take_rows(self.data.F_train, train_idx),
             T,
         )
@@ -146,10 +141,8 @@ def family_scores(
     ]
     # the sizes at once under a core budget (budget.side_by_side), in order
     scored = [scored for part in budget.side_by_side(parts) for scored in part]
-    if family == "tree":  # size by size, the order of the fits per size trees had before
-        position = {str(size): i for i, size in enumerate(sizes)}
-        scored.sort(key=lambda s: position[s.size])
-    return scored
+    position = {str(size): i for i, size in enumerate(sizes)}  # size by size, however grouped
+    return sorted(scored, key=lambda s: position[s.size])
 
 
 def group_scores(group: SizeGroup, settings: FitSettings, advance: Advance) -> list[Scored]:
@@ -161,7 +154,7 @@ def group_scores(group: SizeGroup, settings: FitSettings, advance: Advance) -> l
             p.mode,
             p.scale,
             c,
-            group.largest([k for k, ck in zip(group.sizes, p.chosen, strict=True) if ck == c]),
+            largest([k for k, ck in zip(group.sizes, p.chosen, strict=True) if ck == c]),
         )
         for p in plans
         for c in dict.fromkeys(p.chosen)

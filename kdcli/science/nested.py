@@ -25,8 +25,9 @@ import sys
 
 import numpy as np
 
+from kdcli.science.students import FULL
+
 NESTED = ("rf", "gbdt", "tree")  # student families whose sizes nest (tree: all but `full`)
-FULL = "full"  # the tree grown to purity (kdcli.science.students.FULL)
 TREE_LEAF, TREE_UNDEFINED = -1, -2  # scikit-learn's marks of a leaf's children and split
 
 
@@ -37,6 +38,11 @@ def size_groups(family: str, sizes: list) -> list[list]:
         return [[size] for size in sizes]
     counted = [size for size in sizes if size != FULL]
     return [g for g in (counted, [size for size in sizes if size == FULL]) if g]
+
+
+def largest(group: list):
+    """The size of the one model that serves ``group`` (a group of :func:`size_groups`)."""
+    return FULL if FULL in group else max(group, key=int)
 
 
 def _is_tree(model) -> bool:

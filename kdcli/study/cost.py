@@ -34,7 +34,8 @@ from kdcli.data.files import SUFFIXES, local_path
 from kdcli.data.openml_source import OpenMLConfig, parse_id
 from kdcli.data.spec import parse_spec
 from kdcli.data.suites import Member, suite_members
-from kdcli.science.nested import size_groups
+from kdcli.science.nested import largest, size_groups
+from kdcli.science.students import FULL
 from kdcli.science.targets import base_mode
 from kdcli.settings.fit import FitSettings
 from kdcli.settings.study import StudySettings
@@ -161,11 +162,10 @@ def student_work(fit: FitSettings) -> float:
     work = 0.0
     for family in fit.students:
         for group in size_groups(family, list(fit.sizes[family])):
-            largest = "full" if "full" in group else max(group, key=int)
             if family in ENSEMBLES:
-                weight = float(largest)
+                weight = float(largest(group))
             else:
-                weight = tree_weight(largest) if family == "tree" else 1.0
+                weight = tree_weight(largest(group)) if family == "tree" else 1.0
             work += _per_group(fit) * weight
     return work
 
@@ -175,7 +175,7 @@ def tree_weight(leaves: int | str) -> float:
     tree passes over the rows once, so (1 + log2 leaves) / 10; the tree grown to purity 1.4.
     On the 28 shared datasets (old traces of results/runs/shared28, one fit per size) the fits
     of 8, 64 and 512 leaves and the full tree took 0.47, 0.70, 1 and 1.40 of the 512's time."""
-    if leaves == "full":
+    if leaves == FULL:
         return FULL_TREE_WEIGHT
     return (1 + math.log2(int(leaves))) / 10
 
