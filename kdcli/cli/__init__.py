@@ -7,6 +7,7 @@ or a library failure: one line, exit 1, the traceback with --debug.
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import typer
@@ -67,12 +68,20 @@ def _with_subcommands(command) -> list:
     return [command, *(c for sub in subs for c in _with_subcommands(sub))]
 
 
+@functools.cache
+def _command():
+    """The click command tree, built once per process: building it reads every option of every
+    command (about 16 ms), which a notebook or test calling :func:`main` many times paid each
+    time. Its objects keep no state between calls; each call parses in a context of its own."""
+    return tidied(typer.main.get_command(app))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors are one line and exit 2; --debug shows tracebacks."""
     args = list(sys.argv[1:] if argv is None else argv)
     invocation[:] = args
     debug = "--debug" in args
-    command = tidied(typer.main.get_command(app))
+    command = _command()
     try:
         with stop_signals_interrupt() as stop:  # SIGTERM: one line and exit 143, like Ctrl-C
             code = command.main(args=args, prog_name="kd", standalone_mode=False)

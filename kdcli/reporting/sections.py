@@ -24,6 +24,7 @@ from kdcli.reporting.numerics import quiet_numerics
 from kdcli.reporting.pareto import front_points, pareto_table
 from kdcli.reporting.per_dataset import per_dataset_table
 from kdcli.reporting.results_frame import TEACHER_MODE
+from kdcli.reporting.shared_splits import shared_work
 from kdcli.reporting.split_sizes import SplitRatio
 from kdcli.reporting.stats import MIN_SPLITS
 from kdcli.reporting.study_verdict import dataset_verdict, report_verdict
@@ -86,7 +87,7 @@ def build_report(
     :func:`~kdcli.reporting.bayes.default_rope`)."""
     labels = labels or {}
     ratios = ratios or {}
-    with quiet_numerics():
+    with quiet_numerics(), shared_work():
         scores = results[results.metric == metric]
         modes = ordered_modes(m for m in scores["mode"].unique() if m != TEACHER_MODE)
         baseline, why = choose_baseline(modes, baseline)

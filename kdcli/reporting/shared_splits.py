@@ -9,7 +9,12 @@ infinite value leaves its split out for every mode of that dataset. Conventions 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -25,7 +30,39 @@ from kdcli.reporting.results_frame import (
 )
 from kdcli.science.targets import ordered_modes
 
+_T = TypeVar("_T")
+_memo: ContextVar[dict | None] = ContextVar("kd_shared_splits_memo", default=None)
 
+
+@contextmanager
+def shared_work() -> Iterator[None]:
+    """Within the block, each (results, metric)'s per-split values and shared splits are worked
+    out once: the sections of one report ask for them a dozen times (mean ranks, Friedman,
+    Wilcoxon, Bayes, left-out splits), a quarter of a small study's report. The frames held
+    must not change in the block; callers get copies, so what they do to them stays theirs."""
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
+def _memoised(fn: Callable[[pd.DataFrame, str], _T]) -> Callable[[pd.DataFrame, str], _T]:
+    @functools.wraps(fn)
+    def once(results: pd.DataFrame, metric: str) -> _T:
+        memo = _memo.get()
+        if memo is None:
+            return fn(results, metric)
+        key = (fn.__name__, id(results), metric)
+        if key not in memo:  # the frame is kept with its value, so its id is not reused
+            memo[key] = (results, fn(results, metric))
+        held: Any = memo[key][1]
+        return copy.deepcopy(held)
+
+    return once
+
+
+@_memoised
 def _split_frame(results: pd.DataFrame, metric: str) -> pd.DataFrame:
     """One value per (dataset, teacher, student, size, mode, repeat, fold), seeds within a split
     averaged; NaN where any of them is NaN or infinite. The teacher's own rows are left out."""
@@ -45,6 +82,7 @@ def _split_values(results: pd.DataFrame, metric: str) -> pd.DataFrame:
     return _split_frame(results, metric).dropna(subset=["value"]).reset_index(drop=True)
 
 
+@_memoised
 def _shared_splits(results: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, list[dict]]:
     """The per-split values on the splits that every mode of their (dataset, teacher, student,
     size) has a finite value on, and, for each such group that loses splits, a record: its keys,
