@@ -20,7 +20,7 @@ from kdcli.reporting.compare import (
 )
 from kdcli.reporting.coverage import coverage
 from kdcli.reporting.per_dataset import per_dataset_table
-from kdcli.reporting.shared_splits import dataset_means
+from kdcli.reporting.shared_splits import _split_frame, dataset_means, shared_work
 
 
 def row(
@@ -216,6 +216,20 @@ def test_dataset_means_average_seeds_then_splits():
     out = dataset_means(frame(rows), "error")
     assert len(out) == 1 and out["splits"].iloc[0] == 2
     assert out["value"].iloc[0] == pytest.approx((0.3 + 0.5) / 2)
+
+
+def test_a_reports_shared_work_is_done_once_and_what_a_caller_does_to_it_stays_its_own():
+    results = always_wins(datasets=3, splits=2)
+    fresh = _split_frame(results, "error")
+    with shared_work():
+        first = _split_frame(results, "error")
+        first["value"] = 99.0  # a caller's own copy
+        pd.testing.assert_frame_equal(_split_frame(results, "error"), fresh)
+        results["value"] += 1.0  # held frames must not change in the block: this is not seen
+        pd.testing.assert_frame_equal(_split_frame(results, "error"), fresh)
+        assert _split_frame(results, "log_loss").empty  # another metric is its own entry
+        assert dataset_means(results, "error")["value"].max() < 1.0
+    assert _split_frame(results, "error")["value"].min() > 1.0  # outside: worked out anew
 
 
 def test_mean_ranks_fixed_order_gives_one_two_three():
