@@ -82,6 +82,39 @@ def test_log_loss_is_scikit_learns_to_the_bit_and_refuses_what_it_refuses():
             kd_log_loss(bad_y, bad_P)
 
 
+def test_auc_brier_and_error_are_scikit_learns_to_the_bit():
+    """kd computes them without scikit-learn's checks for speed; no value may move, not even in
+    its last bit: ties of scores (rounded, or a tree's few leaves), float32, a few rows, exact
+    zeros and ones, one class much rarer than the others."""
+    from kdcli.science.metrics import binary_auc, brier, metric_value
+
+    rng = np.random.default_rng(11)
+    for trial in range(400):
+        n, k = int(rng.integers(2, 400)), int(rng.integers(2, 7))
+        P = rng.dirichlet(np.ones(k) * rng.uniform(0.05, 3), size=n)
+        if trial % 3 == 0:  # ties, as a small tree's leaves give
+            P = np.round(P, int(rng.integers(1, 3)))
+            P[:, 0] += 1.0 - P.sum(axis=1)
+            P = np.clip(P, 0, 1)
+            P /= P.sum(axis=1, keepdims=True)
+        if trial % 4 == 0:
+            P = P.astype(np.float32)
+        y = rng.choice(k, size=n, p=rng.dirichlet(np.ones(k)))
+        y[: min(n, k)] = np.arange(min(n, k))  # every class at least once where rows allow
+        labels = np.arange(k)
+        expected_error = 1.0 - accuracy_score(y, P.argmax(axis=1))
+        assert metric_value("error", y, P, None) == expected_error, trial
+        sk_brier = brier_score_loss(y, P[:, 1]) if k == 2 else brier_score_loss(y, P, labels=labels)
+        assert brier(y, P) == float(sk_brier), trial
+        for c in range(k):
+            if 0 < np.sum(y == c) < n:
+                assert binary_auc(y == c, P[:, c]) == float(roc_auc_score(y == c, P[:, c])), trial
+    with pytest.raises(ValueError):
+        binary_auc(np.array([True, False]), np.array([np.nan, 0.5]))
+    with pytest.raises(ValueError):
+        brier(np.array([0, 1]), np.array([[0.5, 0.5], [-0.5, 1.5]]))
+
+
 def test_macro_auc_skips_a_class_absent_from_the_held_out_rows():
     y, P = _data(4)
     keep = y != 3
