@@ -70,8 +70,7 @@ def classification_metrics(
 
 
 def metric_value(metric: str, y: np.ndarray, P: np.ndarray, ranking: np.ndarray | None) -> float:
-    """One of :data:`METRICS` (see :func:`classification_metrics`): choosing c needs only one,
-    and macro AUC over many classes costs more than the fit it scores."""
+    """One of :data:`METRICS` (see :func:`classification_metrics`): choosing c needs only one."""
     scores = P if ranking is None else ranking
     if metric == "error":
         return 1.0 - float(np.average(y == predicted(scores)))
@@ -90,14 +89,12 @@ def log_loss(y: np.ndarray, P: np.ndarray) -> float:
     (here 0.02 ms). A row's loss is −log of its class's probability clipped to [eps, 1 − eps];
     the rows' mean is numpy's, as scikit-learn's np.average. The inputs scikit-learn refuses
     are refused (ValueError). Tested equal on random inputs."""
-    P = np.asarray(P)
-    if P.dtype not in (np.float64, np.float32, np.float16):
-        P = P.astype(np.float64)
+    P = _probabilities(P, "log loss")
     y = np.asarray(y)
-    if P.ndim != 2 or y.shape != (len(P),) or not np.isfinite(P).all():
-        raise ValueError("log loss needs one finite row of probabilities per label")
-    if P.min() < 0 or P.max() > 1 or y.min() < 0 or y.max() >= P.shape[1]:
-        raise ValueError("log loss needs probabilities in [0, 1] and labels 0..K-1")
+    if P.ndim != 2 or y.shape != (len(P),):
+        raise ValueError("log loss needs one row of probabilities per label")
+    if y.min() < 0 or y.max() >= P.shape[1]:
+        raise ValueError("log loss needs labels 0..K-1")
     rows = np.arange(len(y))
     codes = y.astype(np.intp)
     if not np.array_equal(codes, y):
@@ -109,17 +106,24 @@ def log_loss(y: np.ndarray, P: np.ndarray) -> float:
 def brier(y: np.ndarray, P: np.ndarray) -> float:
     """scikit-learn's ``brier_score_loss`` to the bit: binary data on the positive column (its
     half of the two-column sum), K classes on all (the sum, not halved)."""
-    P = np.asarray(P)
-    if P.dtype not in (np.float64, np.float32):
-        P = P.astype(np.float64)
-    if not np.isfinite(P).all() or P.min() < 0 or P.max() > 1:
-        raise ValueError("Brier score needs finite probabilities in [0, 1]")
+    P = _probabilities(P, "Brier score")
     if P.shape[1] == 2:
         p = P[:, 1]
         labels = np.stack([y != 1, y == 1], axis=1).astype(p.dtype)
         return float(np.average(np.sum((labels - np.stack((1 - p, p), axis=1)) ** 2, axis=1)) * 0.5)
     labels = (np.asarray(y)[:, None] == np.arange(P.shape[1])).astype(P.dtype)
     return float(np.average(np.sum((labels - P) ** 2, axis=1)))
+
+
+def _probabilities(P: np.ndarray, what: str) -> np.ndarray:
+    """``P`` as scikit-learn's scores take it (float16, 32 and 64 kept, anything else as
+    float64), refused (ValueError) unless every value is finite and in [0, 1]."""
+    P = np.asarray(P)
+    if P.dtype not in (np.float64, np.float32, np.float16):
+        P = P.astype(np.float64)
+    if not np.isfinite(P).all() or P.min() < 0 or P.max() > 1:
+        raise ValueError(f"{what} needs finite probabilities in [0, 1]")
+    return P
 
 
 def predicted(scores: np.ndarray) -> np.ndarray:
