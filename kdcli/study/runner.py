@@ -14,8 +14,9 @@ from kdcli.errors import KDError, SettingError, Terminated
 from kdcli.settings.execution import Execution
 from kdcli.settings.study import StudySettings
 from kdcli.study.cost import longest_first, member_shapes, unit_estimates
+from kdcli.study.dask_executor import DaskExecutor
 from kdcli.study.data_state import current_hashes
-from kdcli.study.executors import DaskExecutor, LocalExecutor, Outcome
+from kdcli.study.executors import LocalExecutor, Outcome
 from kdcli.study.lock import StudyLock
 from kdcli.study.memory_cap import address_notice
 from kdcli.study.plan import PlanFailure, Unit, plan_units

@@ -1,6 +1,7 @@
 """Executors: units in worker processes (or on Dask) give the numbers of an in-process run;
 a failing or slow unit is reported alone and never stops the others."""
 
+import importlib
 import itertools
 import os
 import signal
@@ -14,12 +15,13 @@ import kdcli
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.settings import Execution, study_settings
 from kdcli.settings.execution import usable_cores
-from kdcli.study.executors import DaskExecutor, LocalExecutor, Outcome
+from kdcli.study.dask_executor import DaskExecutor
+from kdcli.study.executors import UNIT_MODULES, LocalExecutor, Outcome
 from kdcli.study.plan import plan_units
 from kdcli.study.unit import payload, run_unit
 
 from support.scripts import run_unguarded_script
-from support.workers import kill_its_first_worker
+from support.workers import imported, kill_its_first_worker
 
 SETTINGS = {"teacher_param": ["n_estimators=10"], "sizes": "4", "folds": 3}
 
@@ -53,6 +55,14 @@ def _run(executor, work):
     started = []
     outcomes = list(executor.run(work, started.append))
     return outcomes, started
+
+
+def test_every_module_the_fork_server_loads_exists():
+    """The fork server skips a module it cannot import without a word, so a misspelt name would
+    only make each unit import it again."""
+    assert UNIT_MODULES[0] == "kdcli.study.unit"
+    for name in UNIT_MODULES:
+        importlib.import_module(name)
 
 
 def test_local_executor_gives_the_in_process_records(small):
@@ -105,18 +115,17 @@ def test_a_unit_past_its_timeout_is_killed(tmp_path):
 
 @pytest.mark.slow
 def test_dask_executor_gives_the_local_records(small):
-    """A Dask cluster runs the same function on the same payloads: the same records."""
-    distributed = pytest.importorskip("distributed")
+    """The local Dask cluster kd starts runs the same function on the same payloads: the same
+    records. Its worker was forked with kd's unit code imported, before it ran any task (a
+    spawned worker imports it on its first task: 2-3 s of CPU per worker)."""
+    pytest.importorskip("distributed")
     study, folder, direct = small
     work = _work(study, folder / "dask")
-    cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
-    )
-    try:
-        executor = DaskExecutor(address=cluster.scheduler_address, jobs=1, timeout=None)
-        outcomes, started = _run(executor, work)
-    finally:
-        cluster.close()
+    executor = DaskExecutor(jobs=1, timeout=None)
+    executor.connect()
+    assert list(executor.client.run(imported, "kdcli.study.unit").values()) == [True]
+    outcomes, started = _run(executor, work)  # closes the cluster
+    assert executor.client is None
     assert sorted(started) == sorted(direct)
     assert sorted(o.unit_id for o in outcomes) == sorted(direct)
     for outcome in outcomes:

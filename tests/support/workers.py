@@ -1,7 +1,10 @@
-"""Kill a local executor's worker mid-unit, as the kernel's OOM killer would: no word back."""
+"""Kill a local executor's worker mid-unit, as the kernel's OOM killer would: no word back. And
+ask a worker what it has imported (this module imports nothing of kd's, so a worker that
+unpickles a function of it imports none either)."""
 
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -21,3 +24,8 @@ def kill_its_first_worker(executor, limit: float = 20) -> dict:
 
     threading.Thread(target=kill, daemon=True).start()
     return victim
+
+
+def imported(name: str) -> bool:
+    """Whether this process has imported module ``name``."""
+    return name in sys.modules
