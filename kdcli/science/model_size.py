@@ -7,6 +7,8 @@ coefficients. Deterministic for a given fit, so these are results like the score
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from sklearn.multioutput import MultiOutputRegressor
 
@@ -37,13 +39,7 @@ def _one(model, rounds: int | None = None) -> tuple[int, int, int]:
         state = model.tree_.__getstate__()
         return 1, int(model.tree_.n_leaves), int(state["nodes"].nbytes + state["values"].nbytes)
     if hasattr(model, "booster_"):  # LightGBM
-        booster = model.booster_
-        info = booster.dump_model(num_iteration=rounds)["tree_info"]
-        return (
-            len(info),
-            int(sum(t["num_leaves"] for t in info)),
-            len(booster.model_to_string(num_iteration=rounds).encode()),
-        )
+        return _lightgbm_size(model.booster_.model_to_string(num_iteration=rounds))
     if hasattr(model, "get_booster"):  # XGBoost
         booster = model.get_booster()
         dump = booster.get_dump()
@@ -55,3 +51,15 @@ def _one(model, rounds: int | None = None) -> tuple[int, int, int]:
     if hasattr(model, "coef_"):  # ridge
         return 0, 0, int(np.asarray(model.coef_).nbytes + np.asarray(model.intercept_).nbytes)
     return 0, 0, 0
+
+
+def _lightgbm_size(text: str) -> tuple[int, int, int]:
+    """Trees, leaves and bytes from LightGBM's model text: a ``Tree=i`` line and a
+    ``num_leaves=k`` line per tree (its JSON dump says the same, at five times the cost: 0.4 s
+    for a 4,000-tree teacher)."""
+    leaves = _NUM_LEAVES.findall(text)
+    return len(_TREE.findall(text)), sum(map(int, leaves)), len(text.encode())
+
+
+_TREE = re.compile(r"^Tree=\d+$", re.MULTILINE)
+_NUM_LEAVES = re.compile(r"^num_leaves=(\d+)$", re.MULTILINE)

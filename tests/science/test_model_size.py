@@ -7,7 +7,7 @@ from sklearn.linear_model import Ridge
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.tree import DecisionTreeRegressor
 
-from kdcli.science.model_size import model_size
+from kdcli.science.model_size import _lightgbm_size, model_size
 from kdcli.science.teachers import TEACHER_DEFAULTS, make_teacher
 
 rng = np.random.default_rng(0)
@@ -42,3 +42,24 @@ def test_teacher_sizes_for_each_teacher():
         model = make_teacher(name, params, 1, 0).fit(X, y.astype(int))
         s = model_size(model)
         assert s["n_trees"] == trees and s["n_leaves"] >= trees and s["model_bytes"] > 1000
+
+
+def test_lightgbm_trees_and_leaves_are_those_of_its_json_dump():
+    """Counted from the model text, as LightGBM's own JSON dump counts them: binary, 3 classes,
+    a first-k-rounds prefix, and trees of one leaf (nothing left to split)."""
+    y3 = np.digitize(X[:, 1], [-0.5, 0.5])
+    models = [
+        LGBMClassifier(n_estimators=7, num_leaves=5, verbose=-1).fit(X, y),
+        LGBMClassifier(n_estimators=4, verbose=-1).fit(X, y3),
+        LGBMClassifier(n_estimators=3, min_child_samples=400, verbose=-1).fit(X, y),
+    ]
+    for model in models:
+        for rounds in (None, 2):
+            info = model.booster_.dump_model(num_iteration=rounds)["tree_info"]
+            text = model.booster_.model_to_string(num_iteration=rounds)
+            assert _lightgbm_size(text) == (
+                len(info),
+                sum(t["num_leaves"] for t in info),
+                len(text.encode()),
+            )
+    assert {t["num_leaves"] for t in models[2].booster_.dump_model()["tree_info"]} == {1}
