@@ -16,6 +16,16 @@ class Thing:
     pass
 
 
+@pytest.fixture(autouse=True)
+def pythons_ctrl_c():
+    """Python's own SIGINT handler, as an interactive kd has it: a process started with SIGINT
+    ignored (under nohup, a background job of a script) keeps it ignored, and kd leaves a
+    caller's choice alone, so these tests would fail there (they did, in a run started so)."""
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, inherited)
+
+
 @pytest.fixture
 def told(monkeypatch) -> list[BaseException]:
     """What reaches the interpreter's hook for lost exceptions (it prints them)."""
