@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable, Iterator
 from kdcli.errors import KDError
 from kdcli.study.executors import (
     Outcome,
-    _callers_script_left_out,
-    _short_error,
-    _timed_out,
+    callers_script_left_out,
+    short_error,
     start_fork_server,
+    timed_out,
 )
 from kdcli.study.memory_cap import failure
 from kdcli.text import one_line, shown
@@ -117,7 +117,7 @@ class DaskExecutor:
         # each imported them itself: 2-3 s of CPU a worker)
         if start_fork_server(["distributed"]):
             config["distributed.worker.multiprocessing-method"] = "forkserver"
-        with _callers_script_left_out(), dask.config.set(config):  # workers start as it starts
+        with callers_script_left_out(), dask.config.set(config):  # workers start as it starts
             cluster = LocalCluster(
                 n_workers=self.jobs,
                 threads_per_worker=1,
@@ -166,11 +166,11 @@ class DaskExecutor:
                             err = future.exception()
                             trace = "".join(traceback.format_exception(err))
                             cap = None if self.address else self.memory  # kd set it or not
-                            line, detail, kind = failure(err, _short_error(err), trace, cap)
+                            line, detail, kind = failure(err, short_error(err), trace, cap)
                             outcome = Outcome(unit_id, None, line, detail, now - started, kind)
                     elif self.timeout is not None and now - started > self.timeout:
                         future.cancel()
-                        outcome = _timed_out(unit_id, self.timeout, now - started)
+                        outcome = timed_out(unit_id, self.timeout, now - started)
                     if outcome is not None:
                         del running[future]
                         yield outcome

@@ -45,13 +45,13 @@ class Outcome:
             self.kind = "error"
 
 
-def _short_error(err: BaseException) -> str:
+def short_error(err: BaseException) -> str:
     if isinstance(err, KDError):
         return str(err)
     return f"{type(err).__name__}: {one_line(err, 300)}"
 
 
-def _timed_out(unit_id: str, timeout: float, seconds: float) -> Outcome:
+def timed_out(unit_id: str, timeout: float, seconds: float) -> Outcome:
     return Outcome(
         unit_id,
         error=f"timed out after {timeout:g} s (--timeout-per-unit)",
@@ -88,7 +88,7 @@ def _signal_name(number: int) -> str:
 
 
 @contextlib.contextmanager
-def _callers_script_left_out() -> Iterator[None]:
+def callers_script_left_out() -> Iterator[None]:
     """Start processes that never run the caller's script.
 
     Under spawn and forkserver, multiprocessing tells each new process where the caller's
@@ -208,7 +208,7 @@ def _child(
         conn.send(("ok", run_unit(payload)))
     except BaseException as err:
         trace = traceback.format_exc(limit=20)
-        conn.send(("error", failure(err, _short_error(err), trace, memory)))
+        conn.send(("error", failure(err, short_error(err), trace, memory)))
     finally:
         conn.close()
 
@@ -228,7 +228,7 @@ class LocalExecutor:
     server (Linux): a clean process that has imported kd but never fitted anything, so they start
     at once and never inherit an OpenMP thread pool, whatever the calling process (a notebook
     that ran ``kdcli.fit`` first, say) has done. OpenMP after fork hangs. Neither the server nor
-    a worker runs the caller's script (see :func:`_callers_script_left_out`).
+    a worker runs the caller's script (see :func:`callers_script_left_out`).
     """
 
     def connect(self) -> None: ...
@@ -277,7 +277,7 @@ class LocalExecutor:
                         daemon=False,
                     )
                     # a worker the cleanup cannot see would outlive us
-                    with _interrupts_held(), _callers_script_left_out():
+                    with _interrupts_held(), callers_script_left_out():
                         proc.start()
                         child.close()
                         tokens.close()  # the worker's end is its own: EOF when it ends
@@ -292,7 +292,7 @@ class LocalExecutor:
                         outcome = self._receive(conn, unit_id, proc, now - started)
                     elif self.timeout is not None and now - started > self.timeout:
                         proc.kill()
-                        outcome = _timed_out(unit_id, self.timeout, now - started)
+                        outcome = timed_out(unit_id, self.timeout, now - started)
                     if outcome is not None:
                         proc.join(5)
                         conn.close()
