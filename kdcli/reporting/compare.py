@@ -55,7 +55,7 @@ def paired_comparison(results: pd.DataFrame, metric: str, mode: str, baseline: s
     signed-rank test on the N differences, :func:`kdcli.reporting.stats.wilcoxon_p`; NaN with
     fewer than 2 non-zero differences). Rows are sorted by teacher, student and size.
     """
-    return _paired(list(_by_config(results, metric)), _lower_is_better(metric), mode, baseline)
+    return _paired(_by_config(results, metric), _lower_is_better(metric), mode, baseline)
 
 
 def _paired(tables: list, lower: bool, mode: str, baseline: str) -> pd.DataFrame:
@@ -101,7 +101,7 @@ def versus_baseline(results: pd.DataFrame, metric: str, baseline: str = "raw") -
     p (raw) and p_holm. Rows by configuration, then mode order.
     """
     lower = _lower_is_better(metric)
-    tables = list(_by_config(results, metric))
+    tables = _by_config(results, metric)
     modes = ordered_modes({m for _config, wide in tables for m in wide.columns})
     parts = []
     for mode in modes:

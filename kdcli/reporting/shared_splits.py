@@ -148,14 +148,10 @@ def left_out_splits(results: pd.DataFrame, metric: str) -> list[str]:
     return lines
 
 
-def _by_config(results: pd.DataFrame, metric: str) -> Iterator[tuple[tuple, pd.DataFrame]]:
+@_memoised
+def _by_config(results: pd.DataFrame, metric: str) -> list[tuple[tuple, pd.DataFrame]]:
     """Per (teacher, student, size): a datasets x modes table of per-dataset means (NaN where a
     dataset lacks the mode), modes in their fixed order, datasets sorted."""
-    return iter(_config_tables(results, metric))
-
-
-@_memoised
-def _config_tables(results: pd.DataFrame, metric: str) -> list[tuple[tuple, pd.DataFrame]]:
     means = dataset_means(results, metric)
     tables = []
     for config, group in means.groupby(CONFIG, sort=False):
