@@ -23,6 +23,23 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: -seconds(item))  # stable: a file's tests stay in order
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _a_cache_of_the_tests_own(tmp_path_factory):
+    """kd's default cache is the checkout's datasets/cache: the tests' datasets and teacher
+    predictions go to a folder of their own instead, fresh for each run (as on CI's clean clone),
+    so a run neither fills a user's cache nor is made faster by an earlier one. A test that sets
+    KD_CACHE_DIR itself (monkeypatch) still wins; processes the tests start inherit it."""
+    import os
+
+    before = os.environ.get("KD_CACHE_DIR")
+    os.environ["KD_CACHE_DIR"] = str(tmp_path_factory.mktemp("kd-cache"))
+    yield
+    if before is None:
+        os.environ.pop("KD_CACHE_DIR", None)
+    else:
+        os.environ["KD_CACHE_DIR"] = before
+
+
 def run_kd(args, capsys):
     """Run `kd ARGS` in-process; returns (exit code, stdout, stderr)."""
     try:
