@@ -546,3 +546,17 @@ def test_infinities_are_missing_values(tmp_path):
     ds = load_dataset(f"file:{path}")
     assert ds.X["y"].isna().tolist() == [True, True, False, False]
     assert ds.X["x"].notna().all()
+
+
+def test_the_tests_keep_kds_cache_out_of_the_checkout(tmp_path, monkeypatch):
+    """kd's default cache in a checkout is its datasets/cache; tests/conftest.py points the
+    tests at a folder of their own, and a kd run in a test writes there."""
+    import os
+
+    from kdcli.data.cache import PROJECT_ROOT, default_cache_dir
+
+    ours = default_cache_dir()
+    assert not ours.resolve().is_relative_to(PROJECT_ROOT.resolve()), ours
+    assert os.environ["KD_CACHE_DIR"] == str(ours)  # so processes the tests start use it too
+    monkeypatch.delenv("KD_CACHE_DIR")  # and the default it replaces is the checkout's
+    assert default_cache_dir() == PROJECT_ROOT / "datasets" / "cache"
