@@ -8,14 +8,11 @@ from typing import Annotated
 
 import typer
 
-from kdcli import api
 from kdcli.cli.app import app, command_line
 from kdcli.cli.config_file import given_values
-from kdcli.cli.display import StudyDisplay
 from kdcli.cli.options import announce_teacher_model, with_settings_options
 from kdcli.data.openml_source import OpenMLConfig
 from kdcli.settings import DEFAULTS, study_settings
-from kdcli.study import mlflow_log
 
 
 @app.command()
@@ -115,6 +112,10 @@ def benchmark(
     Each finished unit is kept in --out; the same command resumes; exit code 1 if any unit
     failed (they are listed, and --retry-failed re-runs them).
     """
+    from kdcli import api
+    from kdcli.cli.display import StudyDisplay
+    from kdcli.study import mlflow_log
+
     display = StudyDisplay(quiet=quiet or json_, live=sys.stderr.isatty())
     study = study_settings(suite, datasets, openml=openml, notice=display.notice, **options)
     announce_teacher_model(study.fit)
@@ -154,6 +155,7 @@ def mlflow_report(run: Path, into: Path) -> None:
     INTO/plots, and HTML embedding them (:mod:`kdcli.study.mlflow_log` sits below reporting).
     The figures are drawn as PNG alone, what MLflow keeps of them, but for the CD diagrams, also
     kept as PDF and SVG for a paper (drawing every figure in three formats took 70% of it)."""
+    from kdcli import api
     from kdcli.reporting.report import report_cd_diagrams
 
     rep = api.report(run, plots=into / "plots", png_only=True)

@@ -7,12 +7,9 @@ from typing import Annotated
 
 import typer
 
-from kdcli import api
 from kdcli.cli.app import app
 from kdcli.cli.options import Debug
 from kdcli.errors import KDError
-from kdcli.reporting.reference import require_regular_file
-from kdcli.reporting.run_settings import run_settings
 
 
 @app.command()
@@ -97,6 +94,10 @@ def check(
     Exit codes: 0 all cells within tolerance and claims hold, 1 a regression, a missing cell or a
     failed claim, 2 bad input.
     """
+    from kdcli import api
+    from kdcli.reporting.reference import require_regular_file
+    from kdcli.reporting.run_settings import run_settings
+
     require_regular_file(against)  # a FIFO or device is neither read nor, with --update, replaced
     if update:
         if tol_all is not None or claim or partial or ignore_settings:

@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 
-from kdcli import api
 from kdcli.cli.app import app, command_line, stderr_console, stdout_console
 from kdcli.cli.fit import DatasetSpec
 from kdcli.cli.options import (
@@ -152,6 +151,8 @@ def distill(
     debug: Debug = False,
 ) -> None:
     """Distil one student on every row and write it as a portable model with its card."""
+    from kdcli import api
+
     options = {
         "teacher": None if teacher_model else teacher,
         "teacher_model": teacher_model,

@@ -7,9 +7,8 @@ whole or not at all, as CSV, or as parquet when the name ends in .parquet.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from kdcli.atomic import write_destination
@@ -17,7 +16,9 @@ from kdcli.cli.app import app
 from kdcli.cli.options import Debug
 from kdcli.cli.report import check_out_file
 from kdcli.errors import KDError
-from kdcli.reporting.export import FORMATS, export_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @app.command()
@@ -60,6 +61,8 @@ def export(
 ) -> None:
     """Export a run's results as a table: kd's long format, or TabArena's columns to compare
     kd's students with other methods."""
+    from kdcli.reporting.export import FORMATS, export_table
+
     if format_ not in FORMATS:
         raise KDError(f"unknown --format '{format_}'; use one of {', '.join(FORMATS)}")
     if out is not None and str(out) == "-":

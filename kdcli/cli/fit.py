@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kdcli import api
 from kdcli.cli.app import app, command_line, stderr_console, stdout_console
 from kdcli.cli.config_file import given_values
 from kdcli.cli.options import announce_teacher_model, with_settings_options
@@ -89,6 +88,8 @@ def fit(
     debug: bool = False,
 ) -> None:
     """Distil a teacher into students on one dataset and compare the four target modes."""
+    from kdcli import api
+
     settings = fit_settings(**options)
     threads = api.Execution(threads=threads).threads_per_fit
     if out is not None:

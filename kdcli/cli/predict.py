@@ -13,7 +13,6 @@ import pandas as pd
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kdcli import api
 from kdcli.atomic import check_writable_place, write_destination
 from kdcli.cli.app import app, stderr_console
 from kdcli.cli.options import Debug, Quiet
@@ -52,6 +51,8 @@ def predict(
     debug: Debug = False,
 ) -> None:
     """Predict class probabilities with a distilled model."""
+    from kdcli import api
+
     if batch_rows < 1:
         raise KDError("--batch-rows must be at least 1")
     if out is not None and out.suffix.lower() not in OUT_SUFFIXES:

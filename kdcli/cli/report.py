@@ -13,11 +13,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kdcli import api
 from kdcli.atomic import (
     check_writable_place,
     resolved,
@@ -28,9 +27,9 @@ from kdcli.atomic import (
 from kdcli.cli.app import app, stdout_console
 from kdcli.cli.options import Debug
 from kdcli.errors import KDError
-from kdcli.reporting.model import Report
-from kdcli.reporting.plot_style import plot_style as check_plot_style
-from kdcli.reporting.render import FORMATS, render_rich
+
+if TYPE_CHECKING:
+    from kdcli.reporting.model import Report
 
 
 @app.command()
@@ -129,6 +128,10 @@ def report(
 ) -> None:
     """Tables of held-out results per dataset, tests across datasets (Friedman, Nemenyi CD,
     Wilcoxon with Holm vs a baseline) and within each (Nadeau–Bengio), plots where asked."""
+    from kdcli import api
+    from kdcli.reporting.plot_style import plot_style as check_plot_style
+    from kdcli.reporting.render import FORMATS
+
     if format_ not in FORMATS:
         raise KDError(f"unknown --format '{format_}'; use one of {', '.join(FORMATS)}")
     check_plot_style(plot_style)
@@ -185,6 +188,9 @@ def _temporary_plots() -> Iterator[Path]:
 
 def _emit(rep: Report, format_: str, out: Path | None) -> None:
     """The report to the terminal (rich tables), to stdout as text, or to the --out file."""
+    from kdcli import api
+    from kdcli.reporting.render import render_rich
+
     if format_ == "rich" and out is None:
         render_rich(rep, stdout_console())
         return

@@ -10,10 +10,6 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline
-from sklearn.utils.parallel import Parallel, delayed
 
 from kdcli.errors import SettingError
 from kdcli.science import budget
@@ -40,11 +36,10 @@ class TeacherPredictions:
 
 
 def stratified_folds(y: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    from sklearn.model_selection import StratifiedKFold  # here, not above: `kd --help` needs none
+
     splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     return list(splitter.split(np.zeros(len(y)), y))
-
-
-FORESTS = (RandomForestClassifier, ExtraTreesClassifier)
 
 
 def ordered_proba(model, X) -> np.ndarray:
@@ -54,15 +49,19 @@ def ordered_proba(model, X) -> np.ndarray:
     n_jobs > 1 the rounding of the sum changes from run to run; every target built on it, and so
     every student fit, would too. Predicting on one thread keeps the numbers those of the seed.
     """
+    from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+    from sklearn.pipeline import Pipeline
+
+    forests = (RandomForestClassifier, ExtraTreesClassifier)
     forest = model
-    while not isinstance(forest, FORESTS):
+    while not isinstance(forest, forests):
         if isinstance(forest, Pipeline):
             forest = forest[-1]
         elif hasattr(forest, "estimator_"):
             forest = forest.estimator_
         else:
             break
-    if not isinstance(forest, FORESTS) or forest.n_jobs in (None, 1):
+    if not isinstance(forest, forests) or forest.n_jobs in (None, 1):
         return model.predict_proba(X)
     threads = forest.n_jobs
     forest.set_params(n_jobs=1)
@@ -169,6 +168,8 @@ def fits(
         return batch.spread_map(fn, todo, plan)
     if n_jobs <= 1 or len(todo) <= 1:
         return [one(item) for item in todo]
+    from sklearn.utils.parallel import Parallel, delayed
+
     return Parallel(n_jobs=min(n_jobs, len(todo)), prefer="threads")(
         delayed(one)(item) for item in todo
     )

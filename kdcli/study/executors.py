@@ -109,12 +109,16 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 # What the fork server imports once, so that each unit's process starts with it: the unit's
 # code, and what a unit would otherwise import on first use in every process (the bundled and
-# synthetic data sources, the boosting libraries: 0.1-0.3 s a unit on small data). Importing
-# loads OpenMP but starts none of its threads, so the fork that follows is safe.
+# synthetic data sources, the boosting libraries, the teachers' wrappers and scikit-learn's forests,
+# which kd's science modules import where used so that `kd --help` starts without them: 0.1-0.3 s
+# a unit on small data). Importing loads OpenMP but starts none of its threads, so the fork that
+# follows is safe.
 UNIT_MODULES = [
     "kdcli.study.unit",
     "kdcli.data.bundled",
     "kdcli.data.synthetic",
+    "kdcli.science.stopping",
+    "sklearn.ensemble",
     "lightgbm",
     "xgboost",
 ]

@@ -11,16 +11,14 @@ from sklearn.ensemble import RandomForestClassifier
 from kdcli.errors import SettingError
 from kdcli.science.crossfit import predict_full
 from kdcli.science.encoding import OrdinalCodes
+from kdcli.science.stopping import DenseLabels, EarlyStopping, validation_split
 from kdcli.science.teachers import (
     OBJECTIVES,
     RESERVED,
     TEACHER_DEFAULTS,
     TEACHERS,
-    DenseLabels,
-    EarlyStopping,
     check_param_names,
     make_teacher,
-    validation_split,
 )
 from kdcli.settings import TeacherSettings, fit_settings
 
