@@ -240,11 +240,11 @@ def check_param_types(name: str, params: dict, setting: str = "teacher_grid") ->
 
 def make_teacher(name: str, params: dict, n_jobs: int, random_state: int):
     """A fresh, unfitted teacher with its full parameters (defaults and overrides)."""
+    from kdcli.science.stopping import DenseLabels, EarlyStopping
+
     params = dict(params)
     fraction = params.pop("validation_fraction", None)
     patience = params.pop("early_stopping_rounds", None) if name in BOOSTED else None
-    from kdcli.science.stopping import DenseLabels, EarlyStopping
-
     model = estimator_class(name)(**params, n_jobs=n_jobs, random_state=random_state)
     if name == "rf":  # scikit-learn forests need numbers: integer-code categoricals
         from sklearn.pipeline import make_pipeline
