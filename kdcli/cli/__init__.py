@@ -6,7 +6,7 @@ or a library failure: one line, exit 1, the traceback with --debug.
 
 A command module imports kd's fitting and reporting code (and with it scikit-learn, SciPy,
 Matplotlib) inside its command, not at the top: `kd --help`, `kd --version` and a refused option
-answer in about 0.6 s instead of 1.9 (tests/cli/test_startup.py).
+answer in about 0.6 s instead of 1.7 (tests/cli/test_startup.py).
 """
 
 from __future__ import annotations

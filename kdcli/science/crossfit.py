@@ -1,4 +1,8 @@
-"""Teacher predictions: in-sample (vanilla KD), out-of-fold (cross-fitting) and on the test rows."""
+"""Teacher predictions: in-sample (vanilla KD), out-of-fold (cross-fitting) and on the test rows.
+
+scikit-learn is imported where used: the settings import this module (through correction and
+selection) as `kd` starts, and `kd --help` need not load it.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ class TeacherPredictions:
 
 
 def stratified_folds(y: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    from sklearn.model_selection import StratifiedKFold  # here, not above: `kd --help` needs none
+    from sklearn.model_selection import StratifiedKFold
 
     splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     return list(splitter.split(np.zeros(len(y)), y))

@@ -25,10 +25,9 @@ def model_size(model) -> dict[str, float]:
 def _parts(model) -> list:
     if hasattr(model, "named_steps"):  # a pipeline: the last step is the model
         model = model.steps[-1][1]
+    # kd's wrappers (kdcli.science.stopping): DenseLabels, EarlyStopping
     while hasattr(model, "estimator_") and not hasattr(model, "estimators_"):
-        model = (
-            model.estimator_
-        )  # kd's wrappers (kdcli.science.stopping): DenseLabels, EarlyStopping
+        model = model.estimator_
     if isinstance(model, MultiOutputRegressor) or type(model).__name__ == "BoosterPrefix":
         return list(model.estimators_)  # kd's gbdt students, `kd distill`'s among them
     if type(model).__name__.startswith("RandomForest"):
